@@ -1,0 +1,6 @@
+namespace Flagger;
+
+/// <summary>x</summary>
+public static class Placeholder
+{
+}
