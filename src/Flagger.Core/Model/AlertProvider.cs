@@ -1,0 +1,39 @@
+namespace Flagger.Model;
+
+/// <summary>A <c>flagger.app/v1beta1</c> AlertProvider: a chat destination for a canary's alerts.</summary>
+public sealed record AlertProvider
+{
+    /// <summary>API version.</summary>
+    public string? ApiVersion { get; init; } = Canary.CurrentApiVersion;
+
+    /// <summary>Always <c>AlertProvider</c>.</summary>
+    public string? Kind { get; init; } = "AlertProvider";
+
+    /// <summary>Object metadata.</summary>
+    public ObjectMetadata Metadata { get; init; } = new();
+
+    /// <summary>Destination settings.</summary>
+    public AlertProviderSpec Spec { get; init; } = new();
+}
+
+/// <summary>The AlertProvider's <c>spec</c>.</summary>
+public sealed record AlertProviderSpec
+{
+    /// <summary>slack, msteams, discord, rocket or gchat.</summary>
+    public string? Type { get; init; }
+
+    /// <summary>Channel (default <c>general</c>).</summary>
+    public string? Channel { get; init; }
+
+    /// <summary>User name (default <c>flagger</c>).</summary>
+    public string? Username { get; init; }
+
+    /// <summary>Webhook address; the Secret's <c>address</c> key wins when set.</summary>
+    public string? Address { get; init; }
+
+    /// <summary>HTTP proxy.</summary>
+    public string? Proxy { get; init; }
+
+    /// <summary>Secret with <c>address</c> and optional <c>token</c>.</summary>
+    public SecretReference? SecretRef { get; init; }
+}

@@ -1,6 +1,0 @@
-namespace Flagger;
-
-/// <summary>x</summary>
-public static class Placeholder
-{
-}
