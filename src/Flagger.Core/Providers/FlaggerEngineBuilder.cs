@@ -25,7 +25,7 @@ public sealed class FlaggerEngineBuilder
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         Services.TryAddKeyedSingleton<TPort, TImplementation>(name);
-        Services.TryAddEnumerable(ServiceDescriptor.Singleton(new ProviderRegistration(typeof(TPort), name)));
+        Register(new ProviderRegistration(typeof(TPort), name));
         return this;
     }
 
@@ -35,7 +35,7 @@ public sealed class FlaggerEngineBuilder
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         Services.TryAddKeyedSingleton(name, instance);
-        Services.TryAddEnumerable(ServiceDescriptor.Singleton(new ProviderRegistration(typeof(TPort), name)));
+        Register(new ProviderRegistration(typeof(TPort), name));
         return this;
     }
 
@@ -66,4 +66,12 @@ public sealed class FlaggerEngineBuilder
     /// <summary>Registers a notifier factory for AlertProvider <c>type</c> <paramref name="type"/>.</summary>
     public FlaggerEngineBuilder AddNotifier<TFactory>(string type)
         where TFactory : class, INotifierFactory => AddProvider<INotifierFactory, TFactory>(type);
+
+    private void Register(ProviderRegistration registration)
+    {
+        if (!Services.Any(d => d.ServiceType == typeof(ProviderRegistration) && Equals(d.ImplementationInstance, registration)))
+        {
+            Services.AddSingleton(registration);
+        }
+    }
 }
