@@ -71,6 +71,18 @@ public sealed class EmbeddedCluster : IAsyncDisposable
             cluster.Store.Create(namespaces, null, new JsonObject { ["metadata"] = new JsonObject { ["name"] = ns } }, dryRun: false);
         }
 
+        var nodes = cluster.Store.Registry.Find("", "v1", "nodes")!;
+        for (var i = 0; i < options.NodeCount; i++)
+        {
+            cluster.Store.Create(nodes, null, Nodes.Create(i), dryRun: false);
+        }
+
+        var crds = cluster.Store.Registry.Find("apiextensions.k8s.io", "v1", "customresourcedefinitions")!;
+        foreach (var crd in BundledCrds.Load(g => (g == "flagger.app" && options.InstallFlaggerCrds) || (g == "networking.istio.io" && options.InstallIstioCrds)))
+        {
+            cluster.Store.Create(crds, null, crd, dryRun: false);
+        }
+
         cluster._controllers?.Start();
         await cluster._server.StartAsync(options.Port, cancellationToken).ConfigureAwait(false);
         return cluster;
@@ -154,6 +166,15 @@ public sealed class EmbeddedCluster : IAsyncDisposable
 
     /// <summary>Forgets the watch history, so a watch resuming from any earlier resourceVersion gets 410 Gone.</summary>
     public void CompactWatchHistory() => Store.CompactHistory();
+
+    /// <summary>
+    /// Waits until the simulated controllers have handled every change and due timer so far. With a
+    /// <c>FakeTimeProvider</c>: advance the clock, then await this before asserting on workload status.
+    /// </summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>A task that completes when the controllers are idle.</returns>
+    public Task WaitForControllersAsync(CancellationToken cancellationToken = default) =>
+        _controllers?.SettleAsync(cancellationToken) ?? Task.CompletedTask;
 
     /// <summary>Open watch streams right now (useful to wait until an informer is watching).</summary>
     public int ActiveWatches => Store.WatcherCount;

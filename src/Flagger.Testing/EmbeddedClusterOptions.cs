@@ -33,6 +33,12 @@ public sealed class EmbeddedClusterOptions
     /// <summary>Wall-clock interval of BOOKMARK events on watches that allow them. Default 30 seconds.</summary>
     public TimeSpan BookmarkInterval { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Install Flagger's CRDs (canaries, metrictemplates, alertproviders) at start. Default true.</summary>
+    public bool InstallFlaggerCrds { get; init; } = true;
+
+    /// <summary>Install the Istio CRDs (virtualservices, destinationrules, gateways) at start. Default true.</summary>
+    public bool InstallIstioCrds { get; init; } = true;
+
     /// <summary>Seed for the fault injector's random choices, for reproducible fault tests; null for a random seed.</summary>
     public int? FaultSeed { get; init; }
 }

@@ -208,6 +208,11 @@ public sealed class CanaryEngine
             tick.Scaler = spec.AutoscalerRef is { Kind.Length: > 0 } scaler
                 ? providers.Resolve<IScalerReconciler>("autoscaler kind", scaler.Kind)
                 : null;
+            if (tick.Analysis?.Metrics?.Any(m => BuiltinMetrics.IsBuiltin(m.Name) && m.TemplateRef is null) == true)
+            {
+                providers.Resolve<IMetricObserver>("metrics observer for builtin metrics", tick.Provider);
+            }
+
             return null;
         }
         catch (UnknownProviderException e)

@@ -11,7 +11,7 @@ namespace Flagger.Providers;
 public static class FlaggerEngineServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds <see cref="CanaryEngine"/> with the <c>kubernetes</c> router and Istio's builtin metric queries.
+    /// Adds <see cref="CanaryEngine"/> with the <c>kubernetes</c> router and the builtin metric queries of Istio and plain Kubernetes.
     /// The store, event recorder, webhook client and providers come from other packages or your own code.
     /// </summary>
     public static FlaggerEngineBuilder AddFlaggerEngine(this IServiceCollection services, Action<EngineOptions>? configure = null)
@@ -37,6 +37,7 @@ public static class FlaggerEngineServiceCollectionExtensions
             sp.GetRequiredService<IOptions<EngineOptions>>()));
         return new FlaggerEngineBuilder(services)
             .AddMeshRouter<KubernetesNoopRouter>("kubernetes")
-            .AddMetricObserver<IstioMetricObserver>("istio");
+            .AddMetricObserver<IstioMetricObserver>("istio")
+            .AddMetricObserver<KubernetesMetricObserver>("kubernetes");
     }
 }

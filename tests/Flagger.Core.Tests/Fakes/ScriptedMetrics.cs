@@ -43,13 +43,13 @@ public sealed class ScriptedMetrics : IMetricsProviderFactory, IMetricsProvider
     public Task<MetricQueryResult> RunQueryAsync(string query, CancellationToken cancellationToken)
     {
         Queries.Add(query);
-        if (query.Contains("istio_requests_total", StringComparison.Ordinal))
+        if (query.Contains("istio_requests_total", StringComparison.Ordinal) || query.Contains("http_request_duration_seconds_count", StringComparison.Ordinal))
         {
             var value = successRates.Count > 0 ? successRates.Dequeue() : SuccessRate;
             return Task.FromResult(value is { } rate ? MetricQueryResult.Of(rate) : MetricQueryResult.NoValues());
         }
 
-        if (query.Contains("istio_request_duration_milliseconds_bucket", StringComparison.Ordinal))
+        if (query.Contains("istio_request_duration_milliseconds_bucket", StringComparison.Ordinal) || query.Contains("http_request_duration_seconds_bucket", StringComparison.Ordinal))
         {
             return Task.FromResult(DurationMilliseconds is { } ms ? MetricQueryResult.Of(ms) : MetricQueryResult.NoValues());
         }
