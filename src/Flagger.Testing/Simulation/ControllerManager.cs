@@ -190,7 +190,7 @@ internal sealed class ControllerManager(ObjectStore store, EmbeddedClusterOption
             Nodes.Labels(i).TryGetValue(p.Key, out var v) && v == Meta.Str(p.Value)));
     }
 
-    private static int Int(JsonNode? node, int fallback) => node is JsonValue v && v.TryGetValue<int>(out var i) ? i : fallback;
+    private static int Int(JsonNode? node, int fallback) => Meta.Int(node, fallback);
 
     private sealed record TimerFired(ResourceType Type, string? Namespace, string Name, long Generation);
 

@@ -28,9 +28,9 @@ internal static class HpaController
             return;
         }
 
-        var current = target["spec"]?["replicas"] is JsonValue v && v.TryGetValue<int>(out var r) ? r : 1;
-        var min = spec?["minReplicas"] is JsonValue mv && mv.TryGetValue<int>(out var m) ? m : 1;
-        var max = spec?["maxReplicas"] is JsonValue xv && xv.TryGetValue<int>(out var x) ? x : Math.Max(min, current);
+        var current = Meta.Int(target["spec"]?["replicas"], 1);
+        var min = Meta.Int(spec?["minReplicas"], 1);
+        var max = Meta.Int(spec?["maxReplicas"], Math.Max(min, current));
         var desired = current == 0 ? 0 : Math.Clamp(current, min, Math.Max(min, max));
         if (desired != current)
         {

@@ -125,7 +125,7 @@ internal static class BuiltInResources
             ],
         };
 
-    private static int Int(JsonNode? node) => node is JsonValue v && v.TryGetValue<int>(out var i) ? i : 0;
+    private static int Int(JsonNode? node) => Meta.Int(node, 0);
 
     private static int Count(JsonNode? node) => node is JsonObject o ? o.Count : 0;
 

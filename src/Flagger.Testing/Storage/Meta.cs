@@ -29,8 +29,19 @@ internal static class Meta
 
     public static string? Uid(JsonObject obj) => Str(obj["metadata"]?["uid"]);
 
-    public static long Generation(JsonObject obj) =>
-        obj["metadata"]?["generation"] is JsonValue v && v.TryGetValue<long>(out var g) ? g : 0;
+    public static long Generation(JsonObject obj) => Long(obj["metadata"]?["generation"]) ?? 0;
+
+    /// <summary>
+    /// Reads any JSON integer. <c>TryGetValue&lt;long&gt;</c> alone fails on a value created from an int (and the
+    /// reverse), and values here come both from parsed requests and from code.
+    /// </summary>
+    public static long? Long(JsonNode? node) =>
+        node is JsonValue v && v.GetValueKind() == JsonValueKind.Number
+        && double.TryParse(v.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
+            ? (long)d
+            : null;
+
+    public static int Int(JsonNode? node, int fallback) => Long(node) is { } l ? (int)l : fallback;
 
     public static bool IsDeleting(JsonObject obj) => obj["metadata"]?["deletionTimestamp"] is not null;
 

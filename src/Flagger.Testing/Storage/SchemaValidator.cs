@@ -88,13 +88,13 @@ internal static class SchemaValidator
 
         if (kind == JsonValueKind.Number)
         {
-            var number = value.GetValue<double>();
-            if (schema["minimum"] is JsonValue min && number < min.GetValue<double>())
+            var number = Number(value);
+            if (schema["minimum"] is JsonValue min && number < Number(min))
             {
                 problems.Add((path, $"Invalid value: {number.ToString(CultureInfo.InvariantCulture)}: {path} in body should be greater than or equal to {min}"));
             }
 
-            if (schema["maximum"] is JsonValue max && number > max.GetValue<double>())
+            if (schema["maximum"] is JsonValue max && number > Number(max))
             {
                 problems.Add((path, $"Invalid value: {number.ToString(CultureInfo.InvariantCulture)}: {path} in body should be less than or equal to {max}"));
             }
@@ -154,6 +154,8 @@ internal static class SchemaValidator
         }
     }
 
+    private static double Number(JsonNode node) => double.Parse(node.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture);
+
     private static bool PreservesUnknown(JsonObject schema) => schema["x-kubernetes-preserve-unknown-fields"]?.GetValue<bool>() == true;
 
     private static bool TypeMatches(string type, JsonNode value, JsonValueKind kind) => type switch
@@ -162,7 +164,7 @@ internal static class SchemaValidator
         "array" => value is JsonArray,
         "string" => kind == JsonValueKind.String,
         "boolean" => kind is JsonValueKind.True or JsonValueKind.False,
-        "integer" => kind == JsonValueKind.Number && value.AsValue().TryGetValue<long>(out _),
+        "integer" => kind == JsonValueKind.Number && !value.ToJsonString().Contains('.', StringComparison.Ordinal),
         "number" => kind == JsonValueKind.Number,
         _ => true,
     };
