@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Flagger.Analysis;
 using Flagger.Demo;
 using Flagger.Fakes;
@@ -33,45 +32,7 @@ services.AddFlaggerEngine(o => o.MetricsServer = "http://prometheus.istio-system
 using var provider = services.BuildServiceProvider();
 var engine = provider.GetRequiredService<CanaryEngine>();
 
-var canary = new Canary
-{
-    ApiVersion = "flagger.app/v1alpha3",
-    Metadata = new ObjectMetadata { Name = "podinfo", Namespace = "test" },
-    Spec = new CanarySpec
-    {
-        TargetRef = new ObjectReference { ApiVersion = "apps/v1", Kind = "Deployment", Name = "podinfo" },
-        ProgressDeadlineSeconds = 60,
-        Service = new CanaryService
-        {
-            Port = 9898,
-            Gateways = ["public-gateway.istio-system.svc.cluster.local", "mesh"],
-            Hosts = ["app.istio.weavedx.com"],
-            TrafficPolicy = JsonDocument.Parse("""{"tls":{"mode":"DISABLE"}}""").RootElement,
-        },
-        CanaryAnalysis = new CanaryAnalysis
-        {
-            Interval = "1m",
-            Threshold = 5,
-            MaxWeight = 50,
-            StepWeight = 10,
-            Metrics =
-            [
-                new CanaryMetric { Name = "request-success-rate", Threshold = 99, Interval = "1m" },
-                new CanaryMetric { Name = "request-duration", Threshold = 500, Interval = "30s" },
-            ],
-            Webhooks =
-            [
-                new CanaryWebhook
-                {
-                    Name = "load-test",
-                    Url = "http://flagger-loadtester.test/",
-                    Timeout = "5s",
-                    Metadata = new Dictionary<string, string> { ["cmd"] = "hey -z 1m -q 10 -c 2 http://podinfo-canary.test:9898/" },
-                },
-            ],
-        },
-    },
-};
+var canary = Walkthrough.Canary();
 
 async Task<CanaryPhase?> RunUntilSettledAsync()
 {

@@ -39,7 +39,7 @@ public static class Walkthrough
             {
                 Port = 9898,
                 Gateways = ["public-gateway.istio-system.svc.cluster.local", "mesh"],
-                Hosts = ["app.example.com"],
+                Hosts = ["app.istio.weavedx.com"],
                 TrafficPolicy = JsonDocument.Parse("""{"tls":{"mode":"DISABLE"}}""").RootElement,
             },
             CanaryAnalysis = analysis is null ? baseAnalysis : analysis(baseAnalysis),
