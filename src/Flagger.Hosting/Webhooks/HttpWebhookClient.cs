@@ -1,0 +1,95 @@
+using System.Net;
+using System.Net.Http.Json;
+using Flagger.Model;
+using Flagger.Webhooks;
+
+namespace Flagger.Hosting.Webhooks;
+
+/// <summary>
+/// Calls analysis webhooks over HTTP: POST of the JSON payload, success for a status of 202 or less, otherwise the
+/// response body is the error users see in the event. Transport errors, 429 and 5xx are retried up to the hook's
+/// <c>retries</c>.
+/// </summary>
+internal sealed class HttpWebhookClient(TimeProvider time) : IWebhookClient, IDisposable
+{
+    /// <summary>Used when a hook gives no timeout (or one too short to be a duration, as Flagger reads it).</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
+
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(500);
+
+    private readonly HttpClient verifying = Create(verifyTls: true);
+    private readonly HttpClient skippingTls = Create(verifyTls: false);
+
+    public async Task<WebhookResult> CallAsync(CanaryWebhook webhook, WebhookPayload payload, CancellationToken cancellationToken)
+    {
+        if (!Uri.TryCreate(webhook.Url, UriKind.Absolute, out var url))
+        {
+            return WebhookResult.Failure($"invalid webhook url '{webhook.Url}'");
+        }
+
+        var timeout = Timeout(webhook);
+        var client = webhook.DisableTls ? skippingTls : verifying;
+        string error = string.Empty;
+        for (var attempt = 0; attempt <= Math.Max(0, webhook.Retries); attempt++)
+        {
+            if (attempt > 0)
+            {
+                await Task.Delay(RetryDelay, time, cancellationToken).ConfigureAwait(false);
+            }
+
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(timeout);
+            try
+            {
+                using var response = await client.PostAsJsonAsync(url, payload, HostingJsonContext.Default.WebhookPayload, deadline.Token).ConfigureAwait(false);
+                if ((int)response.StatusCode <= (int)HttpStatusCode.Accepted)
+                {
+                    return WebhookResult.Success;
+                }
+
+                error = await response.Content.ReadAsStringAsync(deadline.Token).ConfigureAwait(false);
+                if (string.IsNullOrWhiteSpace(error))
+                {
+                    error = $"status {(int)response.StatusCode}";
+                }
+
+                if (response.StatusCode != HttpStatusCode.TooManyRequests && (int)response.StatusCode < 500)
+                {
+                    break;
+                }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                error = $"webhook {webhook.Name} timed out after {GoDuration.Format(timeout)}";
+            }
+            catch (HttpRequestException e)
+            {
+                error = e.Message;
+            }
+        }
+
+        return WebhookResult.Failure(error.Trim());
+    }
+
+    public void Dispose()
+    {
+        verifying.Dispose();
+        skippingTls.Dispose();
+    }
+
+    internal static TimeSpan Timeout(CanaryWebhook webhook) =>
+        webhook.Timeout is { Length: >= 2 } text && GoDuration.TryParse(text, out var parsed) && parsed > TimeSpan.Zero ? parsed : DefaultTimeout;
+
+    private static HttpClient Create(bool verifyTls)
+    {
+        var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+        if (!verifyTls)
+        {
+#pragma warning disable CA5359 // The hook asked for it (disableTLS): self-signed in-cluster endpoints are common.
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+#pragma warning restore CA5359
+        }
+
+        return new HttpClient(handler) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+    }
+}

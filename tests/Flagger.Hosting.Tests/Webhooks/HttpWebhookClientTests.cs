@@ -1,0 +1,124 @@
+using System.Text.Json;
+using Flagger.Model;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Flagger.Hosting.Webhooks;
+
+public sealed class HttpWebhookClientTests
+{
+    private static readonly WebhookPayload Payload = new()
+    {
+        Name = "podinfo",
+        Namespace = "test",
+        Phase = "Progressing",
+        Checksum = "6d8b5c",
+        Metadata = new Dictionary<string, string> { ["cmd"] = "hey -z 1m -q 10 -c 2 http://podinfo-canary.test:9898/" },
+    };
+
+    private static CanaryWebhook Hook(HookServer server, string? timeout = null, int retries = 0) =>
+        new() { Name = "load-test", Url = server.Address + "/", Timeout = timeout, Retries = retries };
+
+    [Fact]
+    public async Task Posts_the_payload_as_json_in_flaggers_shape()
+    {
+        await using var server = await HookServer.StartAsync();
+        using var client = new HttpWebhookClient(TimeProvider.System);
+
+        var result = await client.CallAsync(Hook(server), Payload, TestContext.Current.CancellationToken);
+
+        Assert.True(result.Succeeded);
+        var (_, contentType, body) = Assert.Single(server.Requests);
+        Assert.Equal("application/json; charset=utf-8", contentType);
+        Assert.Equal(
+            """{"name":"podinfo","namespace":"test","phase":"Progressing","checksum":"6d8b5c","metadata":{"cmd":"hey -z 1m -q 10 -c 2 http://podinfo-canary.test:9898/"}}""",
+            JsonSerializer.Serialize(JsonDocument.Parse(body).RootElement));
+    }
+
+    [Theory]
+    [InlineData(200, true)]
+    [InlineData(202, true)]
+    [InlineData(203, false)]
+    [InlineData(403, false)]
+    public async Task Success_is_a_status_of_202_or_less(int status, bool succeeded)
+    {
+        await using var server = await HookServer.StartAsync();
+        server.Answer(status, "gate closed");
+        using var client = new HttpWebhookClient(TimeProvider.System);
+
+        var result = await client.CallAsync(Hook(server), Payload, TestContext.Current.CancellationToken);
+
+        Assert.Equal(succeeded, result.Succeeded);
+        Assert.Equal(succeeded ? null : "gate closed", result.Error);
+    }
+
+    [Fact]
+    public async Task Server_errors_are_retried_up_to_the_hooks_retries_with_virtual_waits()
+    {
+        await using var server = await HookServer.StartAsync();
+        server.Answer(503, "warming up");
+        server.Answer(500, "still warming up");
+        var clock = new FakeTimeProvider();
+        using var client = new HttpWebhookClient(clock);
+
+        var call = client.CallAsync(Hook(server, retries: 2), Payload, TestContext.Current.CancellationToken);
+        while (!call.IsCompleted)
+        {
+            clock.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+
+        Assert.True((await call).Succeeded);
+        Assert.Equal(3, server.Requests.Count);
+    }
+
+    [Fact]
+    public async Task Last_error_body_is_reported_when_retries_run_out()
+    {
+        await using var server = await HookServer.StartAsync();
+        server.Answer(500, "boom 1");
+        var clock = new FakeTimeProvider();
+        using var client = new HttpWebhookClient(clock);
+        server.Answer(500, "boom 2");
+
+        var call = client.CallAsync(Hook(server, retries: 1), Payload, TestContext.Current.CancellationToken);
+        while (!call.IsCompleted)
+        {
+            clock.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal("boom 2", (await call).Error);
+    }
+
+    [Fact]
+    public async Task Slow_receiver_fails_after_the_hooks_timeout()
+    {
+        await using var server = await HookServer.StartAsync();
+        server.Answer(200, delay: TimeSpan.FromSeconds(5));
+        using var client = new HttpWebhookClient(TimeProvider.System);
+
+        var result = await client.CallAsync(Hook(server, timeout: "300ms"), Payload, TestContext.Current.CancellationToken);
+
+        Assert.Equal("webhook load-test timed out after 300ms", result.Error);
+    }
+
+    [Fact]
+    public async Task Refused_connection_is_a_failure_with_the_transport_error()
+    {
+        using var client = new HttpWebhookClient(TimeProvider.System);
+
+        var result = await client.CallAsync(new CanaryWebhook { Name = "gone", Url = "http://127.0.0.1:1/" }, Payload, TestContext.Current.CancellationToken);
+
+        Assert.False(result.Succeeded);
+        Assert.Contains("refused", result.Error, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Theory]
+    [InlineData(null, 10)]
+    [InlineData("5", 10)]
+    [InlineData("5s", 5)]
+    [InlineData("1m", 60)]
+    [InlineData("nonsense", 10)]
+    public void Timeout_defaults_to_ten_seconds(string? timeout, int seconds) =>
+        Assert.Equal(TimeSpan.FromSeconds(seconds), HttpWebhookClient.Timeout(new CanaryWebhook { Timeout = timeout }));
+}
