@@ -1,0 +1,97 @@
+using Flagger.Analysis;
+using Flagger.Model;
+using Prometheus;
+
+namespace Flagger.Hosting.Metrics;
+
+/// <summary>
+/// Flagger's Prometheus metrics, with its names, labels and value meanings, so existing dashboards and the
+/// walkthrough's <c>flagger_canary_status &gt; 1</c> alert keep working.
+/// </summary>
+internal sealed class CanaryMetrics
+{
+    private readonly Gauge info;
+    private readonly Gauge total;
+    private readonly Gauge status;
+    private readonly Gauge weight;
+    private readonly Histogram duration;
+    private readonly Gauge analysis;
+    private readonly Counter successes;
+    private readonly Counter failures;
+
+    public CanaryMetrics(CollectorRegistry registry)
+    {
+        Registry = registry;
+        var factory = Prometheus.Metrics.WithCustomRegistry(registry);
+        info = factory.CreateGauge("flagger_info", "Flagger version and mesh provider", "version", "mesh_provider");
+        total = factory.CreateGauge("flagger_canary_total", "Number of canaries per namespace", "namespace");
+        status = factory.CreateGauge("flagger_canary_status", "Canary status: 0 progressing, 1 other phases, 2 failed", "name", "namespace");
+        weight = factory.CreateGauge("flagger_canary_weight", "Traffic weight of the primary and the canary workload", "workload", "namespace");
+        duration = factory.CreateHistogram("flagger_canary_duration_seconds", "Seconds taken by one canary analysis tick", "name", "namespace");
+        analysis = factory.CreateGauge("flagger_canary_metric_analysis", "Last value of each metric check (durations in seconds)", "name", "namespace", "metric");
+        successes = factory.CreateCounter("flagger_canary_successes_total", "Canary promotions", "name", "namespace", "deployment_strategy", "analysis_status");
+        failures = factory.CreateCounter("flagger_canary_failures_total", "Canary rollbacks and failed promotions", "name", "namespace", "deployment_strategy", "analysis_status");
+    }
+
+    public CollectorRegistry Registry { get; }
+
+    /// <summary>0 while progressing, 2 when failed, 1 for every other phase (Flagger's scale; alerts rely on it).</summary>
+    public static int StatusValue(CanaryPhase? phase) => phase switch
+    {
+        CanaryPhase.Progressing => 0,
+        CanaryPhase.Failed => 2,
+        _ => 1,
+    };
+
+    public void SetInfo(string version, string meshProvider) => info.WithLabels(version, meshProvider).Set(1);
+
+    public void SetTotals(IEnumerable<Canary> canaries)
+    {
+        foreach (var group in canaries.GroupBy(c => c.Namespace, StringComparer.Ordinal))
+        {
+            total.WithLabels(group.Key).Set(group.Count());
+        }
+    }
+
+    /// <summary>Turns what a tick did into metrics.</summary>
+    public void Record(TickReport report, TimeSpan elapsed)
+    {
+        if (report.Canary is not { } canary)
+        {
+            return;
+        }
+
+        var target = canary.GetTargetName();
+        var ns = canary.Namespace;
+        status.WithLabels(target, ns).Set(StatusValue(report.Phase));
+        if (report.Routes is { } routes)
+        {
+            weight.WithLabels($"{target}-primary", ns).Set(routes.PrimaryWeight);
+            weight.WithLabels(target, ns).Set(routes.CanaryWeight);
+        }
+
+        foreach (var observation in report.Metrics)
+        {
+            analysis.WithLabels(target, ns, observation.Name).Set(observation.Value);
+        }
+
+        if (report.Phase is CanaryPhase.Progressing or CanaryPhase.WaitingPromotion)
+        {
+            duration.WithLabels(target, ns).Observe(elapsed.TotalSeconds);
+        }
+
+        var strategy = canary.Spec.GetAnalysis().GetStrategy().ToLabel();
+        switch (report.Outcome)
+        {
+            case RunOutcome.Promoted:
+                successes.WithLabels(target, ns, strategy, "completed").Inc();
+                break;
+            case RunOutcome.PromotedWithoutAnalysis:
+                successes.WithLabels(target, ns, strategy, "skipped").Inc();
+                break;
+            case RunOutcome.RolledBack or RunOutcome.PromotionFailed:
+                failures.WithLabels(target, ns, strategy, "completed").Inc();
+                break;
+        }
+    }
+}

@@ -1,0 +1,76 @@
+using Flagger.Analysis;
+using Flagger.Model;
+using Flagger.Routing;
+using Prometheus;
+
+namespace Flagger.Hosting.Metrics;
+
+public sealed class CanaryMetricsTests
+{
+    private static readonly Canary Podinfo = new()
+    {
+        Metadata = new ObjectMetadata { Name = "podinfo", Namespace = "test" },
+        Spec = new CanarySpec { TargetRef = new ObjectReference { Kind = "Deployment", Name = "podinfo" }, Analysis = new CanaryAnalysis { StepWeight = 10 } },
+    };
+
+    private static async Task<string> ExportAsync(CanaryMetrics metrics)
+    {
+        using var stream = new MemoryStream();
+        await metrics.Registry.CollectAndExportAsTextAsync(stream, TestContext.Current.CancellationToken);
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    [Theory]
+    [InlineData(CanaryPhase.Progressing, 0)]
+    [InlineData(CanaryPhase.Failed, 2)]
+    [InlineData(CanaryPhase.Succeeded, 1)]
+    [InlineData(CanaryPhase.Waiting, 1)]
+    [InlineData(CanaryPhase.Initialized, 1)]
+    [InlineData(null, 1)]
+    public void Status_value_keeps_flaggers_scale(CanaryPhase? phase, int value) =>
+        Assert.Equal(value, CanaryMetrics.StatusValue(phase));
+
+    [Fact]
+    public async Task A_progressing_tick_exports_status_weights_and_metric_values()
+    {
+        var metrics = new CanaryMetrics(Prometheus.Metrics.NewCustomRegistry());
+        metrics.SetInfo("0.1.0", "istio");
+        metrics.SetTotals([Podinfo]);
+
+        metrics.Record(
+            new TickReport
+            {
+                Canary = Podinfo with { Status = new CanaryStatus { Phase = CanaryPhase.Progressing, CanaryWeight = 30 } },
+                Routes = new TrafficRoutes(70, 30),
+                Metrics = [new MetricObservation("request-success-rate", 99.5), new MetricObservation("request-duration", 0.12)],
+            },
+            TimeSpan.FromMilliseconds(40));
+
+        var text = await ExportAsync(metrics);
+        Assert.Contains("flagger_info{version=\"0.1.0\",mesh_provider=\"istio\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("flagger_canary_total{namespace=\"test\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("flagger_canary_status{name=\"podinfo\",namespace=\"test\"} 0", text, StringComparison.Ordinal);
+        Assert.Contains("flagger_canary_weight{workload=\"podinfo-primary\",namespace=\"test\"} 70", text, StringComparison.Ordinal);
+        Assert.Contains("flagger_canary_weight{workload=\"podinfo\",namespace=\"test\"} 30", text, StringComparison.Ordinal);
+        Assert.Contains("flagger_canary_metric_analysis{name=\"podinfo\",namespace=\"test\",metric=\"request-duration\"} 0.12", text, StringComparison.Ordinal);
+        Assert.Contains("flagger_canary_duration_seconds_count{name=\"podinfo\",namespace=\"test\"} 1", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Outcomes_count_promotions_and_rollbacks_by_strategy()
+    {
+        var metrics = new CanaryMetrics(Prometheus.Metrics.NewCustomRegistry());
+        var succeeded = Podinfo with { Status = new CanaryStatus { Phase = CanaryPhase.Succeeded } };
+        var failed = Podinfo with { Status = new CanaryStatus { Phase = CanaryPhase.Failed } };
+
+        metrics.Record(new TickReport { Canary = succeeded, Outcome = RunOutcome.Promoted }, TimeSpan.Zero);
+        metrics.Record(new TickReport { Canary = succeeded, Outcome = RunOutcome.PromotedWithoutAnalysis }, TimeSpan.Zero);
+        metrics.Record(new TickReport { Canary = failed, Outcome = RunOutcome.RolledBack }, TimeSpan.Zero);
+
+        var text = await ExportAsync(metrics);
+        Assert.Contains("flagger_canary_successes_total{name=\"podinfo\",namespace=\"test\",deployment_strategy=\"canary\",analysis_status=\"completed\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("flagger_canary_successes_total{name=\"podinfo\",namespace=\"test\",deployment_strategy=\"canary\",analysis_status=\"skipped\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("flagger_canary_failures_total{name=\"podinfo\",namespace=\"test\",deployment_strategy=\"canary\",analysis_status=\"completed\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("flagger_canary_status{name=\"podinfo\",namespace=\"test\"} 2", text, StringComparison.Ordinal);
+    }
+}
