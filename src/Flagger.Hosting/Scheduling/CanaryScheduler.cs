@@ -1,0 +1,196 @@
+using System.Collections.Concurrent;
+using Flagger.Analysis;
+using Flagger.Model;
+using Microsoft.Extensions.Logging;
+
+namespace Flagger.Hosting.Scheduling;
+
+/// <summary>
+/// One schedule per canary: a tick at once, then one per analysis interval, and an extra tick whenever the feed
+/// says the canary changed. Ticks of one canary never overlap; different canaries tick concurrently, at most
+/// <c>maxConcurrentTicks</c> at a time, so one slow canary (a hanging webhook) never holds up the others.
+/// </summary>
+internal sealed partial class CanaryScheduler : IAsyncDisposable
+{
+    private readonly Func<string, string, CancellationToken, Task<TickReport>> tick;
+    private readonly Func<Canary, TimeSpan> intervalOf;
+    private readonly TimeProvider time;
+    private readonly ILogger logger;
+    private readonly SemaphoreSlim slots;
+    private readonly ConcurrentDictionary<string, Schedule> schedules = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource stopping = new();
+    private int waits;
+
+    public CanaryScheduler(Func<string, string, CancellationToken, Task<TickReport>> tick, Func<Canary, TimeSpan> intervalOf, TimeProvider time, ILogger logger, int maxConcurrentTicks)
+    {
+        this.tick = tick;
+        this.intervalOf = intervalOf;
+        this.time = time;
+        this.logger = logger;
+        slots = new SemaphoreSlim(Math.Max(1, maxConcurrentTicks));
+    }
+
+    /// <summary>Raised after every tick, with how long it took.</summary>
+    public event Action<TickReport, TimeSpan>? Ticked;
+
+    public int Count => schedules.Count;
+
+    /// <summary>How many times a schedule has started waiting for its next tick; lets tests advance a fake clock safely.</summary>
+    internal int Waits => Volatile.Read(ref waits);
+
+    /// <summary>Starts a schedule for a new canary, or retimes an existing one and ticks it now.</summary>
+    public void Upsert(Canary canary)
+    {
+        var interval = intervalOf(canary);
+        var key = Key(canary.Namespace, canary.Name);
+        if (schedules.TryGetValue(key, out var existing))
+        {
+            existing.Interval = interval;
+            existing.Wake();
+            return;
+        }
+
+        var schedule = new Schedule(canary.Namespace, canary.Name, interval, CancellationTokenSource.CreateLinkedTokenSource(stopping.Token));
+        if (schedules.TryAdd(key, schedule))
+        {
+            schedule.Loop = RunAsync(schedule);
+        }
+    }
+
+    /// <summary>Ticks a canary now, without waiting for its interval (a new revision was seen).</summary>
+    public void Trigger(string @namespace, string name)
+    {
+        if (schedules.TryGetValue(Key(@namespace, name), out var schedule))
+        {
+            schedule.Wake();
+        }
+    }
+
+    /// <summary>Stops a canary's schedule; a tick under way finishes.</summary>
+    public async Task RemoveAsync(string @namespace, string name)
+    {
+        if (schedules.TryRemove(Key(@namespace, name), out var schedule))
+        {
+            await schedule.StopAsync().ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await stopping.CancelAsync().ConfigureAwait(false);
+        foreach (var schedule in schedules.Values)
+        {
+            await schedule.StopAsync().ConfigureAwait(false);
+        }
+
+        schedules.Clear();
+        stopping.Dispose();
+        slots.Dispose();
+    }
+
+    private async Task RunAsync(Schedule schedule)
+    {
+        var token = schedule.Stop.Token;
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                await slots.WaitAsync(token).ConfigureAwait(false);
+                var started = time.GetTimestamp();
+                try
+                {
+                    var report = await tick(schedule.Namespace, schedule.Name, token).ConfigureAwait(false);
+                    Ticked?.Invoke(report, time.GetElapsedTime(started));
+                    if (report.Canary is { } canary)
+                    {
+                        schedule.Interval = intervalOf(canary);
+                    }
+                }
+                finally
+                {
+                    slots.Release();
+                }
+
+                await schedule.WaitAsync(time, () => Interlocked.Increment(ref waits), token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // A bug in one canary's tick must not end its schedule, nor anyone else's.
+                LogTickFailed(schedule.Namespace, schedule.Name, e);
+                await schedule.WaitAsync(time, () => Interlocked.Increment(ref waits), token).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static string Key(string @namespace, string name) => $"{@namespace}/{name}";
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Tick of canary {Name}.{Namespace} failed")]
+    private partial void LogTickFailed(string @namespace, string name, Exception exception);
+
+    private sealed class Schedule(string @namespace, string name, TimeSpan interval, CancellationTokenSource stop) : IDisposable
+    {
+        private readonly SemaphoreSlim wake = new(0, 1);
+
+        public string Namespace { get; } = @namespace;
+
+        public string Name { get; } = name;
+
+        public TimeSpan Interval { get; set; } = interval;
+
+        public CancellationTokenSource Stop { get; } = stop;
+
+        public Task Loop { get; set; } = Task.CompletedTask;
+
+        public void Wake()
+        {
+            try
+            {
+                if (wake.CurrentCount == 0)
+                {
+                    wake.Release();
+                }
+            }
+            catch (SemaphoreFullException)
+            {
+                // Already woken: one pending tick is enough.
+            }
+        }
+
+        /// <summary>Waits one interval, or less if woken.</summary>
+        public async Task WaitAsync(TimeProvider time, Action waiting, CancellationToken cancellationToken)
+        {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var delay = Task.Delay(Interval, time, linked.Token);
+            waiting();
+            var woken = wake.WaitAsync(linked.Token);
+            await Task.WhenAny(delay, woken).ConfigureAwait(false);
+            await linked.CancelAsync().ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        public async Task StopAsync()
+        {
+            await Stop.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await Loop.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopped while waiting: expected.
+            }
+
+            Dispose();
+        }
+
+        public void Dispose()
+        {
+            Stop.Dispose();
+            wake.Dispose();
+        }
+    }
+}

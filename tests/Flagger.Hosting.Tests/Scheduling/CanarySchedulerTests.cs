@@ -1,0 +1,170 @@
+using System.Collections.Concurrent;
+using Flagger.Analysis;
+using Flagger.Model;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Flagger.Hosting.Scheduling;
+
+public sealed class CanarySchedulerTests
+{
+    private static readonly TimeSpan Minute = TimeSpan.FromMinutes(1);
+
+    private readonly FakeTimeProvider clock = new();
+    private readonly ConcurrentDictionary<string, int> ticks = new();
+
+    private static Canary Canary(string name, string interval = "1m") => new()
+    {
+        Metadata = new ObjectMetadata { Name = name, Namespace = "test" },
+        Spec = new CanarySpec { Analysis = new CanaryAnalysis { Interval = interval } },
+    };
+
+    private CanaryScheduler Scheduler(Func<string, CancellationToken, Task>? body = null, int slots = 4) => new(
+        async (ns, name, ct) =>
+        {
+            ticks.AddOrUpdate(name, 1, (_, n) => n + 1);
+            if (body is not null)
+            {
+                await body(name, ct);
+            }
+
+            return new TickReport();
+        },
+        c => c.Spec.GetAnalysis().GetInterval(),
+        clock,
+        NullLogger.Instance,
+        slots);
+
+    // The schedule runs on its own tasks: wait (in real time, briefly) until it has caught up with the fake clock.
+    private static async Task EventuallyAsync(Func<bool> condition, string what)
+    {
+        for (var i = 0; i < 500 && !condition(); i++)
+        {
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+
+        Assert.True(condition(), what);
+    }
+
+    private int Ticks(string name) => ticks.GetValueOrDefault(name);
+
+    // Advance the fake clock only once the schedules wait on it, or the advance would be lost.
+    private static Task IdleAsync(CanaryScheduler scheduler, int waits) =>
+        EventuallyAsync(() => scheduler.Waits >= waits, $"{waits} schedules waiting");
+
+    [Fact]
+    public async Task Ticks_at_once_then_once_per_interval()
+    {
+        await using var scheduler = Scheduler();
+        scheduler.Upsert(Canary("podinfo"));
+        await EventuallyAsync(() => Ticks("podinfo") == 1, "first tick at once");
+        await IdleAsync(scheduler, 1);
+
+        clock.Advance(Minute / 2);
+        await Task.Delay(50, TestContext.Current.CancellationToken);
+        Assert.Equal(1, Ticks("podinfo"));
+
+        clock.Advance(Minute / 2);
+        await EventuallyAsync(() => Ticks("podinfo") == 2, "second tick after one interval");
+    }
+
+    [Fact]
+    public async Task Trigger_ticks_now_without_waiting_for_the_interval()
+    {
+        await using var scheduler = Scheduler();
+        scheduler.Upsert(Canary("podinfo"));
+        await EventuallyAsync(() => Ticks("podinfo") == 1, "first tick");
+
+        scheduler.Trigger("test", "podinfo");
+
+        await EventuallyAsync(() => Ticks("podinfo") == 2, "triggered tick");
+    }
+
+    [Fact]
+    public async Task Ticks_of_one_canary_never_overlap()
+    {
+        var running = 0;
+        var overlapped = false;
+        var release = new TaskCompletionSource();
+        await using var scheduler = Scheduler(async (_, ct) =>
+        {
+            overlapped |= Interlocked.Increment(ref running) > 1;
+            await release.Task.WaitAsync(ct);
+            Interlocked.Decrement(ref running);
+        });
+        scheduler.Upsert(Canary("podinfo"));
+        await EventuallyAsync(() => Ticks("podinfo") == 1, "first tick started");
+
+        scheduler.Trigger("test", "podinfo");
+        scheduler.Trigger("test", "podinfo");
+        clock.Advance(Minute * 3);
+        await Task.Delay(50, TestContext.Current.CancellationToken);
+        Assert.Equal(1, Ticks("podinfo"));
+
+        release.SetResult();
+        await EventuallyAsync(() => Ticks("podinfo") == 2, "the pending trigger runs after the tick");
+        Assert.False(overlapped);
+    }
+
+    [Fact]
+    public async Task A_hanging_canary_does_not_hold_up_the_others()
+    {
+        await using var scheduler = Scheduler((name, ct) => name == "stuck" ? Task.Delay(Timeout.Infinite, ct) : Task.CompletedTask, slots: 2);
+        scheduler.Upsert(Canary("stuck"));
+        scheduler.Upsert(Canary("podinfo"));
+        await EventuallyAsync(() => Ticks("podinfo") == 1, "podinfo ticks");
+
+        for (var i = 2; i <= 4; i++)
+        {
+            await IdleAsync(scheduler, i - 1);
+            clock.Advance(Minute);
+            var expected = i;
+            await EventuallyAsync(() => Ticks("podinfo") == expected, $"podinfo tick {expected}");
+        }
+
+        Assert.Equal(1, Ticks("stuck"));
+    }
+
+    [Fact]
+    public async Task Removed_canary_stops_ticking()
+    {
+        await using var scheduler = Scheduler();
+        scheduler.Upsert(Canary("podinfo"));
+        await EventuallyAsync(() => Ticks("podinfo") == 1, "first tick");
+
+        await scheduler.RemoveAsync("test", "podinfo");
+        clock.Advance(Minute * 5);
+        await Task.Delay(50, TestContext.Current.CancellationToken);
+
+        Assert.Equal(1, Ticks("podinfo"));
+        Assert.Equal(0, scheduler.Count);
+    }
+
+    [Fact]
+    public async Task A_failing_tick_is_logged_and_the_schedule_goes_on()
+    {
+        await using var scheduler = Scheduler((_, _) => Ticks("podinfo") == 1 ? throw new InvalidOperationException("bug") : Task.CompletedTask);
+        scheduler.Upsert(Canary("podinfo"));
+        await EventuallyAsync(() => Ticks("podinfo") == 1, "first tick");
+        await IdleAsync(scheduler, 1);
+
+        clock.Advance(Minute);
+
+        await EventuallyAsync(() => Ticks("podinfo") == 2, "next tick after the failure");
+    }
+
+    [Fact]
+    public async Task Interval_change_takes_effect_on_upsert()
+    {
+        await using var scheduler = Scheduler();
+        scheduler.Upsert(Canary("podinfo", "5m"));
+        await EventuallyAsync(() => Ticks("podinfo") == 1, "first tick");
+
+        scheduler.Upsert(Canary("podinfo", "10s"));
+        await EventuallyAsync(() => Ticks("podinfo") == 2, "spec change ticks at once");
+        await IdleAsync(scheduler, 2);
+        clock.Advance(TimeSpan.FromSeconds(10));
+
+        await EventuallyAsync(() => Ticks("podinfo") == 3, "then every 10s");
+    }
+}
