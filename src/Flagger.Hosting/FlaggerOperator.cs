@@ -1,0 +1,86 @@
+using Flagger.Analysis;
+using Flagger.Hosting.Metrics;
+using Flagger.Hosting.Scheduling;
+using Flagger.Store;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Flagger.Hosting;
+
+/// <summary>
+/// The operator loop: follows the canary feed and keeps one schedule per canary while this replica leads.
+/// Losing leadership stops every schedule at once.
+/// </summary>
+internal sealed partial class FlaggerOperator(
+    ICanaryFeed feed,
+    CanaryEngine engine,
+    CanaryMetrics metrics,
+    ILeaderGate leadership,
+    TimeProvider time,
+    IOptions<FlaggerHostOptions> options,
+    IOptions<EngineOptions> engineOptions,
+    ILogger<FlaggerOperator> logger) : BackgroundService
+{
+    /// <summary>True once the first list of canaries has been scheduled; <c>/readyz</c> reports it.</summary>
+    public bool Ready { get; private set; }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        metrics.SetInfo(options.Value.Version, engineOptions.Value.MeshProvider);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var term = await leadership.AcquireAsync(stoppingToken).ConfigureAwait(false);
+            LogLeading();
+            await RunTermAsync(term, stoppingToken).ConfigureAwait(false);
+            Ready = false;
+        }
+    }
+
+    private async Task RunTermAsync(CancellationToken term, CancellationToken stoppingToken)
+    {
+        using var both = CancellationTokenSource.CreateLinkedTokenSource(term, stoppingToken);
+        await using var scheduler = new CanaryScheduler(engine.TickAsync, engine.GetInterval, time, logger, options.Value.MaxConcurrentTicks);
+        scheduler.Ticked += metrics.Record;
+        try
+        {
+            await foreach (var change in feed.WatchAsync(both.Token).ConfigureAwait(false))
+            {
+                switch (change.Type)
+                {
+                    case CanaryChangeType.Upserted when change.Canary is not null:
+                        scheduler.Upsert(change.Canary);
+                        break;
+                    case CanaryChangeType.Deleted:
+                        await scheduler.RemoveAsync(change.Namespace, change.Name).ConfigureAwait(false);
+                        break;
+                    case CanaryChangeType.TargetChanged:
+                        scheduler.Trigger(change.Namespace, change.Name);
+                        break;
+                }
+
+                Ready = true;
+            }
+        }
+        catch (OperationCanceledException) when (both.IsCancellationRequested)
+        {
+            // Stopping, or leadership lost: the scheduler is disposed below, ending every schedule.
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Acquired leadership; scheduling canaries")]
+    private partial void LogLeading();
+}
+
+/// <summary>Decides when this replica may drive canaries.</summary>
+public interface ILeaderGate
+{
+    /// <summary>Waits until this replica leads; the token returned is cancelled when leadership is lost.</summary>
+    Task<CancellationToken> AcquireAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>A single replica always leads.</summary>
+internal sealed class AlwaysLeader : ILeaderGate
+{
+    public Task<CancellationToken> AcquireAsync(CancellationToken cancellationToken) => Task.FromResult(CancellationToken.None);
+}
