@@ -71,6 +71,11 @@ internal sealed class ProblemList
         }
     }
 
+    public static bool IsHttpAddress(string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) &&
+        (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) &&
+        !string.IsNullOrEmpty(uri.Host);
+
     public static string Quote(string? value) => $"'{value}'";
 
     public static string Index(string path, int index) => string.Create(CultureInfo.InvariantCulture, $"{path}[{index}]");

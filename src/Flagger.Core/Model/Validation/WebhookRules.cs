@@ -34,7 +34,7 @@ internal static class WebhookRules
             {
                 problems.Add($"{path}.url", "required; the address the payload is POSTed to");
             }
-            else if (!IsHttpAddress(webhook.Url))
+            else if (!ProblemList.IsHttpAddress(webhook.Url))
             {
                 problems.Add($"{path}.url", $"must be an absolute http or https URL, got {ProblemList.Quote(webhook.Url)}");
             }
@@ -43,9 +43,4 @@ internal static class WebhookRules
             problems.NotNegative($"{path}.retries", webhook.Retries);
         }
     }
-
-    internal static bool IsHttpAddress(string value) =>
-        Uri.TryCreate(value, UriKind.Absolute, out var uri) &&
-        (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) &&
-        !string.IsNullOrEmpty(uri.Host);
 }
