@@ -12,24 +12,68 @@ internal static class JsonEdit
 {
     public static string Apply(string json, string edits)
     {
-        var root = JsonNode.Parse(json) ?? throw new ArgumentException("empty document", nameof(json));
         foreach (var edit in edits.Split(" & ", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var equals = edit.IndexOf('=', StringComparison.Ordinal);
-            if (equals < 0 && edit.EndsWith('-'))
-            {
-                var (parent, key) = Walk(root, edit[..^1]);
-                Remove(parent, key);
-            }
-            else
-            {
-                var (parent, key) = Walk(root, edit[..equals]);
-                Set(parent, key, JsonNode.Parse(edit[(equals + 1)..]));
-            }
+            json = equals < 0 && edit.EndsWith('-') ? Remove(json, edit[..^1]) : Set(json, edit[..equals], edit[(equals + 1)..]);
         }
 
+        return json;
+    }
+
+    /// <summary>Sets the field at <paramref name="path"/> to the JSON text <paramref name="valueJson"/>.</summary>
+    public static string Set(string json, string path, string valueJson)
+    {
+        var root = Parse(json);
+        var (parent, key) = Walk(root, path);
+        Set(parent, key, JsonNode.Parse(valueJson));
         return root.ToJsonString();
     }
+
+    /// <summary>Removes the field or list element at <paramref name="path"/>.</summary>
+    public static string Remove(string json, string path)
+    {
+        var root = Parse(json);
+        var (parent, key) = Walk(root, path);
+        Remove(parent, key);
+        return root.ToJsonString();
+    }
+
+    /// <summary>Every field and list element path of <paramref name="json"/>, parents before children.</summary>
+    public static IReadOnlyList<string> Paths(string json)
+    {
+        var paths = new List<string>();
+        Collect(Parse(json), string.Empty, paths);
+        return paths;
+    }
+
+    private static void Collect(JsonNode? node, string path, List<string> paths)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (name, child) in obj)
+                {
+                    var childPath = path.Length == 0 ? name : $"{path}.{name}";
+                    paths.Add(childPath);
+                    Collect(child, childPath, paths);
+                }
+
+                break;
+            case JsonArray array:
+                for (var i = 0; i < array.Count; i++)
+                {
+                    var childPath = string.Create(CultureInfo.InvariantCulture, $"{path}[{i}]");
+                    paths.Add(childPath);
+                    Collect(array[i], childPath, paths);
+                }
+
+                break;
+        }
+    }
+
+    private static JsonNode Parse(string json) =>
+        JsonNode.Parse(json) ?? throw new ArgumentException("empty document", nameof(json));
 
     // Returns the container of the last segment, creating missing objects on the way.
     private static (JsonNode Parent, object Key) Walk(JsonNode root, string path)
