@@ -51,7 +51,8 @@ public static class CanaryValidator
             return problems.Problems;
         }
 
-        var context = new AnalysisContext(analysisPath, canaryNamespace, spec.SkipAnalysis, options, problems);
+        var provider = string.IsNullOrEmpty(spec.Provider) ? options.MeshProvider : spec.Provider;
+        var context = new AnalysisContext(analysisPath, canaryNamespace, spec.SkipAnalysis, provider, options, problems);
         AnalysisRules.Validate(analysis, context);
         MetricRules.Validate(analysis.Metrics, context);
         WebhookRules.Validate(analysis.Webhooks, context);
@@ -129,4 +130,4 @@ public static class CanaryValidator
 
 /// <summary>What the analysis rules share: where the analysis block is and what the operator allows.</summary>
 internal sealed record AnalysisContext(
-    string Path, string? CanaryNamespace, bool SkipAnalysis, ValidationOptions Options, ProblemList Problems);
+    string Path, string? CanaryNamespace, bool SkipAnalysis, string? Provider, ValidationOptions Options, ProblemList Problems);

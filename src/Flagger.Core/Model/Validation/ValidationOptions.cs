@@ -13,6 +13,11 @@ public sealed record ValidationOptions
     public bool NoCrossNamespaceRefs { get; init; }
 
     /// <summary>
+    /// The operator's <c>--mesh-provider</c>, used for canaries without <c>spec.provider</c>; null when unknown.
+    /// </summary>
+    public string? MeshProvider { get; init; }
+
+    /// <summary>
     /// Mesh providers the operator can route with; <c>null</c> accepts any <c>spec.provider</c>. A provider matches
     /// a known name exactly or extends it after a colon (<c>smi:v1alpha3:linkerd</c> matches <c>smi:v1alpha3</c>).
     /// </summary>

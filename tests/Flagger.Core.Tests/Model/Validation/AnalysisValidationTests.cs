@@ -1,3 +1,4 @@
+using Flagger.Model.Validation;
 using static Flagger.Tests.Model.Validation.ValidationAssert;
 
 namespace Flagger.Tests.Model.Validation;
@@ -44,6 +45,17 @@ public sealed class AnalysisValidationTests
     [InlineData("spec.analysis={}")]
     public void Reports_a_canary_that_can_never_advance(string edit) =>
         HasProblem(ValidateEdited(edit), "spec.analysis", NeverAdvances);
+
+    [Fact]
+    public void The_kubernetes_provider_always_advances_because_it_runs_ten_iterations_by_default()
+    {
+        Assert.Empty(ValidateEdited("spec.provider=\"kubernetes\" & spec.analysis.stepWeight-"));
+        Assert.Empty(ValidateEdited("spec.analysis.stepWeight-", new ValidationOptions { MeshProvider = "kubernetes" }));
+        HasProblem(
+            ValidateEdited("spec.provider=\"istio\" & spec.analysis.stepWeight-", new ValidationOptions { MeshProvider = "kubernetes" }),
+            "spec.analysis",
+            NeverAdvances);
+    }
 
     [Theory]
     [InlineData("spec.analysis.sessionAffinity={}", "spec.analysis.sessionAffinity.cookieName", "required")]
