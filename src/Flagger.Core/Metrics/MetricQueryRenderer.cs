@@ -138,7 +138,7 @@ public sealed record MetricQueryRenderResult
     /// <summary>True when <see cref="Query"/> holds the rendered query.</summary>
     [MemberNotNullWhen(true, nameof(Query))]
     [MemberNotNullWhen(false, nameof(Error))]
-    public bool IsRendered => Error is null;
+    public bool Succeeded => Error is null;
 
     /// <summary>A rendered query.</summary>
     public static MetricQueryRenderResult Rendered(string query) => new(query, null);

@@ -43,7 +43,7 @@ public sealed class MetricQueryRendererTests
     {
         var result = MetricQueryRenderer.Render(template, Podinfo);
 
-        Assert.True(result.IsRendered, result.Error);
+        Assert.True(result.Succeeded, result.Error);
         Assert.Equal(expected, result.Query);
     }
 
@@ -62,7 +62,7 @@ public sealed class MetricQueryRendererTests
     {
         var result = MetricQueryRenderer.Render(template, Podinfo);
 
-        Assert.False(result.IsRendered);
+        Assert.False(result.Succeeded);
         Assert.Null(result.Query);
         Assert.Contains(error, result.Error, StringComparison.Ordinal);
     }
@@ -89,7 +89,7 @@ public sealed class MetricQueryRendererTests
 
         var result = MetricQueryRenderer.Render(new IstioMetricObserver().RequestSuccessRateQuery, MetricQueryVariables.For(canary, metric));
 
-        Assert.True(result.IsRendered, result.Error);
+        Assert.True(result.Succeeded, result.Error);
         Assert.Contains("destination_workload_namespace=\"test\",destination_workload=~\"podinfo\",response_code!~\"5.*\"}[1m]", result.Query, StringComparison.Ordinal);
         Assert.DoesNotContain("{{", result.Query, StringComparison.Ordinal);
     }
@@ -124,7 +124,7 @@ public sealed class MetricQueryRendererTests
         {
             var result = MetricQueryRenderer.Render(template, Podinfo);
 
-            Assert.True(result.IsRendered ^ (result.Error is not null));
+            Assert.True(result.Succeeded ^ (result.Error is not null));
             if (!template.Contains("{{", StringComparison.Ordinal))
             {
                 Assert.Equal(template, result.Query);
