@@ -1,0 +1,129 @@
+using Flagger.Model;
+using Flagger.Targets;
+
+namespace Flagger.Analysis.Decisions;
+
+/// <summary>
+/// How the status changes, as pure functions. Each returns the same instance when nothing changes, so a tick
+/// that changes nothing writes nothing.
+/// </summary>
+internal static class StatusTransitions
+{
+    /// <summary>Starts or ends a run on <paramref name="revision"/>: phase set, counters reset, revision recorded.</summary>
+    public static CanaryStatus Sync(CanaryStatus status, CanaryPhase phase, TargetRevision revision, string kind, DateTimeOffset now, int canaryWeight = 0)
+    {
+        var next = status with
+        {
+            Phase = phase,
+            CanaryWeight = canaryWeight,
+            FailedChecks = 0,
+            Iterations = 0,
+            LastAppliedSpec = revision.SpecHash,
+            TrackedConfigs = revision.TrackedConfigs.Count > 0 ? revision.TrackedConfigs : null,
+            LastPromotedSpec = phase == CanaryPhase.Initialized ? revision.SpecHash : status.LastPromotedSpec,
+        };
+        return Stamp(status, WithPromotedCondition(next, kind, now), now);
+    }
+
+    /// <summary>
+    /// Moves to <paramref name="phase"/>. Phases that end or pause traffic shifting reset weight and iterations;
+    /// WaitingPromotion keeps them, since the traffic split is unchanged while waiting.
+    /// </summary>
+    public static CanaryStatus SetPhase(CanaryStatus status, CanaryPhase phase, string kind, DateTimeOffset now)
+    {
+        var keepsProgress = phase is CanaryPhase.Progressing or CanaryPhase.Waiting or CanaryPhase.Promoting or CanaryPhase.WaitingPromotion;
+        var next = status with
+        {
+            Phase = phase,
+            CanaryWeight = keepsProgress ? status.CanaryWeight : 0,
+            Iterations = keepsProgress ? status.Iterations : 0,
+            LastPromotedSpec = phase is CanaryPhase.Initialized or CanaryPhase.Succeeded ? status.LastAppliedSpec : status.LastPromotedSpec,
+        };
+        return Stamp(status, WithPromotedCondition(next, kind, now), now);
+    }
+
+    /// <summary>Records the canary weight.</summary>
+    public static CanaryStatus SetWeight(CanaryStatus status, int weight, DateTimeOffset now) =>
+        Stamp(status, status with { CanaryWeight = weight }, now);
+
+    /// <summary>Records the completed iterations.</summary>
+    public static CanaryStatus SetIterations(CanaryStatus status, int iterations, DateTimeOffset now) =>
+        Stamp(status, status with { Iterations = iterations }, now);
+
+    /// <summary>Counts one more failed check.</summary>
+    public static CanaryStatus AddFailedCheck(CanaryStatus status, DateTimeOffset now) =>
+        Stamp(status, status with { FailedChecks = status.FailedChecks + 1 }, now);
+
+    /// <summary>Sets or clears the <c>Valid</c> condition that reports a spec the engine cannot run.</summary>
+    public static CanaryStatus SetValidity(CanaryStatus status, string? problem, DateTimeOffset now)
+    {
+        var others = (status.Conditions ?? []).Where(c => c.Type != CanaryCondition.ValidType).ToList();
+        var current = status.Conditions?.FirstOrDefault(c => c.Type == CanaryCondition.ValidType);
+        if (problem is null)
+        {
+            return current is null ? status : status with { Conditions = others };
+        }
+
+        if (current?.Message == problem)
+        {
+            return status;
+        }
+
+        others.Add(new CanaryCondition
+        {
+            Type = CanaryCondition.ValidType,
+            Status = "False",
+            Reason = "InvalidSpec",
+            Message = problem,
+            LastUpdateTime = now,
+            LastTransitionTime = now,
+        });
+        return status with { Conditions = others };
+    }
+
+    /// <summary>The Promoted condition's status and message for a phase.</summary>
+    public static (string Status, string Message) PromotedCondition(CanaryPhase phase, string kind) => phase switch
+    {
+        CanaryPhase.Initializing => ("Unknown", $"New {kind} detected, starting initialization."),
+        CanaryPhase.Initialized => ("True", $"{kind} initialization completed."),
+        CanaryPhase.Waiting or CanaryPhase.WaitingPromotion => ("Unknown", "Waiting for approval."),
+        CanaryPhase.Progressing => ("Unknown", "New revision detected, progressing canary analysis."),
+        CanaryPhase.Promoting => ("Unknown", "Canary analysis completed, starting primary rolling update."),
+        CanaryPhase.Finalising => ("Unknown", "Canary analysis completed, routing all traffic to primary."),
+        CanaryPhase.Succeeded => ("True", "Canary analysis completed successfully, promotion finished."),
+        CanaryPhase.Failed => ("False", $"Canary analysis failed, {kind} scaled to zero."),
+        _ => ("Unknown", $"{phase}"),
+    };
+
+    // The condition is replaced only when its status or reason changes, keeping lastTransitionTime otherwise.
+    private static CanaryStatus WithPromotedCondition(CanaryStatus status, string kind, DateTimeOffset now)
+    {
+        if (status.Phase is not { } phase)
+        {
+            return status;
+        }
+
+        var (conditionStatus, message) = PromotedCondition(phase, kind);
+        var reason = phase.ToString();
+        var existing = status.Conditions?.FirstOrDefault(c => c.Type == CanaryCondition.PromotedType);
+        if (existing is not null && existing.Status == conditionStatus && existing.Reason == reason)
+        {
+            return status;
+        }
+
+        var condition = new CanaryCondition
+        {
+            Type = CanaryCondition.PromotedType,
+            Status = conditionStatus,
+            Reason = reason,
+            Message = message,
+            LastUpdateTime = now,
+            LastTransitionTime = existing is not null && existing.Status == conditionStatus ? existing.LastTransitionTime : now,
+        };
+        var conditions = (status.Conditions ?? []).Where(c => c.Type != CanaryCondition.PromotedType).Prepend(condition).ToList();
+        return status with { Conditions = conditions };
+    }
+
+    private static CanaryStatus Stamp(CanaryStatus before, CanaryStatus after, DateTimeOffset now) =>
+        after.Equals(before) ? before : after with { LastTransitionTime = now };
+}

@@ -1,0 +1,77 @@
+using Flagger.Metrics;
+using Flagger.Notifications;
+using Flagger.Routing;
+using Flagger.Targets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Flagger.Providers;
+
+/// <summary>Registers providers under the names users write in YAML; provider packages add <c>AddXxx</c> extensions on it.</summary>
+public sealed class FlaggerEngineBuilder
+{
+    internal FlaggerEngineBuilder(IServiceCollection services) => Services = services;
+
+    /// <summary>The name the Kubernetes Service router is registered under.</summary>
+    public const string ServiceRouterName = "kubernetes";
+
+    /// <summary>The service collection being configured.</summary>
+    public IServiceCollection Services { get; }
+
+    /// <summary>Registers <typeparamref name="TImplementation"/> as the <typeparamref name="TPort"/> named <paramref name="name"/>; a second call is harmless.</summary>
+    public FlaggerEngineBuilder AddProvider<TPort, TImplementation>(string name)
+        where TPort : class
+        where TImplementation : class, TPort
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        Services.TryAddKeyedSingleton<TPort, TImplementation>(name);
+        Register(new ProviderRegistration(typeof(TPort), name));
+        return this;
+    }
+
+    /// <summary>Registers an existing instance as the <typeparamref name="TPort"/> named <paramref name="name"/>.</summary>
+    public FlaggerEngineBuilder AddProvider<TPort>(string name, TPort instance)
+        where TPort : class
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        Services.TryAddKeyedSingleton(name, instance);
+        Register(new ProviderRegistration(typeof(TPort), name));
+        return this;
+    }
+
+    /// <summary>Registers a mesh router for <c>spec.provider</c> / <c>--mesh-provider</c> <paramref name="provider"/>.</summary>
+    public FlaggerEngineBuilder AddMeshRouter<TRouter>(string provider)
+        where TRouter : class, IMeshRouter => AddProvider<IMeshRouter, TRouter>(provider);
+
+    /// <summary>Registers the router of the apex, primary and canary Kubernetes Services.</summary>
+    public FlaggerEngineBuilder AddServiceRouter<TRouter>()
+        where TRouter : class, IServiceRouter => AddProvider<IServiceRouter, TRouter>(ServiceRouterName);
+
+    /// <summary>Registers the builtin metric queries of mesh <paramref name="provider"/>.</summary>
+    public FlaggerEngineBuilder AddMetricObserver<TObserver>(string provider)
+        where TObserver : class, IMetricObserver => AddProvider<IMetricObserver, TObserver>(provider);
+
+    /// <summary>Registers a target controller for <c>targetRef.kind</c> <paramref name="kind"/>.</summary>
+    public FlaggerEngineBuilder AddTargetController<TController>(string kind)
+        where TController : class, ITargetController => AddProvider<ITargetController, TController>(kind);
+
+    /// <summary>Registers an autoscaler reconciler for <c>autoscalerRef.kind</c> <paramref name="kind"/>.</summary>
+    public FlaggerEngineBuilder AddScalerReconciler<TReconciler>(string kind)
+        where TReconciler : class, IScalerReconciler => AddProvider<IScalerReconciler, TReconciler>(kind);
+
+    /// <summary>Registers a metrics provider factory for MetricTemplate <c>provider.type</c> <paramref name="type"/>.</summary>
+    public FlaggerEngineBuilder AddMetricsProvider<TFactory>(string type)
+        where TFactory : class, IMetricsProviderFactory => AddProvider<IMetricsProviderFactory, TFactory>(type);
+
+    /// <summary>Registers a notifier factory for AlertProvider <c>type</c> <paramref name="type"/>.</summary>
+    public FlaggerEngineBuilder AddNotifier<TFactory>(string type)
+        where TFactory : class, INotifierFactory => AddProvider<INotifierFactory, TFactory>(type);
+
+    private void Register(ProviderRegistration registration)
+    {
+        if (!Services.Any(d => d.ServiceType == typeof(ProviderRegistration) && Equals(d.ImplementationInstance, registration)))
+        {
+            Services.AddSingleton(registration);
+        }
+    }
+}

@@ -1,0 +1,43 @@
+using Flagger.Analysis;
+using Flagger.Metrics;
+using Flagger.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Flagger.Providers;
+
+/// <summary>Registers the analysis engine.</summary>
+public static class FlaggerEngineServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds <see cref="CanaryEngine"/> with the <c>kubernetes</c> router and the builtin metric queries of Istio and plain Kubernetes.
+    /// The store, event recorder, webhook client and providers come from other packages or your own code.
+    /// </summary>
+    public static FlaggerEngineBuilder AddFlaggerEngine(this IServiceCollection services, Action<EngineOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var options = services.AddOptions<EngineOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EngineOptions>, EngineOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ProviderResolver>();
+        services.TryAddSingleton<CanaryEffects>();
+        services.TryAddSingleton<Analysis.Steps.MetricChecks>();
+        services.TryAddSingleton(sp => new CanaryEngine(
+            sp.GetRequiredService<ProviderResolver>(),
+            sp.GetRequiredService<Store.ICanaryStore>(),
+            sp.GetRequiredService<CanaryEffects>(),
+            sp.GetRequiredService<Analysis.Steps.MetricChecks>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<EngineOptions>>()));
+        return new FlaggerEngineBuilder(services)
+            .AddMeshRouter<KubernetesNoopRouter>("kubernetes")
+            .AddMetricObserver<IstioMetricObserver>("istio")
+            .AddMetricObserver<KubernetesMetricObserver>("kubernetes");
+    }
+}

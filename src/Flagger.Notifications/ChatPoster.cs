@@ -1,0 +1,63 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Flagger.Notifications;
+
+/// <summary>
+/// Posts chat payloads. One long-lived client per proxy address, so connections are pooled and DNS changes are
+/// still seen (the handler recycles its connections).
+/// </summary>
+internal sealed class ChatPoster : IDisposable
+{
+    /// <summary>Chat services get 5 seconds, as in Flagger: an alert must never hold up a tick for long.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
+
+    private readonly ConcurrentDictionary<string, HttpClient> clients = new(StringComparer.Ordinal);
+
+    public async Task PostAsync(Uri address, JsonNode body, string? proxy, string? token, CancellationToken cancellationToken)
+    {
+        var client = clients.GetOrAdd(proxy ?? string.Empty, CreateClient);
+        using var request = new HttpRequestMessage(HttpMethod.Post, address)
+        {
+            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
+        };
+        if (!string.IsNullOrEmpty(token))
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(Timeout);
+        using var response = await client.SendAsync(request, timeout.Token).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            var text = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
+            // The address holds the webhook secret: name only the host in the error.
+            throw new HttpRequestException($"posting to {address.Host} failed with status {(int)response.StatusCode}: {Truncate(text)}", null, response.StatusCode);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var client in clients.Values)
+        {
+            client.Dispose();
+        }
+    }
+
+    private static HttpClient CreateClient(string proxy)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            Proxy = proxy.Length == 0 ? null : new WebProxy(new Uri(proxy)),
+            UseProxy = proxy.Length != 0,
+        };
+        return new HttpClient(handler) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+    }
+
+    private static string Truncate(string text) => text.Length <= 200 ? text : text[..200];
+}

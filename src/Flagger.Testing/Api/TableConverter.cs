@@ -1,0 +1,65 @@
+using System.Text.Json.Nodes;
+using Flagger.Testing.Storage;
+
+namespace Flagger.Testing.Api;
+
+/// <summary>
+/// Builds <c>meta.k8s.io/v1 Table</c> responses (what <c>kubectl get</c> asks for) from a type's printer columns;
+/// for custom resources those are the CRD's additionalPrinterColumns, so the columns match the real server.
+/// </summary>
+internal static class TableConverter
+{
+    public static bool Wanted(string? accept) => accept is not null && accept.Contains("as=Table", StringComparison.Ordinal);
+
+    public static JsonObject Convert(ResourceType type, IEnumerable<JsonObject> objects, string? resourceVersion, bool includeObject, DateTimeOffset now)
+    {
+        var definitions = new JsonArray
+        {
+            new JsonObject
+            {
+                ["name"] = "Name", ["type"] = "string", ["format"] = "name", ["description"] = "Name must be unique within a namespace.", ["priority"] = 0,
+            },
+        };
+        foreach (var c in type.Columns)
+        {
+            definitions.Add(new JsonObject
+            {
+                ["name"] = c.Name, ["type"] = c.Type, ["format"] = c.Format, ["description"] = c.Description, ["priority"] = c.Priority,
+            });
+        }
+
+        var rows = new JsonArray();
+        foreach (var obj in objects)
+        {
+            var cells = new JsonArray(JsonValue.Create(Meta.Name(obj)));
+            foreach (var c in type.Columns)
+            {
+                cells.Add(c.Cell(obj, now));
+            }
+
+            rows.Add(new JsonObject { ["cells"] = cells, ["object"] = includeObject ? obj.DeepClone() : PartialMetadata(obj) });
+        }
+
+        var metadata = new JsonObject();
+        if (resourceVersion is not null)
+        {
+            metadata["resourceVersion"] = resourceVersion;
+        }
+
+        return new JsonObject
+        {
+            ["kind"] = "Table",
+            ["apiVersion"] = "meta.k8s.io/v1",
+            ["metadata"] = metadata,
+            ["columnDefinitions"] = definitions,
+            ["rows"] = rows,
+        };
+    }
+
+    private static JsonObject PartialMetadata(JsonObject obj) => new()
+    {
+        ["kind"] = "PartialObjectMetadata",
+        ["apiVersion"] = "meta.k8s.io/v1",
+        ["metadata"] = obj["metadata"]?.DeepClone(),
+    };
+}

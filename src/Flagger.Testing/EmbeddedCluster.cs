@@ -1,0 +1,193 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Flagger.Testing.Api;
+using Flagger.Testing.Simulation;
+using Flagger.Testing.Storage;
+using k8s;
+
+namespace Flagger.Testing;
+
+/// <summary>
+/// An in-process Kubernetes API server on loopback HTTP plus a simulated controller-manager. The real
+/// <c>KubernetesClient</c> and the real <c>kubectl</c> talk to it as to a cluster.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var cluster = await EmbeddedCluster.StartAsync();
+/// IKubernetes client = cluster.CreateClient();
+/// cluster.WriteKubeconfig("/tmp/kubeconfig"); // for kubectl --kubeconfig /tmp/kubeconfig
+/// </code>
+/// </example>
+public sealed class EmbeddedCluster : IAsyncDisposable
+{
+    private readonly ApiServer _server;
+    private readonly ControllerManager? _controllers;
+
+    private EmbeddedCluster(EmbeddedClusterOptions options)
+    {
+        Options = options;
+        Store = new ObjectStore(new ResourceRegistry(), options.TimeProvider, options.WatchHistoryLimit);
+        Faults = new FaultInjector(options.FaultSeed);
+        Faults.OnDropWatches(Store.DropWatches);
+        Requests = new RequestCounters();
+        _server = new ApiServer(Store, Faults, Requests, options.BookmarkInterval);
+        if (options.SimulateControllers)
+        {
+            _controllers = new ControllerManager(Store, options);
+        }
+    }
+
+    /// <summary>The options the cluster was started with.</summary>
+    public EmbeddedClusterOptions Options { get; }
+
+    /// <summary>The API server's address, e.g. <c>http://127.0.0.1:41234/</c>.</summary>
+    public Uri BaseAddress => _server.BaseAddress;
+
+    /// <summary>Fault injection: failing, hanging or slow requests and dropped watches.</summary>
+    public FaultInjector Faults { get; }
+
+    /// <summary>Requests served so far, per verb and resource.</summary>
+    public RequestCounters Requests { get; }
+
+    internal ObjectStore Store { get; }
+
+    /// <summary>Starts a cluster with default options.</summary>
+    /// <param name="cancellationToken">Cancels start-up.</param>
+    /// <returns>The running cluster; dispose it to stop.</returns>
+    public static Task<EmbeddedCluster> StartAsync(CancellationToken cancellationToken = default) =>
+        StartAsync(new EmbeddedClusterOptions(), cancellationToken);
+
+    /// <summary>Starts a cluster.</summary>
+    /// <param name="options">Clock, port, controller simulation and the other knobs.</param>
+    /// <param name="cancellationToken">Cancels start-up.</param>
+    /// <returns>The running cluster; dispose it to stop.</returns>
+    public static async Task<EmbeddedCluster> StartAsync(EmbeddedClusterOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var cluster = new EmbeddedCluster(options);
+        var namespaces = cluster.Store.Registry.Find("", "v1", "namespaces")!;
+        foreach (var ns in options.Namespaces)
+        {
+            cluster.Store.Create(namespaces, null, new JsonObject { ["metadata"] = new JsonObject { ["name"] = ns } }, dryRun: false);
+        }
+
+        var nodes = cluster.Store.Registry.Find("", "v1", "nodes")!;
+        for (var i = 0; i < options.NodeCount; i++)
+        {
+            cluster.Store.Create(nodes, null, Nodes.Create(i), dryRun: false);
+        }
+
+        var crds = cluster.Store.Registry.Find("apiextensions.k8s.io", "v1", "customresourcedefinitions")!;
+        foreach (var crd in BundledCrds.Load(g => (g == "flagger.app" && options.InstallFlaggerCrds) || (g == "networking.istio.io" && options.InstallIstioCrds)))
+        {
+            cluster.Store.Create(crds, null, crd, dryRun: false);
+        }
+
+        cluster._controllers?.Start();
+        await cluster._server.StartAsync(options.Port, cancellationToken).ConfigureAwait(false);
+        return cluster;
+    }
+
+    /// <summary>
+    /// Starts a cluster, writes a kubeconfig for it to <paramref name="kubeconfigPath"/>, prints the address and
+    /// runs until <paramref name="cancellationToken"/> is cancelled (what <c>serve --cluster-only</c> runs).
+    /// </summary>
+    /// <param name="kubeconfigPath">Where to write the kubeconfig.</param>
+    /// <param name="output">Where to print the address; null for the console.</param>
+    /// <param name="options">Cluster options; null for the defaults.</param>
+    /// <param name="cancellationToken">Stops the cluster.</param>
+    /// <returns>The process exit code: 0.</returns>
+    public static async Task<int> ServeAsync(string kubeconfigPath, TextWriter? output = null, EmbeddedClusterOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(kubeconfigPath);
+        output ??= Console.Out;
+        await using var cluster = await StartAsync(options ?? new EmbeddedClusterOptions(), cancellationToken).ConfigureAwait(false);
+        cluster.WriteKubeconfig(kubeconfigPath);
+        await output.WriteLineAsync($"Embedded Kubernetes API server listening on {cluster.BaseAddress}").ConfigureAwait(false);
+        await output.WriteLineAsync($"kubeconfig written to {Path.GetFullPath(kubeconfigPath)}; try: kubectl --kubeconfig {kubeconfigPath} get ns").ConfigureAwait(false);
+        await output.WriteLineAsync("Press Ctrl-C to stop.").ConfigureAwait(false);
+        try
+        {
+            await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl-C: a normal stop.
+        }
+
+        return 0;
+    }
+
+    /// <summary>A client configuration pointing at this cluster.</summary>
+    /// <returns>A configuration with the host set; no credentials are needed.</returns>
+    public KubernetesClientConfiguration CreateClientConfiguration() => new() { Host = BaseAddress.ToString().TrimEnd('/') };
+
+    /// <summary>A ready <see cref="IKubernetes"/> client for this cluster; the caller disposes it.</summary>
+    /// <returns>A new client.</returns>
+    public IKubernetes CreateClient() => new Kubernetes(CreateClientConfiguration());
+
+    /// <summary>The kubeconfig YAML for this cluster (context <c>flagger-embedded</c>).</summary>
+    /// <param name="defaultNamespace">Namespace of the context.</param>
+    /// <returns>kubeconfig text.</returns>
+    public string KubeconfigYaml(string defaultNamespace = "default") => string.Create(CultureInfo.InvariantCulture, $"""
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: flagger-embedded
+          cluster:
+            server: {BaseAddress.ToString().TrimEnd('/')}
+        users:
+        - name: flagger-embedded
+          user: {"{}"}
+        contexts:
+        - name: flagger-embedded
+          context:
+            cluster: flagger-embedded
+            user: flagger-embedded
+            namespace: {defaultNamespace}
+        current-context: flagger-embedded
+
+        """);
+
+    /// <summary>Writes <see cref="KubeconfigYaml"/> to a file, creating its directory.</summary>
+    /// <param name="path">Target file.</param>
+    /// <param name="defaultNamespace">Namespace of the context.</param>
+    public void WriteKubeconfig(string path, string defaultNamespace = "default")
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null)
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        File.WriteAllText(path, KubeconfigYaml(defaultNamespace));
+    }
+
+    /// <summary>Forgets the watch history, so a watch resuming from any earlier resourceVersion gets 410 Gone.</summary>
+    public void CompactWatchHistory() => Store.CompactHistory();
+
+    /// <summary>
+    /// Waits until the simulated controllers have handled every change and due timer so far. With a
+    /// <c>FakeTimeProvider</c>: advance the clock, then await this before asserting on workload status.
+    /// </summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>A task that completes when the controllers are idle.</returns>
+    public Task WaitForControllersAsync(CancellationToken cancellationToken = default) =>
+        _controllers?.SettleAsync(cancellationToken) ?? Task.CompletedTask;
+
+    /// <summary>Open watch streams right now (useful to wait until an informer is watching).</summary>
+    public int ActiveWatches => Store.WatcherCount;
+
+    /// <summary>Stops the simulated controllers and the API server.</summary>
+    /// <returns>A task that completes when stopped.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (_controllers is not null)
+        {
+            await _controllers.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _server.DisposeAsync().ConfigureAwait(false);
+    }
+}

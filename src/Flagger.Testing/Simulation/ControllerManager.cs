@@ -1,0 +1,218 @@
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using Flagger.Testing.Storage;
+
+namespace Flagger.Testing.Simulation;
+
+/// <summary>
+/// The simulated kube-controller-manager: Deployment and DaemonSet status follow their spec after a delay on the
+/// cluster's <see cref="TimeProvider"/>, and HorizontalPodAutoscalers keep their target within min/max replicas.
+/// One loop handles store changes and timers in order, so its writes never race each other.
+/// </summary>
+internal sealed class ControllerManager(ObjectStore store, EmbeddedClusterOptions options) : IAsyncDisposable
+{
+    private readonly Channel<object> _queue = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Dictionary<string, Rollout> _rollouts = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stop = new();
+    private Task _loop = Task.CompletedTask;
+
+    private ResourceType Hpas => store.Registry.Find("autoscaling", "v2", "horizontalpodautoscalers")!;
+
+    public void Start()
+    {
+        store.Observe(change =>
+        {
+            if (change.Resource.Group is "apps" or "autoscaling")
+            {
+                _queue.Writer.TryWrite(change);
+            }
+        });
+        _loop = Task.Run(LoopAsync);
+    }
+
+    /// <summary>Completes once every change and timer queued so far, and the writes they caused, are handled.</summary>
+    public async Task SettleAsync(CancellationToken ct)
+    {
+        for (var round = 0; round < 100; round++)
+        {
+            var marker = new Marker();
+            _queue.Writer.TryWrite(marker);
+            await marker.Done.Task.WaitAsync(ct).ConfigureAwait(false);
+            if (marker.QuietBefore)
+            {
+                return;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // stopping
+        }
+
+        foreach (var r in _rollouts.Values)
+        {
+            r.Timer?.Dispose();
+        }
+
+        _stop.Dispose();
+    }
+
+    private async Task LoopAsync()
+    {
+        var handledSinceMarker = false;
+        await foreach (var item in _queue.Reader.ReadAllAsync(_stop.Token).ConfigureAwait(false))
+        {
+            if (item is Marker marker)
+            {
+                marker.QuietBefore = !handledSinceMarker && _queue.Reader.Count == 0;
+                handledSinceMarker = false;
+                marker.Done.TrySetResult();
+                continue;
+            }
+
+            handledSinceMarker = true;
+            try
+            {
+                Handle(item);
+            }
+            catch (Api.ApiException)
+            {
+                // The object changed or vanished under us; the change that caused it is queued and handled next.
+            }
+        }
+    }
+
+    private void Handle(object item)
+    {
+        switch (item)
+        {
+            case StoreChange { Resource.Kind: "Deployment" or "DaemonSet" } c:
+                Reconcile(c.Resource, Meta.Namespace(c.Object), Meta.Name(c.Object), timerFired: false);
+                if (c.Resource.Kind == "Deployment" && c.Type != "DELETED")
+                {
+                    foreach (var hpa in store.List(Hpas, Meta.Namespace(c.Object), Selector.Everything, Selector.Everything).Items)
+                    {
+                        HpaController.Reconcile(store, Hpas, hpa);
+                    }
+                }
+
+                break;
+            case StoreChange { Resource.Kind: "HorizontalPodAutoscaler", Type: not "DELETED" } c:
+                HpaController.Reconcile(store, Hpas, c.Object);
+                break;
+            case TimerFired t:
+                Reconcile(t.Type, t.Namespace, t.Name, timerFired: true);
+                break;
+        }
+    }
+
+    private void Reconcile(ResourceType type, string? ns, string name, bool timerFired)
+    {
+        var key = $"{type.Kind}/{ns}/{name}";
+        var obj = store.TryGet(type, ns, name);
+        _rollouts.TryGetValue(key, out var rollout);
+        if (obj is null || Meta.IsDeleting(obj))
+        {
+            rollout?.Timer?.Dispose();
+            _rollouts.Remove(key);
+            return;
+        }
+
+        var isDaemonSet = type.Kind == "DaemonSet";
+        var template = obj["spec"]?["template"] as JsonObject;
+        var desired = isDaemonSet ? ScheduledNodes(template) : Int(obj["spec"]?["replicas"], 1);
+        var hash = WorkloadStatus.TemplateHash(template);
+        var generation = Meta.Generation(obj);
+        var knobs = PodTemplateKnobs.From(template);
+        if (rollout is null || rollout.Generation != generation || rollout.Desired != desired)
+        {
+            rollout?.Timer?.Dispose();
+            var ready = Int(obj["status"]?[isDaemonSet ? "numberReady" : "readyReplicas"], 0);
+            var readyAtStart = rollout is null || rollout.TemplateHash != hash ? 0 : Math.Min(ready, desired);
+            rollout = new Rollout(generation, desired, hash, readyAtStart);
+            _rollouts[key] = rollout;
+            if (readyAtStart >= desired)
+            {
+                rollout.Phase = RolloutPhase.Complete;
+                WriteStatus(type, obj, rollout, desired);
+                return;
+            }
+
+            WriteStatus(type, obj, rollout, readyAtStart);
+            var wait = knobs.NeverReady
+                ? TimeSpan.FromSeconds(Int(obj["spec"]?["progressDeadlineSeconds"], 600))
+                : knobs.ReadyAfter ?? options.RolloutDelay;
+            Schedule(rollout, new TimerFired(type, ns, name, generation), wait);
+            return;
+        }
+
+        if (timerFired && rollout.Phase == RolloutPhase.Progressing)
+        {
+            var stuck = knobs.NeverReady || knobs.DeadlineExceeded;
+            rollout.Phase = stuck ? RolloutPhase.DeadlineExceeded : RolloutPhase.Complete;
+            WriteStatus(type, obj, rollout, stuck ? rollout.ReadyAtStart : desired);
+        }
+    }
+
+    private void WriteStatus(ResourceType type, JsonObject obj, Rollout rollout, int ready)
+    {
+        var status = type.Kind == "DaemonSet"
+            ? WorkloadStatus.DaemonSet(obj, rollout.Desired, ready)
+            : WorkloadStatus.Deployment(obj, obj["status"] as JsonObject, rollout.Desired, ready, rollout.Phase, options.TimeProvider.GetUtcNow());
+        var body = new JsonObject { ["metadata"] = new JsonObject { ["name"] = Meta.Name(obj) }, ["status"] = status };
+        store.Update(type, Meta.Namespace(obj), Meta.Name(obj), body, statusOnly: true, dryRun: false);
+    }
+
+    private void Schedule(Rollout rollout, TimerFired fired, TimeSpan wait)
+    {
+        if (wait <= TimeSpan.Zero)
+        {
+            _queue.Writer.TryWrite(fired);
+            return;
+        }
+
+        rollout.Timer = options.TimeProvider.CreateTimer(_ => _queue.Writer.TryWrite(fired), null, wait, Timeout.InfiniteTimeSpan);
+    }
+
+    private int ScheduledNodes(JsonObject? template)
+    {
+        var selector = template?["spec"]?["nodeSelector"] as JsonObject;
+        return Enumerable.Range(0, options.NodeCount).Count(i => selector is null || selector.All(p =>
+            Nodes.Labels(i).TryGetValue(p.Key, out var v) && v == Meta.Str(p.Value)));
+    }
+
+    private static int Int(JsonNode? node, int fallback) => Meta.Int(node, fallback);
+
+    private sealed record TimerFired(ResourceType Type, string? Namespace, string Name, long Generation);
+
+    private sealed class Marker
+    {
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool QuietBefore { get; set; }
+    }
+
+    private sealed class Rollout(long generation, int desired, string templateHash, int readyAtStart)
+    {
+        public long Generation { get; } = generation;
+
+        public int Desired { get; } = desired;
+
+        public string TemplateHash { get; } = templateHash;
+
+        public int ReadyAtStart { get; } = readyAtStart;
+
+        public RolloutPhase Phase { get; set; } = RolloutPhase.Progressing;
+
+        public ITimer? Timer { get; set; }
+    }
+}

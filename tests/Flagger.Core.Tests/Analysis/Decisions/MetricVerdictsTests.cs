@@ -1,0 +1,48 @@
+using Flagger.Model;
+using Flagger.Notifications;
+
+namespace Flagger.Analysis.Decisions;
+
+public sealed class MetricVerdictsTests
+{
+    private static readonly Canary Podinfo = new() { Metadata = new ObjectMetadata { Name = "podinfo", Namespace = "test" } };
+
+    [Theory]
+    [InlineData(99.0, null, null, 98.69, "Halt podinfo.test advancement success rate 98.69% < 99%")]
+    [InlineData(99.0, null, null, 99.5, null)]
+    [InlineData(null, 95.0, null, 94.0, "Halt podinfo.test advancement success rate 94.00% < 95%")]
+    [InlineData(null, null, 99.9, 100.0, "Halt podinfo.test advancement success rate 100.00% > 99.9%")]
+    public void Success_rate_is_a_minimum(double? threshold, double? min, double? max, double value, string? expected)
+    {
+        var metric = new CanaryMetric { Name = "request-success-rate", Threshold = threshold, ThresholdRange = min is null && max is null ? null : new ThresholdRange { Min = min, Max = max } };
+        Assert.Equal(expected, MetricVerdicts.CheckSuccessRate(Podinfo, metric, value));
+    }
+
+    [Theory]
+    [InlineData(500.0, 1515.0, "Halt podinfo.test advancement request duration 1.515s > 500ms")]
+    [InlineData(500.0, 450.0, null)]
+    [InlineData(1000.0, 61000.0, "Halt podinfo.test advancement request duration 1m1s > 1s")]
+    public void Request_duration_is_a_maximum_in_milliseconds(double threshold, double value, string? expected) =>
+        Assert.Equal(expected, MetricVerdicts.CheckRequestDuration(Podinfo, new CanaryMetric { Name = "request-duration", Threshold = threshold }, value));
+
+    [Theory]
+    [InlineData(5.0, null, null, 7.5, "Halt podinfo.test advancement error-rate 7.50 > 5")]
+    [InlineData(null, 1.0, 5.0, 0.5, "Halt podinfo.test advancement error-rate 0.50 < 1")]
+    [InlineData(null, 1.0, 5.0, 3.0, null)]
+    public void Custom_metric_threshold_is_a_maximum_and_range_bounds_both_ways(double? threshold, double? min, double? max, double value, string? expected)
+    {
+        var metric = new CanaryMetric { Name = "error-rate", Threshold = threshold, ThresholdRange = min is null && max is null ? null : new ThresholdRange { Min = min, Max = max } };
+        Assert.Equal(expected, MetricVerdicts.CheckCustom(Podinfo, metric, value));
+    }
+
+    [Theory]
+    [InlineData("info", AlertSeverity.Info, true)]
+    [InlineData("warn", AlertSeverity.Info, false)]
+    [InlineData("warn", AlertSeverity.Warn, true)]
+    [InlineData("warn", AlertSeverity.Error, true)]
+    [InlineData("error", AlertSeverity.Warn, false)]
+    [InlineData("error", AlertSeverity.Error, true)]
+    [InlineData("", AlertSeverity.Info, true)]
+    public void Alert_severity_admits_its_level_and_above(string configured, AlertSeverity severity, bool expected) =>
+        Assert.Equal(expected, AlertRouting.Receives(configured, severity));
+}

@@ -1,0 +1,157 @@
+using Flagger.Fakes;
+using Flagger.Model;
+using Flagger.Notifications;
+using Flagger.Routing;
+using Flagger.Webhooks;
+
+namespace Flagger.Analysis;
+
+/// <summary>The departures from Flagger 1.44 this project chose (FLAGGER-CONTRACT.md, departures table).</summary>
+public sealed class DepartureTests
+{
+    private static CanaryAlert Alert(string? severity) =>
+        new() { Name = "on-call", Severity = severity, ProviderRef = new ObjectReference { Name = "slack" } };
+
+    private static CanaryHarness WithSlack(Canary canary)
+    {
+        var harness = new CanaryHarness(canary);
+        harness.Store.Apply(new AlertProvider
+        {
+            Metadata = new ObjectMetadata { Name = "slack", Namespace = "test" },
+            Spec = new AlertProviderSpec { Type = "slack", Address = "https://chat.example/hook" },
+        });
+        return harness;
+    }
+
+    [Fact]
+    public async Task D1_rolls_back_in_the_tick_the_threshold_is_reached()
+    {
+        using var harness = new CanaryHarness(Walkthrough.Canary(a => a with { Threshold = 2 }));
+        await harness.TickUntilAsync(CanaryPhase.Initialized);
+        harness.Workload.SetImage("bad");
+        await harness.TicksAsync(2);
+        harness.Metrics.SuccessRate = 50;
+
+        await harness.TickAsync();
+        Assert.Equal(CanaryPhase.Progressing, harness.Status.Phase);
+        Assert.Equal(1, harness.Status.FailedChecks);
+
+        var report = await harness.TickAsync();
+        Assert.Equal(CanaryPhase.Failed, harness.Status.Phase);
+        Assert.Equal(RunOutcome.RolledBack, report.Outcome);
+        Assert.Equal(TrafficRoutes.AllToPrimary, harness.Mesh.Routes);
+        Assert.Contains("Warning Rolling back podinfo.test failed checks threshold reached 2", report.Events.Select(e => e.ToString()));
+    }
+
+    [Fact]
+    public async Task D2_canary_past_its_deadline_is_rolled_back_with_a_warning_and_an_error_alert()
+    {
+        using var harness = WithSlack(Walkthrough.Canary(a => a with { Alerts = [Alert("error")] }));
+        await harness.TickUntilAsync(CanaryPhase.Initialized);
+        harness.Workload.SetImage("never-ready");
+        harness.Workload.CanaryPastDeadline = true;
+
+        await harness.TicksAsync(2);
+
+        Assert.Equal(CanaryPhase.Failed, harness.Status.Phase);
+        Assert.Contains(harness.Recorder.Lines, l => l.StartsWith("Warning Rolling back podinfo.test progress deadline exceeded canary deployment podinfo.test not ready", StringComparison.Ordinal));
+        var alert = Assert.Single(harness.Notifier.Sent);
+        Assert.Equal(AlertSeverity.Error, alert.Severity);
+        Assert.StartsWith("Progress deadline exceeded", alert.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task D3_rollback_hook_aborts_a_canary_waiting_for_rollout_approval()
+    {
+        var canary = Walkthrough.Canary(a => a with
+        {
+            Webhooks =
+            [
+                new CanaryWebhook { Name = "gate", Type = WebhookTypes.ConfirmRollout, Url = "http://gate/" },
+                new CanaryWebhook { Name = "abort", Type = WebhookTypes.Rollback, Url = "http://abort/" },
+            ],
+        });
+        using var harness = new CanaryHarness(canary);
+        harness.Webhooks.Answers["gate"] = WebhookResult.Failure("closed");
+        harness.Webhooks.Answers["abort"] = WebhookResult.Failure("closed");
+        await harness.TickUntilAsync(CanaryPhase.Initialized);
+        harness.Workload.SetImage("v2");
+
+        await harness.TickAsync();
+        Assert.Equal(CanaryPhase.Waiting, harness.Status.Phase);
+        Assert.Equal("Warning Halt podinfo.test advancement waiting for approval gate", harness.Recorder.Lines.Last());
+
+        harness.Webhooks.Answers["abort"] = WebhookResult.Success;
+        await harness.TickAsync();
+
+        Assert.Equal(CanaryPhase.Failed, harness.Status.Phase);
+        Assert.Contains("Warning Rolling back podinfo.test manual webhook invoked", harness.Recorder.Lines);
+        Assert.Equal("v1", harness.Workload.PrimaryTemplate);
+    }
+
+    [Fact]
+    public async Task D5_traffic_increase_gate_is_not_asked_on_the_promotion_tick()
+    {
+        var canary = Walkthrough.Canary(a => a with
+        {
+            MaxWeight = 20,
+            Webhooks = [new CanaryWebhook { Name = "more", Type = WebhookTypes.ConfirmTrafficIncrease, Url = "http://more/" }],
+        });
+        using var harness = new CanaryHarness(canary);
+        await harness.TickUntilAsync(CanaryPhase.Initialized);
+        harness.Workload.SetImage("v2");
+
+        await harness.TickUntilAsync(CanaryPhase.Promoting);
+
+        Assert.Equal(2, harness.Webhooks.Calls.Count(c => c.Hook.Name == "more"));
+        Assert.Equal(2, harness.Recorder.Lines.Count(l => l == "Normal Confirm-traffic-increase check more passed"));
+    }
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("", true)]
+    [InlineData("info", true)]
+    [InlineData("warn", false)]
+    [InlineData("error", false)]
+    public async Task D6_alert_with_empty_severity_receives_info(string? severity, bool receives)
+    {
+        using var harness = WithSlack(Walkthrough.Canary(a => a with { Alerts = [Alert(severity)] }));
+
+        await harness.TickAsync();
+
+        Assert.Equal(receives, harness.Notifier.Sent.Any(n => n.Message == "New Deployment detected, initialization completed."));
+    }
+
+    [Fact]
+    public async Task D7_unknown_mesh_provider_is_a_clear_error_naming_the_known_ones()
+    {
+        using var harness = new CanaryHarness(Walkthrough.Canary(spec: s => s with { Provider = "linkerd" }));
+
+        await harness.TickAsync();
+        await harness.TickAsync();
+
+        var warning = Assert.Single(harness.Recorder.Lines);
+        Assert.Equal("Warning invalid canary spec: unknown mesh provider 'linkerd'; known: istio, kubernetes", warning);
+        var valid = Assert.Single(harness.Status.Conditions!, c => c.Type == CanaryCondition.ValidType);
+        Assert.Equal("False", valid.Status);
+        Assert.Equal(1, harness.Store.StatusWrites);
+        Assert.Empty(harness.Workload.Calls);
+    }
+
+    [Fact]
+    public async Task D8_failed_canary_is_not_rewritten_every_tick()
+    {
+        using var harness = new CanaryHarness(Walkthrough.Canary(a => a with { Threshold = 1 }));
+        await harness.TickUntilAsync(CanaryPhase.Initialized);
+        harness.Workload.SetImage("bad");
+        harness.Metrics.SuccessRate = 1;
+        await harness.TickUntilAsync(CanaryPhase.Failed);
+        var writes = harness.Store.StatusWrites;
+        var transition = harness.Status.LastTransitionTime;
+
+        await harness.TicksAsync(4);
+
+        Assert.Equal(writes, harness.Store.StatusWrites);
+        Assert.Equal(transition, harness.Status.LastTransitionTime);
+    }
+}

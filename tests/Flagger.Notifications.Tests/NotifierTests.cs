@@ -1,0 +1,106 @@
+using System.Text.Json;
+using Flagger.Providers;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Snapshooter;
+using Snapshooter.Xunit3;
+
+namespace Flagger.Notifications;
+
+/// <summary>Each chat format, posted to a real HTTP listener; the bodies are snapshots.</summary>
+public sealed class NotifierTests
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    private static readonly Notification Rollback = new(
+        "podinfo",
+        "test",
+        "Failed checks threshold reached 5",
+        [new NotificationField("Target", "Deployment/podinfo.test"), new NotificationField("Traffic routing", "Weight step: 10 max: 50")],
+        AlertSeverity.Error);
+
+    private static readonly Notification Promoted = Rollback with { Message = "Canary analysis completed successfully, promotion finished.", Severity = AlertSeverity.Info, Fields = [] };
+
+    private static ServiceProvider Services(Action<FlaggerEngineBuilder>? configure = null)
+    {
+        var services = new ServiceCollection();
+        var builder = services.AddFlaggerEngine().AddNotifications();
+        configure?.Invoke(builder);
+        return services.BuildServiceProvider();
+    }
+
+    [Theory]
+    [InlineData("slack", "/services/T000/B000/XXXX")]
+    [InlineData("discord", "/api/webhooks/1/abc/slack")]
+    [InlineData("msteams", "/webhookb2/xyz")]
+    [InlineData("rocket", "/hooks/abc")]
+    [InlineData("gchat", "/v1/spaces/AAA/messages")]
+    public async Task Posts_the_provider_format_to_its_address(string type, string path)
+    {
+        await using var chat = await ChatServer.StartAsync();
+        using var services = Services();
+        var address = chat.Address + (type == "discord" ? path[..^"/slack".Length] : path);
+        var notifier = services.GetRequiredKeyedService<INotifierFactory>(type)
+            .Create(new NotifierSettings { Type = type, Address = address, Channel = "deploys", Username = "flagger", Token = "t0ken" });
+
+        await notifier.PostAsync(Rollback, TestContext.Current.CancellationToken);
+        await notifier.PostAsync(Promoted, TestContext.Current.CancellationToken);
+
+        var requests = chat.Requests.ToArray();
+        Assert.All(requests, r => Assert.Equal((path, "Bearer t0ken", "application/json; charset=utf-8"), (r.Path, r.Authorization, r.ContentType)));
+        var bodies = requests.Select(r => JsonSerializer.Serialize(JsonDocument.Parse(r.Body).RootElement, Indented)).ToArray();
+        Snapshot.Match(string.Join("\n", bodies), SnapshotNameExtension.Create(type));
+    }
+
+    [Fact]
+    public async Task Refused_post_is_an_error_that_does_not_reveal_the_webhook_path()
+    {
+        await using var chat = await ChatServer.StartAsync();
+        chat.Status = 400;
+        using var services = Services();
+        var notifier = services.GetRequiredKeyedService<INotifierFactory>("slack")
+            .Create(new NotifierSettings { Type = "slack", Address = chat.Address + "/services/SECRET", Channel = "c", Username = "u" });
+
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => notifier.PostAsync(Rollback, TestContext.Current.CancellationToken));
+
+        Assert.Contains("status 400: invalid_payload", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("SECRET", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Address_that_is_not_a_url_names_the_provider_type()
+    {
+        using var services = Services();
+
+        var error = Assert.Throws<ArgumentException>(() => services.GetRequiredKeyedService<INotifierFactory>("msteams")
+            .Create(new NotifierSettings { Type = "msteams", Address = "teams.example/hook" }));
+
+        Assert.StartsWith("msteams notifier: address must be an http(s) URL", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Global_slack_notifier_posts_with_the_flag_settings()
+    {
+        await using var chat = await ChatServer.StartAsync();
+        using var services = Services(b => b.AddSlack(o =>
+        {
+            o.Url = chat.Address + "/services/global";
+            o.Channel = "general";
+        }));
+
+        await services.GetRequiredService<INotifier>().PostAsync(Promoted, TestContext.Current.CancellationToken);
+
+        var body = JsonDocument.Parse(Assert.Single(chat.Requests).Body).RootElement;
+        Assert.Equal(("general", "flagger"), (body.GetProperty("channel").GetString(), body.GetProperty("username").GetString()));
+    }
+
+    [Fact]
+    public void Slack_without_a_channel_fails_at_start_naming_the_flag()
+    {
+        using var services = Services(b => b.AddSlack(o => o.Url = "https://hooks.example/services/x"));
+
+        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<SlackOptions>>().Value);
+
+        Assert.Contains("--slack-channel: must name the channel to post to", error.Message, StringComparison.Ordinal);
+    }
+}
