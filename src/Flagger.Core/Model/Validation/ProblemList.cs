@@ -1,0 +1,84 @@
+using System.Globalization;
+
+namespace Flagger.Model.Validation;
+
+/// <summary>Collects problems so that one pass reports all of them, not only the first.</summary>
+internal sealed class ProblemList
+{
+    private readonly List<ValidationProblem> _problems = [];
+
+    public IReadOnlyList<ValidationProblem> Problems => _problems;
+
+    public void Add(string path, string message) => _problems.Add(new ValidationProblem(path, message));
+
+    public void Required(string path, string? value, string? hint = null)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            Add(path, hint is null ? "required" : $"required; {hint}");
+        }
+    }
+
+    /// <summary>A percentage or count that must lie in <paramref name="min"/>..<paramref name="max"/>.</summary>
+    public void InRange(string path, long value, long min, long max)
+    {
+        if (value < min || value > max)
+        {
+            Add(path, $"must be {min}..{max}, got {value}");
+        }
+    }
+
+    /// <summary>
+    /// A field whose 0 means "not set" (stepWeight, maxWeight): 0 passes, any other value must be 1..max, and the
+    /// message names the range the user is expected to write.
+    /// </summary>
+    public void ZeroOrRange(string path, int value, int max)
+    {
+        if (value != 0)
+        {
+            InRange(path, value, 1, max);
+        }
+    }
+
+    public void NotNegative(string path, long value)
+    {
+        if (value < 0)
+        {
+            Add(path, $"must be 0 or more, got {value}");
+        }
+    }
+
+    /// <summary>A duration Flagger parses with Go's time.ParseDuration; empty means "use the default".</summary>
+    public void Duration(string path, string? value, string example)
+    {
+        if (value is not null && value.Length > 0 && !GoDuration.TryParse(value, out _))
+        {
+            Add(path, $"must be a duration such as {example}, got {Quote(value)}");
+        }
+    }
+
+    /// <summary>
+    /// A reference that names a namespace other than the canary's, when the operator blocks those. The message is
+    /// Flagger's, so users searching for it find this.
+    /// </summary>
+    public void SameNamespace(string path, ObjectReference reference, string? canaryNamespace, string what, ValidationOptions options)
+    {
+        var referenced = reference.Namespace;
+        if (options.NoCrossNamespaceRefs && !string.IsNullOrEmpty(referenced) &&
+            !string.Equals(referenced, canaryNamespace, StringComparison.Ordinal))
+        {
+            Add(path, $"can't access {what} {referenced}/{reference.Name}, cross-namespace references are blocked");
+        }
+    }
+
+    public static bool IsHttpAddress(string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) &&
+        (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) &&
+        !string.IsNullOrEmpty(uri.Host);
+
+    public static string Quote(string? value) => $"'{value}'";
+
+    public static string Index(string path, int index) => string.Create(CultureInfo.InvariantCulture, $"{path}[{index}]");
+
+    public static string List(IEnumerable<string> values) => string.Join(", ", values);
+}
