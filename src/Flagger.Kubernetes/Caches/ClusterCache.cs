@@ -1,0 +1,172 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Flagger.Model;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Flagger.Kubernetes.Caches;
+
+/// <summary>
+/// The watch-fed caches every adapter reads from: Canary, MetricTemplate, AlertProvider, Deployment, DaemonSet,
+/// Service, ConfigMap, Secret and HorizontalPodAutoscaler, in the watched namespace or all of them. Started on
+/// first use; a read waits for the first list of every resource, after which a miss means "does not exist".
+/// </summary>
+internal sealed class ClusterCache : IAsyncDisposable
+{
+    internal const string FlaggerGroup = "flagger.app";
+    internal const string FlaggerVersion = "v1beta1";
+
+    private readonly CancellationTokenSource stop = new();
+    private readonly Lock gate = new();
+    private readonly TimeProvider wallClock;
+    private readonly InformerHandle[] all;
+    private Task? running;
+
+    public ClusterCache(IKubernetes client, IOptions<KubernetesOptions> options, ILoggerFactory loggerFactory)
+        : this(client, options.Value.Namespace, TimeProvider.System, loggerFactory.CreateLogger<ClusterCache>())
+    {
+    }
+
+    internal ClusterCache(IKubernetes client, string? watchNamespace, TimeProvider wallClock, ILogger logger)
+    {
+        this.wallClock = wallClock;
+        var ns = string.IsNullOrEmpty(watchNamespace) ? null : watchNamespace;
+        Canaries = Custom(client, ns, FlaggerGroup, FlaggerVersion, "canaries", e => FlaggerJson.DeserializeCanary(e.GetRawText()), c => Key(c.Metadata), logger);
+        MetricTemplates = Custom(client, ns, FlaggerGroup, FlaggerVersion, "metrictemplates", e => FlaggerJson.DeserializeMetricTemplate(e.GetRawText()), m => Key(m.Metadata), logger);
+        AlertProviders = Custom(client, ns, FlaggerGroup, FlaggerVersion, "alertproviders", e => FlaggerJson.DeserializeAlertProvider(e.GetRawText()), a => Key(a.Metadata), logger);
+        Hpas = Custom(client, ns, "autoscaling", "v2", "horizontalpodautoscalers", e => JsonNode.Parse(e.GetRawText())!.AsObject(), Key, logger);
+        Deployments = Typed<V1Deployment>(
+            "deployments",
+            async ct => ns is null ? Items(await client.AppsV1.ListDeploymentForAllNamespacesAsync(cancellationToken: ct).ConfigureAwait(false)) : Items(await client.AppsV1.ListNamespacedDeploymentAsync(ns, cancellationToken: ct).ConfigureAwait(false)),
+            (rv, onError, ct) => ns is null
+                ? client.AppsV1.WatchListDeploymentForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: 300, onError: onError, cancellationToken: ct)
+                : client.AppsV1.WatchListNamespacedDeploymentAsync(ns, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: 300, onError: onError, cancellationToken: ct),
+            logger);
+        DaemonSets = Typed<V1DaemonSet>(
+            "daemonsets",
+            async ct => ns is null ? Items(await client.AppsV1.ListDaemonSetForAllNamespacesAsync(cancellationToken: ct).ConfigureAwait(false)) : Items(await client.AppsV1.ListNamespacedDaemonSetAsync(ns, cancellationToken: ct).ConfigureAwait(false)),
+            (rv, onError, ct) => ns is null
+                ? client.AppsV1.WatchListDaemonSetForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: 300, onError: onError, cancellationToken: ct)
+                : client.AppsV1.WatchListNamespacedDaemonSetAsync(ns, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: 300, onError: onError, cancellationToken: ct),
+            logger);
+        Services = Typed<V1Service>(
+            "services",
+            async ct => ns is null ? Items(await client.CoreV1.ListServiceForAllNamespacesAsync(cancellationToken: ct).ConfigureAwait(false)) : Items(await client.CoreV1.ListNamespacedServiceAsync(ns, cancellationToken: ct).ConfigureAwait(false)),
+            (rv, onError, ct) => ns is null
+                ? client.CoreV1.WatchListServiceForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: 300, onError: onError, cancellationToken: ct)
+                : client.CoreV1.WatchListNamespacedServiceAsync(ns, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: 300, onError: onError, cancellationToken: ct),
+            logger);
+        ConfigMaps = Typed<V1ConfigMap>(
+            "configmaps",
+            async ct => ns is null ? Items(await client.CoreV1.ListConfigMapForAllNamespacesAsync(cancellationToken: ct).ConfigureAwait(false)) : Items(await client.CoreV1.ListNamespacedConfigMapAsync(ns, cancellationToken: ct).ConfigureAwait(false)),
+            (rv, onError, ct) => ns is null
+                ? client.CoreV1.WatchListConfigMapForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: 300, onError: onError, cancellationToken: ct)
+                : client.CoreV1.WatchListNamespacedConfigMapAsync(ns, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: 300, onError: onError, cancellationToken: ct),
+            logger);
+        Secrets = Typed<V1Secret>(
+            "secrets",
+            async ct => ns is null ? Items(await client.CoreV1.ListSecretForAllNamespacesAsync(cancellationToken: ct).ConfigureAwait(false)) : Items(await client.CoreV1.ListNamespacedSecretAsync(ns, cancellationToken: ct).ConfigureAwait(false)),
+            (rv, onError, ct) => ns is null
+                ? client.CoreV1.WatchListSecretForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: 300, onError: onError, cancellationToken: ct)
+                : client.CoreV1.WatchListNamespacedSecretAsync(ns, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: 300, onError: onError, cancellationToken: ct),
+            logger);
+        all = [Wrap(Canaries), Wrap(MetricTemplates), Wrap(AlertProviders), Wrap(Hpas), Wrap(Deployments), Wrap(DaemonSets), Wrap(Services), Wrap(ConfigMaps), Wrap(Secrets)];
+    }
+
+    public Informer<Canary> Canaries { get; }
+
+    public Informer<MetricTemplate> MetricTemplates { get; }
+
+    public Informer<AlertProvider> AlertProviders { get; }
+
+    /// <summary>HPAs as JSON: the embedded server and old clusters may hold v2beta1 shapes the typed v2 model would drop.</summary>
+    public Informer<JsonObject> Hpas { get; }
+
+    public Informer<V1Deployment> Deployments { get; }
+
+    public Informer<V1DaemonSet> DaemonSets { get; }
+
+    public Informer<V1Service> Services { get; }
+
+    public Informer<V1ConfigMap> ConfigMaps { get; }
+
+    public Informer<V1Secret> Secrets { get; }
+
+    /// <summary>Starts the watches (once) and waits until each resource has been listed.</summary>
+    public Task SyncAsync(CancellationToken cancellationToken)
+    {
+        lock (gate)
+        {
+            running ??= Task.WhenAll(all.Select(i => i.Run(wallClock, stop.Token)));
+        }
+
+        return Task.WhenAll(all.Select(i => i.Synced)).WaitAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await stop.CancelAsync().ConfigureAwait(false);
+        if (running is not null)
+        {
+            await running.ConfigureAwait(false);
+        }
+
+        stop.Dispose();
+    }
+
+    internal static ObjectKey Key(ObjectMetadata m) => new(m.Namespace ?? string.Empty, m.Name ?? string.Empty, m.ResourceVersion);
+
+    internal static ObjectKey Key(V1ObjectMeta? m) => new(m?.NamespaceProperty ?? string.Empty, m?.Name ?? string.Empty, m?.ResourceVersion);
+
+    internal static ObjectKey Key(JsonObject o) => new(
+        o["metadata"]?["namespace"]?.GetValue<string>() ?? string.Empty,
+        o["metadata"]?["name"]?.GetValue<string>() ?? string.Empty,
+        o["metadata"]?["resourceVersion"]?.GetValue<string>());
+
+    private static (IReadOnlyList<T>, string) Items<T>(IItems<T> list)
+        where T : IKubernetesObject<V1ObjectMeta> => (list.Items.ToList(), ((IMetadata<V1ListMeta>)list).Metadata?.ResourceVersion ?? string.Empty);
+
+    private static Informer<T> Typed<T>(
+        string resource,
+        Func<CancellationToken, Task<(IReadOnlyList<T>, string)>> list,
+        Func<string, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType, T)>> watch,
+        ILogger logger)
+        where T : class, IKubernetesObject<V1ObjectMeta> => new(resource, list, watch, o => Key(o.Metadata), logger);
+
+    private static Informer<T> Custom<T>(IKubernetes client, string? ns, string group, string version, string plural, Func<JsonElement, T> convert, Func<T, ObjectKey> key, ILogger logger)
+        where T : class
+    {
+        async Task<(IReadOnlyList<T>, string)> ListAsync(CancellationToken ct)
+        {
+            var body = (JsonElement)(ns is null
+                ? await client.CustomObjects.ListClusterCustomObjectAsync(group, version, plural, cancellationToken: ct).ConfigureAwait(false)
+                : await client.CustomObjects.ListNamespacedCustomObjectAsync(group, version, ns, plural, cancellationToken: ct).ConfigureAwait(false));
+            var items = body.TryGetProperty("items", out var array) && array.ValueKind == JsonValueKind.Array ? array.EnumerateArray().Select(convert).ToList() : [];
+            var rv = body.TryGetProperty("metadata", out var meta) && meta.TryGetProperty("resourceVersion", out var v) ? v.GetString() ?? string.Empty : string.Empty;
+            return (items, rv);
+        }
+
+        async IAsyncEnumerable<(WatchEventType, T)> WatchAsync(string rv, Action<Exception> onError, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+        {
+            var events = ns is null
+                ? client.CustomObjects.WatchListClusterCustomObjectAsync(group, version, plural, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: 300, onError: onError, cancellationToken: ct)
+                : client.CustomObjects.WatchListNamespacedCustomObjectAsync(group, version, ns, plural, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: 300, onError: onError, cancellationToken: ct);
+            await foreach (var (type, item) in events.ConfigureAwait(false))
+            {
+                yield return (type, convert((JsonElement)item));
+            }
+        }
+
+        return new Informer<T>($"{plural}.{group}", ListAsync, WatchAsync, key, logger);
+    }
+
+    private static InformerHandle Wrap<T>(Informer<T> informer)
+        where T : class => new(informer.RunAsync, () => informer.Synced);
+
+    private sealed record InformerHandle(Func<TimeProvider, CancellationToken, Task> Run, Func<Task> SyncedTask)
+    {
+        public Task Synced => SyncedTask();
+    }
+}

@@ -1,0 +1,176 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using k8s;
+using k8s.Autorest;
+using Microsoft.Extensions.Logging;
+
+namespace Flagger.Kubernetes.Caches;
+
+/// <summary>Lists one resource, then follows its watch, keeping every object in memory (client-go's reflector + store).</summary>
+/// <typeparam name="T">The cached object type.</typeparam>
+/// <remarks>
+/// A watch the server closes is resumed from the last resourceVersion seen (bookmarks included), so nothing is
+/// missed; 410 Gone relists; other failures back off on the wall clock. Writes made by this process are put in
+/// the cache at once (<see cref="Upsert"/>), so a read after a write never sees the older object.
+/// </remarks>
+internal sealed partial class Informer<T>(
+    string resource,
+    Func<CancellationToken, Task<(IReadOnlyList<T> Items, string ResourceVersion)>> list,
+    Func<string, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType Type, T Object)>> watch,
+    Func<T, ObjectKey> keyOf,
+    ILogger logger) where T : class
+{
+    private readonly ConcurrentDictionary<(string Namespace, string Name), T> objects = new();
+    private readonly TaskCompletionSource synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Raised for every change seen on the watch (not for this process's own write-through).</summary>
+    public event Action<WatchEventType, T>? Changed;
+
+    public string Resource => resource;
+
+    public Task Synced => synced.Task;
+
+    public int Count => objects.Count;
+
+    public T? Get(string @namespace, string name) => objects.GetValueOrDefault((@namespace, name));
+
+    public IEnumerable<T> List() => objects.Values;
+
+    /// <summary>Puts an object this process wrote, unless the cache already holds a newer one.</summary>
+    public void Upsert(T item)
+    {
+        var key = keyOf(item);
+        objects.AddOrUpdate((key.Namespace, key.Name), item, (_, old) => IsNewer(key.ResourceVersion, keyOf(old).ResourceVersion) ? item : old);
+    }
+
+    public void Remove(string @namespace, string name) => objects.TryRemove((@namespace, name), out _);
+
+    public async Task RunAsync(TimeProvider wallClock, CancellationToken cancellationToken)
+    {
+        var failures = 0;
+        string? version = null;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (version is null)
+                {
+                    version = await RelistAsync(cancellationToken).ConfigureAwait(false);
+                    synced.TrySetResult();
+                }
+
+                version = await WatchAsync(version, cancellationToken).ConfigureAwait(false);
+                failures = 0;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (IsGone(e))
+            {
+                LogRelist(resource);
+                version = null;
+            }
+            catch (Exception e)
+            {
+                failures++;
+                LogWatchFailed(resource, e.Message);
+                var backoff = TimeSpan.FromMilliseconds(Math.Min(30_000, 100 * Math.Pow(2, Math.Min(failures, 9))) * (0.5 + Random.Shared.NextDouble()));
+                await Task.Delay(backoff, wallClock, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<string> RelistAsync(CancellationToken cancellationToken)
+    {
+        var (items, version) = await list(cancellationToken).ConfigureAwait(false);
+        var seen = new HashSet<(string, string)>();
+        foreach (var item in items)
+        {
+            var key = keyOf(item);
+            seen.Add((key.Namespace, key.Name));
+            if (!objects.TryGetValue((key.Namespace, key.Name), out var old) || keyOf(old).ResourceVersion != key.ResourceVersion)
+            {
+                objects[(key.Namespace, key.Name)] = item;
+                Changed?.Invoke(old is null ? WatchEventType.Added : WatchEventType.Modified, item);
+            }
+        }
+
+        foreach (var gone in objects.Keys.Where(k => !seen.Contains(k)).ToList())
+        {
+            if (objects.TryRemove(gone, out var removed))
+            {
+                Changed?.Invoke(WatchEventType.Deleted, removed);
+            }
+        }
+
+        return version;
+    }
+
+    private async Task<string> WatchAsync(string version, CancellationToken cancellationToken)
+    {
+        Exception? failure = null;
+        await foreach (var (type, item) in watch(version, e => failure ??= e, cancellationToken).ConfigureAwait(false))
+        {
+            if (failure is not null)
+            {
+                break;
+            }
+
+            var key = keyOf(item);
+            version = string.IsNullOrEmpty(key.ResourceVersion) ? version : key.ResourceVersion;
+            switch (type)
+            {
+                case WatchEventType.Bookmark:
+                    continue;
+                case WatchEventType.Deleted:
+                    objects.TryRemove((key.Namespace, key.Name), out _);
+                    break;
+                case WatchEventType.Error:
+                    continue;
+                default:
+                    // The same resourceVersion means this process wrote it and cached it already: keep that
+                    // instance, so readers holding it see no change.
+                    if (objects.TryGetValue((key.Namespace, key.Name), out var cached) && keyOf(cached).ResourceVersion == key.ResourceVersion)
+                    {
+                        continue;
+                    }
+
+                    objects[(key.Namespace, key.Name)] = item;
+                    break;
+            }
+
+            Changed?.Invoke(type, item);
+        }
+
+        // The client passes watch ERROR events (410 Gone) to onError only; surface them to the loop.
+        if (failure is not null)
+        {
+            throw failure;
+        }
+
+        return version;
+    }
+
+    private static bool IsGone(Exception e) => e switch
+    {
+        KubernetesException k => k.Status?.Code == 410,
+        HttpOperationException h => h.Response.StatusCode == HttpStatusCode.Gone,
+        _ => false,
+    };
+
+    private static bool IsNewer(string? candidate, string? current) =>
+        !long.TryParse(candidate, NumberStyles.None, CultureInfo.InvariantCulture, out var a)
+        || !long.TryParse(current, NumberStyles.None, CultureInfo.InvariantCulture, out var b)
+        || a >= b;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Watch of {Resource}: resourceVersion too old, relisting")]
+    private partial void LogRelist(string resource);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Watch of {Resource} failed: {Error}; retrying")]
+    private partial void LogWatchFailed(string resource, string error);
+}
+
+/// <summary>Namespace, name and resourceVersion of a cached object.</summary>
+internal readonly record struct ObjectKey(string Namespace, string Name, string? ResourceVersion);

@@ -1,0 +1,73 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Flagger.Kubernetes.Caches;
+using Flagger.Model;
+using Flagger.Store;
+using k8s;
+using k8s.Autorest;
+
+namespace Flagger.Kubernetes.Store;
+
+/// <summary>
+/// Reads Canary, MetricTemplate, AlertProvider and Secret data from the watch-fed caches and writes Canary status
+/// through the status subresource: a PUT guarded by resourceVersion, re-read and retried on conflict.
+/// </summary>
+internal sealed class KubernetesCanaryStore(IKubernetes client, ClusterCache cache) : ICanaryStore, ISecretReader
+{
+    private const int ConflictRetries = 5;
+
+    public async Task<Canary?> GetCanaryAsync(string @namespace, string name, CancellationToken cancellationToken)
+    {
+        await cache.SyncAsync(cancellationToken).ConfigureAwait(false);
+        return cache.Canaries.Get(@namespace, name);
+    }
+
+    public async Task<Canary> UpdateStatusAsync(Canary canary, CanaryStatus status, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(canary);
+        await cache.SyncAsync(cancellationToken).ConfigureAwait(false);
+        var current = cache.Canaries.Get(canary.Namespace, canary.Name) ?? canary;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var body = JsonNode.Parse(FlaggerJson.Serialize(current with { Status = status }))!.AsObject();
+                var stored = await client.CustomObjects.ReplaceNamespacedCustomObjectStatusAsync(
+                    body, ClusterCache.FlaggerGroup, ClusterCache.FlaggerVersion, canary.Namespace, "canaries", canary.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
+                var updated = FlaggerJson.DeserializeCanary(((JsonElement)stored).GetRawText());
+                cache.Canaries.Upsert(updated);
+                return updated;
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict && attempt < ConflictRetries)
+            {
+                // Someone else changed the Canary (a spec edit, another writer): take theirs, put our status on it.
+                var fresh = await client.CustomObjects.GetNamespacedCustomObjectAsync(
+                    ClusterCache.FlaggerGroup, ClusterCache.FlaggerVersion, canary.Namespace, "canaries", canary.Name, cancellationToken).ConfigureAwait(false);
+                current = FlaggerJson.DeserializeCanary(((JsonElement)fresh).GetRawText());
+                cache.Canaries.Upsert(current);
+            }
+        }
+    }
+
+    public async Task<MetricTemplate?> GetMetricTemplateAsync(string @namespace, string name, CancellationToken cancellationToken)
+    {
+        await cache.SyncAsync(cancellationToken).ConfigureAwait(false);
+        return cache.MetricTemplates.Get(@namespace, name);
+    }
+
+    public async Task<AlertProvider?> GetAlertProviderAsync(string @namespace, string name, CancellationToken cancellationToken)
+    {
+        await cache.SyncAsync(cancellationToken).ConfigureAwait(false);
+        return cache.AlertProviders.Get(@namespace, name);
+    }
+
+    public async Task<IReadOnlyDictionary<string, string>?> GetSecretDataAsync(string @namespace, string name, CancellationToken cancellationToken)
+    {
+        await cache.SyncAsync(cancellationToken).ConfigureAwait(false);
+        return cache.Secrets.Get(@namespace, name) is { } secret
+            ? (secret.Data ?? new Dictionary<string, byte[]>()).ToDictionary(kv => kv.Key, kv => Encoding.UTF8.GetString(kv.Value), StringComparer.Ordinal)
+            : null;
+    }
+}
