@@ -1,0 +1,97 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Flagger.Events;
+using Flagger.Model;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+
+namespace Flagger.Kubernetes.Events;
+
+/// <summary>
+/// Records canary events as core/v1 Events on the Canary (source <c>flagger</c>, reason <c>Synced</c>). A repeat of
+/// the same message bumps the count and last timestamp of the existing Event, as client-go's recorder does,
+/// instead of creating a new object.
+/// </summary>
+internal sealed class KubernetesEventRecorder(IKubernetes client, TimeProvider time) : IEventRecorder
+{
+    internal const string Component = "flagger";
+    internal const string Reason = "Synced";
+
+    private readonly ConcurrentDictionary<string, int> counts = new(StringComparer.Ordinal);
+    private readonly string instance = Environment.MachineName;
+
+    public async Task RecordAsync(Canary canary, CanaryEvent canaryEvent, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(canary);
+        ArgumentNullException.ThrowIfNull(canaryEvent);
+        var now = time.GetUtcNow().UtcDateTime;
+        var name = EventName(canary, canaryEvent);
+        if (counts.TryGetValue(name, out var count))
+        {
+            await BumpAsync(canary.Namespace, name, count + 1, now, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var body = new Corev1Event
+        {
+            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = canary.Namespace },
+            InvolvedObject = new V1ObjectReference
+            {
+                ApiVersion = canary.ApiVersion ?? Canary.CurrentApiVersion,
+                Kind = "Canary",
+                Name = canary.Name,
+                NamespaceProperty = canary.Namespace,
+                Uid = canary.Metadata.Uid,
+            },
+            Reason = Reason,
+            Message = canaryEvent.Message,
+            Type = canaryEvent.KubernetesType,
+            Source = new V1EventSource { Component = Component },
+            ReportingComponent = Component,
+            ReportingInstance = instance,
+            FirstTimestamp = now,
+            LastTimestamp = now,
+            Count = 1,
+        };
+        try
+        {
+            await client.CoreV1.CreateNamespacedEventAsync(body, canary.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+            counts[name] = 1;
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            // Recorded by an earlier run of this process: continue its series.
+            var existing = await client.CoreV1.ReadNamespacedEventAsync(name, canary.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await BumpAsync(canary.Namespace, name, (existing.Count ?? 1) + 1, now, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task BumpAsync(string @namespace, string name, int count, DateTime now, CancellationToken ct)
+    {
+        var patch = new V1Patch(
+            string.Create(CultureInfo.InvariantCulture, $"{{\"count\":{count},\"lastTimestamp\":\"{now:yyyy-MM-ddTHH:mm:ssZ}\"}}"),
+            V1Patch.PatchType.MergePatch);
+        try
+        {
+            await client.CoreV1.PatchNamespacedEventAsync(patch, name, @namespace, cancellationToken: ct).ConfigureAwait(false);
+            counts[name] = count;
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            // Events expire (an hour by default); the next repeat starts a new series.
+            counts.TryRemove(name, out _);
+        }
+    }
+
+    // One name per (canary, type, message), like client-go's aggregation key, so repeats find their series.
+    private static string EventName(Canary canary, CanaryEvent canaryEvent)
+    {
+        var key = $"{canary.Namespace}/{canary.Name}/{canary.Metadata.Uid}/{canaryEvent.KubernetesType}/{Reason}/{canaryEvent.Message}";
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)).AsSpan(0, 8));
+        return $"{canary.Name}.{hash}";
+    }
+}

@@ -1,0 +1,63 @@
+using Flagger.Events;
+using Flagger.Kubernetes;
+using Flagger.Kubernetes.Caches;
+using Flagger.Kubernetes.Configs;
+using Flagger.Kubernetes.Events;
+using Flagger.Kubernetes.Leadership;
+using Flagger.Kubernetes.Scalers;
+using Flagger.Kubernetes.Services;
+using Flagger.Kubernetes.Store;
+using Flagger.Kubernetes.Targets;
+using Flagger.Store;
+using k8s;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Flagger.Providers;
+
+/// <summary>Registers the Kubernetes adapters on the engine builder.</summary>
+public static class FlaggerEngineBuilderKubernetesExtensions
+{
+    /// <summary>
+    /// Adds the Deployment target controller, the Kubernetes Service router, the HorizontalPodAutoscaler reconciler,
+    /// the watch-fed Canary store and feed, the Kubernetes event recorder and Lease leader election. Uses the
+    /// <see cref="IKubernetes"/> the host registered, or builds one from <see cref="KubernetesOptions.ClientConfiguration"/>,
+    /// the in-cluster config or the kubeconfig. Calling it twice is harmless.
+    /// </summary>
+    /// <param name="builder">The engine builder from <c>AddFlaggerEngine</c>.</param>
+    /// <param name="configure">Adjusts the options (selector labels, include-label prefixes, config tracking, namespace).</param>
+    /// <returns>The builder.</returns>
+    public static FlaggerEngineBuilder AddKubernetes(this FlaggerEngineBuilder builder, Action<KubernetesOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        var options = services.AddOptions<KubernetesOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        options.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<KubernetesOptions>, KubernetesOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IKubernetes>(sp => new k8s.Kubernetes(ClientConfiguration(sp.GetRequiredService<IOptions<KubernetesOptions>>().Value)));
+        services.TryAddSingleton<ClusterCache>();
+        services.TryAddSingleton<ConfigTracker>();
+        services.TryAddSingleton<KubernetesCanaryStore>();
+        services.TryAddSingleton<ICanaryStore>(sp => sp.GetRequiredService<KubernetesCanaryStore>());
+        services.TryAddSingleton<ISecretReader>(sp => sp.GetRequiredService<KubernetesCanaryStore>());
+        services.TryAddSingleton<ICanaryFeed, KubernetesCanaryFeed>();
+        services.TryAddSingleton<IEventRecorder, KubernetesEventRecorder>();
+        services.TryAddSingleton<ILeaseLeadership, LeaseLeadership>();
+        return builder
+            .AddTargetController<DeploymentController>("Deployment")
+            .AddServiceRouter<KubernetesServiceRouter>()
+            .AddScalerReconciler<HpaReconciler>("HorizontalPodAutoscaler");
+    }
+
+    // Flagger's order: explicit configuration, then in-cluster, then the kubeconfig; never a silent localhost.
+    private static KubernetesClientConfiguration ClientConfiguration(KubernetesOptions options) =>
+        options.ClientConfiguration
+        ?? (KubernetesClientConfiguration.IsInCluster() ? KubernetesClientConfiguration.InClusterConfig() : KubernetesClientConfiguration.BuildConfigFromConfigFile());
+}
