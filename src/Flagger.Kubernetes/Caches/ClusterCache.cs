@@ -24,8 +24,8 @@ internal sealed class ClusterCache : IAsyncDisposable
     private readonly InformerHandle[] all;
     private Task? running;
 
-    public ClusterCache(IKubernetes client, IOptions<KubernetesOptions> options, ILoggerFactory loggerFactory)
-        : this(client, options.Value.Namespace, TimeProvider.System, loggerFactory.CreateLogger<ClusterCache>())
+    public ClusterCache(IKubernetes client, IOptions<KubernetesOptions> options, ILoggerFactory? loggerFactory = null)
+        : this(client, options.Value.Namespace, TimeProvider.System, (loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger<ClusterCache>())
     {
     }
 
