@@ -77,7 +77,14 @@ internal sealed partial class Informer<T>(
                 failures++;
                 LogWatchFailed(resource, e.Message);
                 var backoff = TimeSpan.FromMilliseconds(Math.Min(30_000, 100 * Math.Pow(2, Math.Min(failures, 9))) * (0.5 + Random.Shared.NextDouble()));
-                await Task.Delay(backoff, wallClock, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await Task.Delay(backoff, wallClock, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
             }
         }
     }

@@ -1,0 +1,96 @@
+using Flagger.Model;
+using k8s;
+using k8s.Models;
+
+namespace Flagger.Kubernetes.Store;
+
+public sealed class KubernetesCanaryStoreTests
+{
+    [Fact]
+    public async Task Reads_come_from_the_cache_and_status_goes_through_the_status_subresource()
+    {
+        await using var kube = await KubeCluster.StartAsync();
+        await kube.ApplyWalkthroughAsync(hpa: false);
+        await kube.SettleAsync();
+        var store = new KubernetesCanaryStore(kube.Client, kube.Cache);
+        kube.Cluster.Requests.Reset();
+
+        var canary = await store.GetCanaryAsync("test", "podinfo", KubeCluster.Ct);
+        var stored = await store.UpdateStatusAsync(canary!, new CanaryStatus { Phase = CanaryPhase.Initializing }, KubeCluster.Ct);
+
+        Assert.Equal(CanaryPhase.Initializing, stored.Status?.Phase);
+        Assert.Equal(0, kube.Cluster.Requests["get"]);
+        Assert.Equal(1, kube.Cluster.Requests.Count("update", "canaries/status"));
+        Assert.Same(stored, await store.GetCanaryAsync("test", "podinfo", KubeCluster.Ct));
+        Assert.Equal(CanaryPhase.Initializing, (await kube.CanaryAsync()).Status?.Phase);
+    }
+
+    [Fact]
+    public async Task A_conflict_during_a_status_write_is_retried_and_nothing_is_lost()
+    {
+        await using var kube = await KubeCluster.StartAsync();
+        await kube.ApplyWalkthroughAsync(hpa: false);
+        await kube.SettleAsync();
+        var store = new KubernetesCanaryStore(kube.Client, kube.Cache);
+        var canary = await store.GetCanaryAsync("test", "podinfo", KubeCluster.Ct);
+
+        // Another writer changes the Canary, and our first write is refused as stale.
+        await kube.Client.CustomObjects.PatchNamespacedCustomObjectAsync(
+            new V1Patch("""{"metadata":{"labels":{"team":"blue"}}}""", V1Patch.PatchType.MergePatch), "flagger.app", "v1beta1", "test", "canaries", "podinfo", cancellationToken: KubeCluster.Ct);
+        var refused = 0;
+        kube.Cluster.Faults.FailRequests(1.0, 409, r => r.Subresource == "status" && r.Verb == "update" && Interlocked.Increment(ref refused) == 1);
+
+        var stored = await store.UpdateStatusAsync(canary!, new CanaryStatus { Phase = CanaryPhase.Progressing, CanaryWeight = 10 }, KubeCluster.Ct);
+
+        var server = await kube.CanaryAsync();
+        Assert.Equal((CanaryPhase.Progressing, 10), (server.Status?.Phase, server.Status?.CanaryWeight));
+        Assert.Equal("blue", server.Metadata.Labels?["team"]);
+        Assert.Equal(server.Metadata.ResourceVersion, stored.Metadata.ResourceVersion);
+        Assert.True(refused >= 2);
+    }
+
+    [Fact]
+    public async Task A_dropped_watch_is_resumed_without_missing_an_update()
+    {
+        await using var kube = await KubeCluster.StartAsync();
+        await kube.ApplyWalkthroughAsync(hpa: false);
+        await kube.SettleAsync();
+        kube.Cluster.Requests.Reset();
+
+        kube.Cluster.Faults.DropWatches();
+        await kube.PatchDeploymentAsync("podinfo", """{"spec":{"template":{"spec":{"containers":[{"name":"podinfod","image":"stefanprodan/podinfo:1.4.1"}]}}}}""");
+        await kube.SettleAsync();
+
+        Assert.Equal("stefanprodan/podinfo:1.4.1", kube.Cache.Deployments.Get("test", "podinfo")!.Spec.Template.Spec.Containers[0].Image);
+        Assert.Equal(0, kube.Cluster.Requests.Count("list", "deployments") - CountTestLists(kube));
+        Assert.True(kube.Cluster.Requests.Count("watch", "deployments") >= 1);
+    }
+
+    [Fact]
+    public async Task A_watch_resumed_from_a_compacted_version_relists()
+    {
+        await using var kube = await KubeCluster.StartAsync();
+        await kube.ApplyWalkthroughAsync(hpa: false);
+        await kube.SettleAsync();
+        await kube.Client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "doomed" }, Data = new Dictionary<string, string> { ["a"] = "b" } }, "test", cancellationToken: KubeCluster.Ct);
+        await kube.SettleAsync();
+
+        kube.Cluster.CompactWatchHistory();
+        kube.Cluster.Faults.DropWatches();
+        await kube.Client.CoreV1.DeleteNamespacedConfigMapAsync("doomed", "test", cancellationToken: KubeCluster.Ct);
+        await kube.PatchDeploymentAsync("podinfo", """{"spec":{"replicas":2}}""");
+        await kube.SettleAsync();
+
+        Assert.Equal(2, kube.Cache.Deployments.Get("test", "podinfo")!.Spec.Replicas);
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (kube.Cache.ConfigMaps.Get("test", "doomed") is not null && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10, KubeCluster.Ct);
+        }
+
+        Assert.Null(kube.Cache.ConfigMaps.Get("test", "doomed"));
+    }
+
+    // SettleAsync lists deployments once per poll; the informer's own lists are what is left.
+    private static long CountTestLists(KubeCluster kube) => kube.Cluster.Requests.Count("list", "configmaps");
+}
