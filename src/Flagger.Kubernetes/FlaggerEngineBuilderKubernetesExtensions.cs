@@ -20,7 +20,7 @@ namespace Flagger.Providers;
 public static class FlaggerEngineBuilderKubernetesExtensions
 {
     /// <summary>
-    /// Adds the Deployment target controller, the Kubernetes Service router, the HorizontalPodAutoscaler reconciler,
+    /// Adds the Deployment and DaemonSet target controllers, the Kubernetes Service router, the HorizontalPodAutoscaler reconciler,
     /// the watch-fed Canary store and feed, the Kubernetes event recorder and Lease leader election. Uses the
     /// <see cref="IKubernetes"/> the host registered, or builds one from <see cref="KubernetesOptions.ClientConfiguration"/>,
     /// the in-cluster config or the kubeconfig. Calling it twice is harmless.
@@ -52,6 +52,7 @@ public static class FlaggerEngineBuilderKubernetesExtensions
         services.TryAddSingleton<ILeaseLeadership, LeaseLeadership>();
         return builder
             .AddTargetController<DeploymentController>("Deployment")
+            .AddTargetController<DaemonSetController>("DaemonSet")
             .AddServiceRouter<KubernetesServiceRouter>()
             .AddScalerReconciler<HpaReconciler>("HorizontalPodAutoscaler");
     }

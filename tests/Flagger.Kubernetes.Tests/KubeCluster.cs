@@ -175,9 +175,11 @@ internal sealed class KubeCluster : IAsyncDisposable
         var services = await Client.CoreV1.ListNamespacedServiceAsync("test", cancellationToken: Ct);
         var maps = await Client.CoreV1.ListNamespacedConfigMapAsync("test", cancellationToken: Ct);
         var canaries = (JsonElement)await Client.CustomObjects.ListNamespacedCustomObjectAsync("flagger.app", "v1beta1", "test", "canaries", cancellationToken: Ct);
+        var daemonSets = await Client.AppsV1.ListNamespacedDaemonSetAsync("test", cancellationToken: Ct);
         var hpas = (JsonElement)await Client.CustomObjects.ListNamespacedCustomObjectAsync("autoscaling", "v2", "test", "horizontalpodautoscalers", cancellationToken: Ct);
         return hpas.GetProperty("items").EnumerateArray().All(h =>
                 Cache.Hpas.Get("test", h.GetProperty("metadata").GetProperty("name").GetString()!)?["metadata"]?["resourceVersion"]?.GetValue<string>() == h.GetProperty("metadata").GetProperty("resourceVersion").GetString())
+            && daemonSets.Items.All(d => Cache.DaemonSets.Get("test", d.Metadata.Name)?.Metadata.ResourceVersion == d.Metadata.ResourceVersion)
             && deployments.Items.All(d => Cache.Deployments.Get("test", d.Metadata.Name)?.Metadata.ResourceVersion == d.Metadata.ResourceVersion)
             && services.Items.All(s => Cache.Services.Get("test", s.Metadata.Name)?.Metadata.ResourceVersion == s.Metadata.ResourceVersion)
             && maps.Items.All(m => Cache.ConfigMaps.Get("test", m.Metadata.Name)?.Metadata.ResourceVersion == m.Metadata.ResourceVersion)
