@@ -245,9 +245,21 @@ internal sealed class ConfigTracker(IKubernetes client, ClusterCache cache, IOpt
             return;
         }
 
-        var stored = existing is null
-            ? await client.CoreV1.CreateNamespacedConfigMapAsync(desired, canary.Namespace, cancellationToken: ct).ConfigureAwait(false)
-            : await client.CoreV1.ReplaceNamespacedConfigMapAsync(desired, name, canary.Namespace, cancellationToken: ct).ConfigureAwait(false);
+        V1ConfigMap stored;
+        try
+        {
+            stored = existing is null
+                ? await client.CoreV1.CreateNamespacedConfigMapAsync(desired, canary.Namespace, cancellationToken: ct).ConfigureAwait(false)
+                : await client.CoreV1.ReplaceNamespacedConfigMapAsync(desired, name, canary.Namespace, cancellationToken: ct).ConfigureAwait(false);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            // The cache was behind: take the server's object and write over it.
+            var current = await client.CoreV1.ReadNamespacedConfigMapAsync(name, canary.Namespace, cancellationToken: ct).ConfigureAwait(false);
+            desired.Metadata.ResourceVersion = current.Metadata.ResourceVersion;
+            stored = await client.CoreV1.ReplaceNamespacedConfigMapAsync(desired, name, canary.Namespace, cancellationToken: ct).ConfigureAwait(false);
+        }
+
         cache.ConfigMaps.Upsert(stored);
     }
 

@@ -35,21 +35,30 @@ internal sealed class LeaseLeadership(IKubernetes client, IOptions<KubernetesOpt
         elector.OnStartedLeading += () => started.TrySetResult(current.Token);
 
         // Events are synchronous: cancel, never block, so every schedule stops at once.
-        elector.OnStoppedLeading += () => current.Cancel();
+        elector.OnStoppedLeading += () => End(current);
         var run = elector.RunUntilLeadershipLostAsync(current.Token);
         _ = run.ContinueWith(
             t =>
             {
                 started.TrySetCanceled(cancellationToken.IsCancellationRequested ? cancellationToken : new CancellationToken(true));
-                if (!current.IsCancellationRequested)
-                {
-                    current.Cancel();
-                }
+                End(current);
             },
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
         return await started.Task.ConfigureAwait(false);
+    }
+
+    private static void End(CancellationTokenSource current)
+    {
+        try
+        {
+            current.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // A later term replaced this one; it already ended.
+        }
     }
 
     public void Dispose()

@@ -54,12 +54,12 @@ internal sealed class HpaReconciler(IKubernetes client, ClusterCache cache, IOpt
                 {
                     ["name"] = name,
                     ["namespace"] = canary.Namespace,
-                    ["labels"] = Node(labels),
-                    ["annotations"] = Node(annotations),
                     ["ownerReferences"] = JsonNode.Parse(KubernetesJson.Serialize(new[] { Ownership.CanaryOwner(canary) })),
                 },
                 ["spec"] = desiredSpec,
             };
+            Set(body["metadata"]!.AsObject(), "labels", Node(labels));
+            Set(body["metadata"]!.AsObject(), "annotations", Node(annotations));
             var created = await client.CustomObjects.CreateNamespacedCustomObjectAsync(body, "autoscaling", "v2", canary.Namespace, "horizontalpodautoscalers", cancellationToken: cancellationToken).ConfigureAwait(false);
             cache.Hpas.Upsert(JsonNode.Parse(((JsonElement)created).GetRawText())!.AsObject());
             return;
@@ -70,12 +70,12 @@ internal sealed class HpaReconciler(IKubernetes client, ClusterCache cache, IOpt
         var updatedSpec = updated["spec"]?.AsObject() ?? [];
         foreach (var field in new[] { "minReplicas", "maxReplicas", "metrics", "behavior" })
         {
-            updatedSpec[field] = desiredSpec[field]?.DeepClone();
+            Set(updatedSpec, field, desiredSpec[field]?.DeepClone());
         }
 
         updated["spec"] = updatedSpec;
-        updated["metadata"]!["labels"] = Node(labels);
-        updated["metadata"]!["annotations"] = Node(annotations);
+        Set(updated["metadata"]!.AsObject(), "labels", Node(labels));
+        Set(updated["metadata"]!.AsObject(), "annotations", Node(annotations));
         if (JsonNode.DeepEquals(updated, existing))
         {
             return;
@@ -88,6 +88,19 @@ internal sealed class HpaReconciler(IKubernetes client, ClusterCache cache, IOpt
     public Task PauseTargetScalerAsync(Canary canary, CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task ResumeTargetScalerAsync(Canary canary, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    // An absent field and a null one are the same object to the server; keep them absent so comparisons hold.
+    private static void Set(JsonObject target, string key, JsonNode? value)
+    {
+        if (value is null)
+        {
+            target.Remove(key);
+        }
+        else
+        {
+            target[key] = value;
+        }
+    }
 
     private static Dictionary<string, string>? Strings(JsonNode? node) =>
         (node as JsonObject)?.ToDictionary(kv => kv.Key, kv => kv.Value?.GetValue<string>() ?? string.Empty, StringComparer.Ordinal);
