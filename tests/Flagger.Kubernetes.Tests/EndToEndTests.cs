@@ -119,6 +119,18 @@ public sealed class EndToEndTests
         var canary = await op.Kube.CanaryAsync();
         Assert.Equal(CanaryPhase.Succeeded, canary.Status?.Phase);
         Assert.Contains("configmap/podinfo-config", canary.Status!.TrackedConfigs!.Keys);
+
+        // Once promoted, the canary idles on the caches: no reads, no writes.
+        await op.Kube.SettleAsync();
+        op.Kube.Cluster.Requests.Reset();
+        for (var i = 0; i < 3; i++)
+        {
+            op.Kube.Clock.Advance(TimeSpan.FromMinutes(1));
+            await op.Kube.Cluster.WaitForControllersAsync(KubeCluster.Ct);
+            Assert.False((await op.Engine.TickAsync("test", "podinfo", KubeCluster.Ct)).StatusWritten);
+        }
+
+        Assert.Equal(0, op.Kube.Cluster.Requests.Total - op.Kube.Cluster.Requests["watch"]);
     }
 
     [Fact]

@@ -131,4 +131,64 @@ public sealed class DeploymentControllerTests
         Assert.Equal("podinfo-primary", promoted.Spec.Template.Metadata.Labels["app"]);
         Assert.Equal(before.SpecHash, (await controller.GetRevisionAsync(canary, KubeCluster.Ct)).SpecHash);
     }
+
+    [Fact]
+    public async Task Spread_and_anti_affinity_selectors_of_the_primary_point_at_primary_pods()
+    {
+        await using var kube = await KubeCluster.StartAsync();
+        await kube.ApplyWalkthroughAsync(hpa: false);
+        await kube.PatchDeploymentAsync("podinfo", """
+            {"spec":{"template":{"spec":{
+              "topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule","labelSelector":{"matchLabels":{"app":"podinfo"}}}],
+              "affinity":{"podAntiAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":100,"podAffinityTerm":{"topologyKey":"kubernetes.io/hostname","labelSelector":{"matchExpressions":[{"key":"app","operator":"In","values":["podinfo"]}]}}}]}}}}}}
+            """);
+        await kube.SettleAsync();
+
+        await Controller(kube).InitializeAsync(await kube.CanaryAsync(), false, KubeCluster.Ct);
+
+        var spec = (await kube.DeploymentAsync("podinfo-primary")).Spec.Template.Spec;
+        Assert.Equal("podinfo-primary", spec.TopologySpreadConstraints[0].LabelSelector.MatchLabels["app"]);
+        Assert.Equal(["podinfo-primary"], spec.Affinity.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution[0].PodAffinityTerm.LabelSelector.MatchExpressions[0].Values);
+    }
+
+    [Fact]
+    public async Task Readiness_halts_while_the_hpa_scales_the_canary_up_from_zero()
+    {
+        await using var kube = await KubeCluster.StartAsync();
+        await kube.ApplyWalkthroughAsync(hpa: true);
+        await kube.SettleAsync();
+        var canary = await kube.CanaryAsync();
+        var controller = Controller(kube);
+        await controller.InitializeAsync(canary, false, KubeCluster.Ct);
+        await controller.ScaleToZeroAsync(canary, KubeCluster.Ct);
+        await kube.AdvanceAsync(TimeSpan.FromSeconds(5));
+
+        await controller.ScaleFromZeroAsync(canary, KubeCluster.Ct);
+        await kube.SettleAsync();
+
+        Assert.Equal(2, (await kube.DeploymentAsync("podinfo")).Spec.Replicas);
+        var scaling = await controller.IsCanaryReadyAsync(canary, KubeCluster.Ct);
+        Assert.Equal(ReadinessState.Wait, scaling.State);
+        Assert.StartsWith("canary deployment podinfo.test not ready: waiting for rollout to finish", scaling.Reason, StringComparison.Ordinal);
+        await kube.AdvanceAsync(TimeSpan.FromSeconds(2));
+        Assert.True((await controller.IsCanaryReadyAsync(canary, KubeCluster.Ct)).IsReady);
+    }
+
+    [Fact]
+    public async Task Finalize_gives_the_target_the_primary_replicas()
+    {
+        await using var kube = await KubeCluster.StartAsync();
+        await kube.ApplyWalkthroughAsync(hpa: false);
+        await kube.SettleAsync();
+        var canary = await kube.CanaryAsync();
+        var controller = Controller(kube);
+        await controller.InitializeAsync(canary, false, KubeCluster.Ct);
+        await controller.ScaleToZeroAsync(canary, KubeCluster.Ct);
+        await kube.PatchDeploymentAsync("podinfo-primary", """{"spec":{"replicas":2}}""");
+        await kube.SettleAsync();
+
+        await controller.FinalizeAsync(canary, KubeCluster.Ct);
+
+        Assert.Equal(2, (await kube.DeploymentAsync("podinfo")).Spec.Replicas);
+    }
 }
