@@ -37,11 +37,14 @@ internal sealed partial class Informer<T>(
 
     public IEnumerable<T> List() => objects.Values;
 
-    /// <summary>Puts an object this process wrote, unless the cache already holds a newer one.</summary>
-    public void Upsert(T item)
+    /// <summary>
+    /// Puts an object this process wrote, unless the cache already holds it or a newer one; returns the cached
+    /// instance, so callers hand out the same object the next read returns.
+    /// </summary>
+    public T Upsert(T item)
     {
         var key = keyOf(item);
-        objects.AddOrUpdate((key.Namespace, key.Name), item, (_, old) => IsNewer(key.ResourceVersion, keyOf(old).ResourceVersion) ? item : old);
+        return objects.AddOrUpdate((key.Namespace, key.Name), item, (_, old) => IsNewer(key.ResourceVersion, keyOf(old).ResourceVersion) ? item : old);
     }
 
     public void Remove(string @namespace, string name) => objects.TryRemove((@namespace, name), out _);
@@ -138,13 +141,13 @@ internal sealed partial class Informer<T>(
                     continue;
                 default:
                     // The same resourceVersion means this process wrote it and cached it already: keep that
-                    // instance, so readers holding it see no change.
-                    if (objects.TryGetValue((key.Namespace, key.Name), out var cached) && keyOf(cached).ResourceVersion == key.ResourceVersion)
+                    // instance (atomically, a write-through may race this event), so readers see no change.
+                    var stored = objects.AddOrUpdate((key.Namespace, key.Name), item, (_, old) => keyOf(old).ResourceVersion == key.ResourceVersion ? old : item);
+                    if (!ReferenceEquals(stored, item))
                     {
                         continue;
                     }
 
-                    objects[(key.Namespace, key.Name)] = item;
                     break;
             }
 
@@ -167,10 +170,12 @@ internal sealed partial class Informer<T>(
         _ => false,
     };
 
+    // resourceVersions are opaque to clients, but every real server (etcd) and the embedded one use increasing
+    // integers; anything else is taken as newer.
     private static bool IsNewer(string? candidate, string? current) =>
         !long.TryParse(candidate, NumberStyles.None, CultureInfo.InvariantCulture, out var a)
         || !long.TryParse(current, NumberStyles.None, CultureInfo.InvariantCulture, out var b)
-        || a >= b;
+        || a > b;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Watch of {Resource}: resourceVersion too old, relisting")]
     private partial void LogRelist(string resource);

@@ -36,17 +36,14 @@ internal sealed class KubernetesCanaryStore(IKubernetes client, ClusterCache cac
                 var body = JsonNode.Parse(FlaggerJson.Serialize(current with { Status = status }))!.AsObject();
                 var stored = await client.CustomObjects.ReplaceNamespacedCustomObjectStatusAsync(
                     body, ClusterCache.FlaggerGroup, ClusterCache.FlaggerVersion, canary.Namespace, "canaries", canary.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
-                var updated = FlaggerJson.DeserializeCanary(((JsonElement)stored).GetRawText());
-                cache.Canaries.Upsert(updated);
-                return updated;
+                return cache.Canaries.Upsert(FlaggerJson.DeserializeCanary(((JsonElement)stored).GetRawText()));
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict && attempt < ConflictRetries)
             {
                 // Someone else changed the Canary (a spec edit, another writer): take theirs, put our status on it.
                 var fresh = await client.CustomObjects.GetNamespacedCustomObjectAsync(
                     ClusterCache.FlaggerGroup, ClusterCache.FlaggerVersion, canary.Namespace, "canaries", canary.Name, cancellationToken).ConfigureAwait(false);
-                current = FlaggerJson.DeserializeCanary(((JsonElement)fresh).GetRawText());
-                cache.Canaries.Upsert(current);
+                current = cache.Canaries.Upsert(FlaggerJson.DeserializeCanary(((JsonElement)fresh).GetRawText()));
             }
         }
     }
