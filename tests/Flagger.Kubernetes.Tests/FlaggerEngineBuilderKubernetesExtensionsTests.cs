@@ -62,7 +62,18 @@ public sealed class FlaggerEngineBuilderKubernetesExtensionsTests
     public async Task The_feed_lists_canaries_then_asks_for_a_tick_when_their_target_changes()
     {
         await using var kube = await KubeCluster.StartAsync();
+        await kube.ApplyAsync("""
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: podinfo-config
+              namespace: test
+            data:
+              color: blue
+            """);
         await kube.ApplyWalkthroughAsync(hpa: false);
+        await kube.PatchDeploymentAsync("podinfo", """{"spec":{"template":{"spec":{"containers":[{"name":"podinfod","envFrom":[{"configMapRef":{"name":"podinfo-config"}}]}]}}}}""");
+        await kube.AdvanceAsync(TimeSpan.FromSeconds(5));
         await using var provider = Build(kube.Client);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(KubeCluster.Ct);
         stop.CancelAfter(TimeSpan.FromSeconds(20));
@@ -72,12 +83,29 @@ public sealed class FlaggerEngineBuilderKubernetesExtensionsTests
         Assert.Equal((CanaryChangeType.Upserted, "podinfo"), (changes.Current.Type, changes.Current.Name));
 
         await kube.Client.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch("""{"spec":{"template":{"spec":{"containers":[{"name":"podinfod","image":"stefanprodan/podinfo:1.4.1"}]}}}}""", V1Patch.PatchType.StrategicMergePatch), "podinfo", "test", cancellationToken: KubeCluster.Ct);
+        var seen = new List<string>();
         do
         {
             Assert.True(await changes.MoveNextAsync());
+            seen.Add(changes.Current.Type.ToString());
         }
         while (changes.Current.Type != CanaryChangeType.TargetChanged);
 
         Assert.Equal(("test", "podinfo"), (changes.Current.Namespace, changes.Current.Name));
+
+        // Rollout progress (status only) and unrelated configs ask for nothing; a referenced ConfigMap does.
+        await kube.AdvanceAsync(TimeSpan.FromSeconds(5));
+        await kube.Client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "unrelated" } }, "test", cancellationToken: KubeCluster.Ct);
+        await kube.Client.CoreV1.PatchNamespacedConfigMapAsync(new V1Patch("""{"data":{"color":"green"}}""", V1Patch.PatchType.MergePatch), "podinfo-config", "test", cancellationToken: KubeCluster.Ct);
+        await kube.SettleAsync();
+        Assert.True(await changes.MoveNextAsync());
+        Assert.Equal(CanaryChangeType.TargetChanged, changes.Current.Type);
+        var next = changes.MoveNextAsync().AsTask();
+        await Task.Delay(300, KubeCluster.Ct);
+        Assert.False(next.IsCompleted, next.IsCompleted ? string.Join(",", seen) : null);
+
+        // An async iterator cannot be disposed while a MoveNext is pending: end it first.
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => next);
     }
 }

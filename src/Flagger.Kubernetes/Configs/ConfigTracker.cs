@@ -172,7 +172,7 @@ internal sealed class ConfigTracker(IKubernetes client, ClusterCache cache, IOpt
     private static bool OptedOut(V1ObjectMeta? meta) =>
         meta?.Annotations?.TryGetValue(OptOutAnnotation, out var value) == true && value.StartsWith("disable", StringComparison.Ordinal);
 
-    private static IEnumerable<(string Kind, string Name, bool Optional)> References(V1PodSpec spec)
+    internal static IEnumerable<(string Kind, string Name, bool Optional)> References(V1PodSpec spec)
     {
         foreach (var volume in spec.Volumes ?? [])
         {

@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Flagger.Kubernetes.Caches;
+using Flagger.Kubernetes.Configs;
 using Flagger.Model;
 using Flagger.Store;
 using k8s;
@@ -9,29 +11,50 @@ using k8s.Models;
 namespace Flagger.Kubernetes.Store;
 
 /// <summary>
-/// The scheduler's feed from the caches: every Canary, then its changes; a change to a canary's target
-/// Deployment/DaemonSet or to any ConfigMap/Secret in its namespace asks for a tick now (a new revision is
-/// noticed at once, not at the next interval).
+/// The scheduler's feed from the caches: every Canary, then its changes. A new spec generation of a canary's
+/// target, or a change to a ConfigMap/Secret its target references, asks for a tick now (a new revision is noticed
+/// at once). Status-only updates of the target (rollout progress) do not, so analysis keeps its interval.
 /// </summary>
 internal sealed class KubernetesCanaryFeed(ClusterCache cache) : ICanaryFeed
 {
     public async IAsyncEnumerable<CanaryChange> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var changes = Channel.CreateUnbounded<CanaryChange>(new UnboundedChannelOptions { SingleReader = true });
+        var generations = new ConcurrentDictionary<(string Kind, string Namespace, string Name), long>();
+        var listed = false;
         void OnCanary(WatchEventType type, Canary canary) => changes.Writer.TryWrite(type == WatchEventType.Deleted
             ? new CanaryChange(CanaryChangeType.Deleted, canary.Namespace, canary.Name)
             : new CanaryChange(CanaryChangeType.Upserted, canary.Namespace, canary.Name, canary));
         void OnWorkload(string kind, V1ObjectMeta? meta)
         {
-            foreach (var canary in cache.Canaries.List().Where(c => c.Namespace == meta?.NamespaceProperty && c.GetTargetKind() == kind && c.GetTargetName() == meta?.Name))
+            var key = (kind, meta?.NamespaceProperty ?? string.Empty, meta?.Name ?? string.Empty);
+            var generation = meta?.Generation ?? 0;
+            if (generations.TryGetValue(key, out var seen) && seen == generation)
             {
-                changes.Writer.TryWrite(new CanaryChange(CanaryChangeType.TargetChanged, canary.Namespace, canary.Name));
+                return;
+            }
+
+            generations[key] = generation;
+            if (!Volatile.Read(ref listed))
+            {
+                // The first list is not a change: the Upserted canaries already tick.
+                return;
+            }
+
+            Trigger(c => c.Namespace == key.Item2 && c.GetTargetKind() == kind && c.GetTargetName() == key.Item3);
+        }
+
+        void OnConfig(string kind, V1ObjectMeta? meta)
+        {
+            if (Volatile.Read(ref listed))
+            {
+                Trigger(c => c.Namespace == meta?.NamespaceProperty && References(c).Any(r => r.Kind == kind && r.Name == meta?.Name));
             }
         }
 
-        void OnConfig(V1ObjectMeta? meta)
+        void Trigger(Func<Canary, bool> affected)
         {
-            foreach (var canary in cache.Canaries.List().Where(c => c.Namespace == meta?.NamespaceProperty))
+            foreach (var canary in cache.Canaries.List().Where(affected))
             {
                 changes.Writer.TryWrite(new CanaryChange(CanaryChangeType.TargetChanged, canary.Namespace, canary.Name));
             }
@@ -39,8 +62,8 @@ internal sealed class KubernetesCanaryFeed(ClusterCache cache) : ICanaryFeed
 
         void OnDeployment(WatchEventType t, V1Deployment d) => OnWorkload("Deployment", d.Metadata);
         void OnDaemonSet(WatchEventType t, V1DaemonSet d) => OnWorkload("DaemonSet", d.Metadata);
-        void OnConfigMap(WatchEventType t, V1ConfigMap c) => OnConfig(c.Metadata);
-        void OnSecret(WatchEventType t, V1Secret s) => OnConfig(s.Metadata);
+        void OnConfigMap(WatchEventType t, V1ConfigMap c) => OnConfig("configmap", c.Metadata);
+        void OnSecret(WatchEventType t, V1Secret s) => OnConfig("secret", s.Metadata);
 
         cache.Canaries.Changed += OnCanary;
         cache.Deployments.Changed += OnDeployment;
@@ -50,6 +73,17 @@ internal sealed class KubernetesCanaryFeed(ClusterCache cache) : ICanaryFeed
         try
         {
             await cache.SyncAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var d in cache.Deployments.List())
+            {
+                generations.TryAdd(("Deployment", d.Metadata.NamespaceProperty, d.Metadata.Name), d.Metadata.Generation ?? 0);
+            }
+
+            foreach (var d in cache.DaemonSets.List())
+            {
+                generations.TryAdd(("DaemonSet", d.Metadata.NamespaceProperty, d.Metadata.Name), d.Metadata.Generation ?? 0);
+            }
+
+            Volatile.Write(ref listed, true);
             foreach (var canary in cache.Canaries.List())
             {
                 yield return new CanaryChange(CanaryChangeType.Upserted, canary.Namespace, canary.Name, canary);
@@ -71,5 +105,13 @@ internal sealed class KubernetesCanaryFeed(ClusterCache cache) : ICanaryFeed
             cache.ConfigMaps.Changed -= OnConfigMap;
             cache.Secrets.Changed -= OnSecret;
         }
+    }
+
+    private IEnumerable<(string Kind, string Name, bool Optional)> References(Canary canary)
+    {
+        var spec = canary.GetTargetKind() == "DaemonSet"
+            ? cache.DaemonSets.Get(canary.Namespace, canary.GetTargetName())?.Spec?.Template?.Spec
+            : cache.Deployments.Get(canary.Namespace, canary.GetTargetName())?.Spec?.Template?.Spec;
+        return spec is null ? [] : ConfigTracker.References(spec);
     }
 }
