@@ -70,7 +70,12 @@ public sealed class EndToEndTests
         public async Task<TickReport> TickAsync()
         {
             await Kube.AdvanceAsync(TimeSpan.FromMinutes(1));
+            var writes = Kube.Cluster.Requests.Count("update", "canaries/status") + Kube.Cluster.Requests.Count("patch", "canaries/status");
             var report = await Engine.TickAsync("test", "podinfo", KubeCluster.Ct);
+
+            // Departure 8: at most one status write per tick, none when nothing changed.
+            var written = Kube.Cluster.Requests.Count("update", "canaries/status") + Kube.Cluster.Requests.Count("patch", "canaries/status") - writes;
+            Assert.Equal(report.StatusWritten ? 1 : 0, written);
             Events.AddRange(report.Events.Select(e => e.ToString()));
             return report;
         }
