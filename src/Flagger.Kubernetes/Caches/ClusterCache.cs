@@ -94,15 +94,30 @@ internal sealed class ClusterCache : IAsyncDisposable
 
     public Informer<V1Secret> Secrets { get; }
 
-    /// <summary>Starts the watches (once) and waits until each resource has been listed.</summary>
-    public Task SyncAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts the watches (once) and waits until each resource has been listed; fails fast, naming the resource,
+    /// when one is not served at all (the watches keep retrying, so installing the CRD later recovers).
+    /// </summary>
+    public async Task SyncAsync(CancellationToken cancellationToken)
     {
         lock (gate)
         {
             running ??= Task.WhenAll(all.Select(i => i.Run(wallClock, stop.Token)));
         }
 
-        return Task.WhenAll(all.Select(i => i.Synced)).WaitAsync(cancellationToken);
+        var synced = Task.WhenAll(all.Select(i => i.Synced));
+        while (!synced.IsCompleted)
+        {
+            if (all.Select(i => i.NotServed()).FirstOrDefault(m => m is not null) is { } missing)
+            {
+                throw new InvalidOperationException(missing);
+            }
+
+            await Task.WhenAny(synced, Task.Delay(TimeSpan.FromMilliseconds(50), wallClock, cancellationToken)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        await synced.ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
@@ -163,9 +178,9 @@ internal sealed class ClusterCache : IAsyncDisposable
     }
 
     private static InformerHandle Wrap<T>(Informer<T> informer)
-        where T : class => new(informer.RunAsync, () => informer.Synced);
+        where T : class => new(informer.RunAsync, () => informer.Synced, () => informer.NotServed);
 
-    private sealed record InformerHandle(Func<TimeProvider, CancellationToken, Task> Run, Func<Task> SyncedTask)
+    private sealed record InformerHandle(Func<TimeProvider, CancellationToken, Task> Run, Func<Task> SyncedTask, Func<string?> NotServed)
     {
         public Task Synced => SyncedTask();
     }

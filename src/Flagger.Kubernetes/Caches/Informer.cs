@@ -31,6 +31,9 @@ internal sealed partial class Informer<T>(
 
     public Task Synced => synced.Task;
 
+    /// <summary>Set while the resource cannot be listed because the server does not serve it (a CRD not installed).</summary>
+    public string? NotServed { get; private set; }
+
     public int Count => objects.Count;
 
     public T? Get(string @namespace, string name) => objects.GetValueOrDefault((@namespace, name));
@@ -60,6 +63,7 @@ internal sealed partial class Informer<T>(
                 if (version is null)
                 {
                     version = await RelistAsync(cancellationToken).ConfigureAwait(false);
+                    NotServed = null;
                     synced.TrySetResult();
                 }
 
@@ -77,6 +81,11 @@ internal sealed partial class Informer<T>(
             }
             catch (Exception e)
             {
+                if (e is HttpOperationException { Response.StatusCode: HttpStatusCode.NotFound } && version is null)
+                {
+                    NotServed = $"the API server does not serve {resource} (is its CRD installed?)";
+                }
+
                 failures++;
                 LogWatchFailed(resource, e.Message);
                 var backoff = TimeSpan.FromMilliseconds(Math.Min(30_000, 100 * Math.Pow(2, Math.Min(failures, 9))) * (0.5 + Random.Shared.NextDouble()));

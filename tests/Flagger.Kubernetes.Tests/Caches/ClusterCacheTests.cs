@@ -17,4 +17,16 @@ public sealed class ClusterCacheTests
         Assert.Null(kube.Cache.ConfigMaps.Get("default", "theirs"));
         Assert.All(kube.Cache.ConfigMaps.List(), c => Assert.Equal("test", c.Metadata.NamespaceProperty));
     }
+
+    [Fact]
+    public async Task A_missing_CRD_fails_the_sync_with_a_clear_error_instead_of_hanging()
+    {
+        await using var cluster = await Flagger.Testing.EmbeddedCluster.StartAsync(new Flagger.Testing.EmbeddedClusterOptions { InstallFlaggerCrds = false }, KubeCluster.Ct);
+        using var client = cluster.CreateClient();
+        await using var cache = new ClusterCache(client, null, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => cache.SyncAsync(KubeCluster.Ct).WaitAsync(TimeSpan.FromSeconds(10), KubeCluster.Ct));
+
+        Assert.Contains("flagger.app (is its CRD installed?)", error.Message, StringComparison.Ordinal);
+    }
 }
