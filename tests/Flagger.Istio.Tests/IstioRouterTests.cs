@@ -107,6 +107,29 @@ public sealed class IstioRouterTests(IstioCluster istio)
     }
 
     [Fact]
+    public async Task An_idle_canary_costs_no_writes()
+    {
+        var canary = await istio.ApplyAsync(Canaries.ABTesting("idle"));
+        using var services = istio.Services();
+        var router = Router(services);
+        await router.ReconcileAsync(canary, Ct);
+        await router.SetRoutesAsync(canary, TrafficRoutes.AllToCanary, Ct);
+        var writes = Writes();
+        Assert.True(writes >= 4, $"expected the set-up writes to be counted, got {writes}");
+
+        for (var tick = 0; tick < 3; tick++)
+        {
+            await router.ReconcileAsync(canary, Ct);
+            var routes = await router.GetRoutesAsync(canary, Ct);
+            await router.SetRoutesAsync(canary, routes, Ct);
+        }
+
+        Assert.Equal(writes, Writes());
+
+        long Writes() => istio.Cluster.Requests.Count("create") + istio.Cluster.Requests.Count("update") + istio.Cluster.Requests.Count("patch");
+    }
+
+    [Fact]
     public async Task A_changed_service_spec_is_written_and_the_split_kept()
     {
         var canary = await istio.ApplyAsync(Canaries.Walkthrough("changed"));

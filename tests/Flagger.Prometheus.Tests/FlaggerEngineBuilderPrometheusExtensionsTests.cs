@@ -21,6 +21,14 @@ public sealed class FlaggerEngineBuilderPrometheusExtensionsTests
     }
 
     [Fact]
+    public void Queries_time_out_after_5_seconds_by_default()
+    {
+        using var services = Prometheus.Services();
+
+        Assert.Equal(TimeSpan.FromSeconds(5), services.GetRequiredService<IOptions<PrometheusOptions>>().Value.Timeout);
+    }
+
+    [Fact]
     public void Calling_it_twice_registers_once()
     {
         var services = new ServiceCollection();

@@ -192,5 +192,18 @@ public sealed class PrometheusMetricsProviderTests(PrometheusServer prometheus)
         Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(5), $"took {stopwatch.Elapsed}");
     }
 
+    [Fact]
+    public async Task Queries_are_counted_in_prometheus_net_HttpClient_metrics()
+    {
+        using var services = Prometheus.Services();
+        await services.Provider(prometheus.Address).RunQueryAsync("vector(1)", Ct);
+
+        using var exposition = new MemoryStream();
+        await global::Prometheus.Metrics.DefaultRegistry.CollectAndExportAsTextAsync(exposition, Ct);
+
+        var text = System.Text.Encoding.UTF8.GetString(exposition.ToArray());
+        Assert.Contains(text.Split('\n'), l => l.StartsWith("httpclient_requests_sent_total{", StringComparison.Ordinal) && l.Contains("client=\"flagger-prometheus\"", StringComparison.Ordinal));
+    }
+
     private static WorkloadTraffic Traffic(string target) => target == "podinfo" ? PrometheusServer.Canary : PrometheusServer.Primary;
 }
