@@ -5,6 +5,8 @@ using Flagger.Model;
 using Flagger.Routing;
 using k8s;
 using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Flagger.Istio;
@@ -13,8 +15,10 @@ namespace Flagger.Istio;
 /// The <c>istio</c> mesh provider: a VirtualService <c>&lt;svc&gt;</c> splitting traffic between the
 /// <c>&lt;svc&gt;-primary</c> and <c>&lt;svc&gt;-canary</c> Services, and a DestinationRule for each of them.
 /// </summary>
-internal sealed class IstioRouter(IstioObjects objects, IOptions<IstioRouterOptions> options) : IMeshRouter
+internal sealed partial class IstioRouter(IstioObjects objects, IOptions<IstioRouterOptions> options, ILogger<IstioRouter>? logger = null) : IMeshRouter
 {
+    private readonly ILogger log = logger ?? NullLogger<IstioRouter>.Instance;
+
     /// <summary>Where kubectl keeps what the user applied; the VirtualService is restored from it on finalise.</summary>
     public const string KubectlAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
 
@@ -84,6 +88,7 @@ internal sealed class IstioRouter(IstioObjects objects, IOptions<IstioRouterOpti
                 current.Spec = original;
                 current.Metadata.Annotations?.Remove(OriginalConfigurationAnnotation);
                 await objects.ReplaceAsync(current, VirtualService.Plural, canary.Namespace, ct).ConfigureAwait(false);
+                Restored(VirtualService.KindName, current.Metadata.Name, canary.Namespace);
             },
             cancellationToken);
     }
@@ -98,11 +103,13 @@ internal sealed class IstioRouter(IstioObjects objects, IOptions<IstioRouterOpti
                 {
                     var created = new DestinationRule { ApiVersion = objects.ApiVersion, Metadata = NewMetadata(canary, name), Spec = desired };
                     await objects.CreateAsync(created, DestinationRule.Plural, canary.Namespace, ct).ConfigureAwait(false);
+                    Created(DestinationRule.KindName, name, canary.Namespace);
                 }
                 else if (!IstioSpecs.SameJson(desired, current.Spec))
                 {
                     current.Spec = desired;
                     await objects.ReplaceAsync(current, DestinationRule.Plural, canary.Namespace, ct).ConfigureAwait(false);
+                    Updated(DestinationRule.KindName, name, canary.Namespace);
                 }
             },
             cancellationToken);
@@ -116,6 +123,7 @@ internal sealed class IstioRouter(IstioObjects objects, IOptions<IstioRouterOpti
             ApplyApexMetadata(metadata, canary);
             var created = new VirtualService { ApiVersion = objects.ApiVersion, Metadata = metadata, Spec = IstioSpecs.VirtualService(canary, TrafficRoutes.AllToPrimary) };
             await objects.CreateAsync(created, VirtualService.Plural, canary.Namespace, cancellationToken).ConfigureAwait(false);
+            Created(VirtualService.KindName, metadata.Name, canary.Namespace);
             return;
         }
 
@@ -142,6 +150,7 @@ internal sealed class IstioRouter(IstioObjects objects, IOptions<IstioRouterOpti
         }
 
         await objects.ReplaceAsync(current, VirtualService.Plural, canary.Namespace, cancellationToken).ConfigureAwait(false);
+        Updated(VirtualService.KindName, current.Metadata.Name, canary.Namespace);
     }
 
     private async Task<VirtualService> GetVirtualServiceAsync(Canary canary, CancellationToken cancellationToken) =>
@@ -217,4 +226,13 @@ internal sealed class IstioRouter(IstioObjects objects, IOptions<IstioRouterOpti
     private static bool IsOwnedBy(VirtualService service, Canary canary) =>
         service.Metadata.OwnerReferences?.Any(o => o.Kind == "Canary" && o.Name == canary.Name
             && (string.IsNullOrEmpty(canary.Metadata.Uid) || o.Uid == canary.Metadata.Uid)) == true;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Kind} {Name}.{Namespace} created")]
+    private partial void Created(string kind, string name, string @namespace);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Kind} {Name}.{Namespace} updated")]
+    private partial void Updated(string kind, string name, string @namespace);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Kind} {Name}.{Namespace} restored to its original configuration")]
+    private partial void Restored(string kind, string name, string @namespace);
 }
