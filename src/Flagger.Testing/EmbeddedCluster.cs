@@ -138,7 +138,9 @@ public sealed class EmbeddedCluster : IAsyncDisposable
             server: {BaseAddress.ToString().TrimEnd('/')}
         users:
         - name: flagger-embedded
-          user: {"{}"}
+          user:
+            # The server ignores credentials; KubernetesClient refuses a user without any.
+            token: flagger-embedded
         contexts:
         - name: flagger-embedded
           context:

@@ -2,6 +2,7 @@ using Flagger.Analysis.Decisions;
 using Flagger.Analysis.Steps;
 using Flagger.Metrics;
 using Flagger.Model;
+using Flagger.Model.Validation;
 using Flagger.Notifications;
 using Flagger.Providers;
 using Flagger.Routing;
@@ -35,6 +36,7 @@ public sealed class CanaryEngine
     private readonly AnalysisStep analysis;
     private readonly AdvanceStep advance;
     private readonly PromotionStep promotion;
+    private readonly Lazy<ValidationOptions> validation;
 
     internal CanaryEngine(ProviderResolver providers, ICanaryStore store, CanaryEffects effects, MetricChecks metrics, TimeProvider time, IOptions<EngineOptions> options)
     {
@@ -49,6 +51,13 @@ public sealed class CanaryEngine
         analysis = new AnalysisStep(effects, metrics, rollback);
         advance = new AdvanceStep(effects);
         promotion = new PromotionStep(effects);
+        validation = new(() => new ValidationOptions
+        {
+            NoCrossNamespaceRefs = this.options.NoCrossNamespaceRefs,
+            MeshProvider = this.options.MeshProvider,
+            KnownMeshProviders = providers.Known<IMeshRouter>(),
+            TargetKinds = providers.Known<ITargetController>(),
+        });
     }
 
     /// <summary>Runs one tick of the canary <paramref name="name"/> in <paramref name="namespace"/>.</summary>
@@ -174,7 +183,8 @@ public sealed class CanaryEngine
     // A spec the engine cannot run is reported on the status and in an event, once per distinct problem.
     private async Task<bool> IsRunnableAsync(TickContext tick, CancellationToken ct)
     {
-        var problem = ResolveProviders(tick);
+        var problems = CanaryValidator.Validate(tick.Canary, validation.Value);
+        var problem = problems.Count > 0 ? $"invalid canary spec: {string.Join("; ", problems)}" : ResolveProviders(tick);
         var before = tick.Status;
         tick.Status = StatusTransitions.SetValidity(tick.Status, problem, tick.Now);
         if (problem is not null)

@@ -11,7 +11,7 @@ namespace Flagger.Testing.Simulation;
 /// </summary>
 internal sealed class ControllerManager(ObjectStore store, EmbeddedClusterOptions options) : IAsyncDisposable
 {
-    private readonly Channel<object> _queue = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<object> _queue = Channel.CreateUnbounded<object>(); // not SingleReader: its reader cannot Count, which SettleAsync needs
     private readonly Dictionary<string, Rollout> _rollouts = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
@@ -30,6 +30,9 @@ internal sealed class ControllerManager(ObjectStore store, EmbeddedClusterOption
         _loop = Task.Run(LoopAsync);
     }
 
+    /// <summary>The last unexpected failure of the loop, for diagnosis.</summary>
+    public Exception? LastError { get; private set; }
+
     /// <summary>Completes once every change and timer queued so far, and the writes they caused, are handled.</summary>
     public async Task SettleAsync(CancellationToken ct)
     {
@@ -37,9 +40,18 @@ internal sealed class ControllerManager(ObjectStore store, EmbeddedClusterOption
         {
             var marker = new Marker();
             _queue.Writer.TryWrite(marker);
-            await marker.Done.Task.WaitAsync(ct).ConfigureAwait(false);
+            if (await Task.WhenAny(marker.Done.Task, _loop).WaitAsync(ct).ConfigureAwait(false) != marker.Done.Task)
+            {
+                throw new InvalidOperationException("the simulated controller-manager has stopped", _loop.Exception);
+            }
+
             if (marker.QuietBefore)
             {
+                if (LastError is { } error)
+                {
+                    throw new InvalidOperationException("the simulated controller-manager failed", error);
+                }
+
                 return;
             }
         }
@@ -87,6 +99,12 @@ internal sealed class ControllerManager(ObjectStore store, EmbeddedClusterOption
             catch (Api.ApiException)
             {
                 // The object changed or vanished under us; the change that caused it is queued and handled next.
+            }
+#pragma warning disable CA1031 // A simulator bug must not stop the loop; it is surfaced through LastError.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                LastError = e;
             }
         }
     }

@@ -131,7 +131,10 @@ public sealed class DepartureTests
         await harness.TickAsync();
 
         var warning = Assert.Single(harness.Recorder.Lines);
-        Assert.Equal("Warning invalid canary spec: unknown mesh provider 'linkerd'; known: istio, kubernetes", warning);
+        Assert.StartsWith("Warning invalid canary spec: spec.provider: unknown provider", warning, StringComparison.Ordinal);
+        Assert.Contains("linkerd", warning, StringComparison.Ordinal);
+        Assert.Contains("istio", warning, StringComparison.Ordinal);
+        Assert.Contains("kubernetes", warning, StringComparison.Ordinal);
         var valid = Assert.Single(harness.Status.Conditions!, c => c.Type == CanaryCondition.ValidType);
         Assert.Equal("False", valid.Status);
         Assert.Equal(1, harness.Store.StatusWrites);
@@ -153,5 +156,47 @@ public sealed class DepartureTests
 
         Assert.Equal(writes, harness.Store.StatusWrites);
         Assert.Equal(transition, harness.Status.LastTransitionTime);
+    }
+
+    [Fact]
+    public async Task D4_canary_that_can_never_advance_is_rejected_on_its_status_and_in_an_event()
+    {
+        using var harness = new CanaryHarness(Walkthrough.Canary(a => a with { StepWeight = 0, StepWeights = null, Iterations = 0 }));
+
+        await harness.TickAsync();
+        await harness.TickAsync();
+
+        var warning = Assert.Single(harness.Recorder.Lines);
+        Assert.StartsWith("Warning invalid canary spec: spec.canaryAnalysis:", warning, StringComparison.Ordinal);
+        Assert.Contains("stepWeight", warning, StringComparison.Ordinal);
+        var valid = Assert.Single(harness.Status.Conditions!, c => c.Type == CanaryCondition.ValidType);
+        Assert.Equal(("False", "InvalidSpec"), (valid.Status, valid.Reason));
+        Assert.Empty(harness.Workload.Calls);
+    }
+
+    [Fact]
+    public async Task Fixing_an_invalid_canary_clears_the_condition_and_it_initializes()
+    {
+        using var harness = new CanaryHarness(Walkthrough.Canary(a => a with { StepWeight = 0 }));
+        await harness.TickAsync();
+
+        harness.Store.Apply(Walkthrough.Canary());
+        await harness.TickAsync();
+
+        Assert.DoesNotContain(harness.Status.Conditions!, c => c.Type == CanaryCondition.ValidType);
+        Assert.Equal(CanaryPhase.Initialized, harness.Status.Phase);
+    }
+
+    [Fact]
+    public async Task One_bad_canary_does_not_stop_a_good_one_in_the_same_engine()
+    {
+        using var harness = new CanaryHarness(Walkthrough.Canary());
+        harness.Store.Apply(Walkthrough.Canary(spec: s => s with { TargetRef = null }) with { Metadata = new ObjectMetadata { Name = "broken", Namespace = "test" } });
+
+        var bad = await harness.Engine.TickAsync("test", "broken", TestContext.Current.CancellationToken);
+        await harness.TickAsync();
+
+        Assert.Contains(bad.Events, e => e.Message.Contains("spec.targetRef", StringComparison.Ordinal));
+        Assert.Equal(CanaryPhase.Initialized, harness.Status.Phase);
     }
 }

@@ -60,7 +60,7 @@ internal sealed class MetricChecks(ProviderResolver providers, ICanaryStore stor
     {
         var observer = providers.Resolve<IMetricObserver>("metrics observer", tick.Provider);
         var template = metric.Name == BuiltinMetrics.RequestSuccessRate ? observer.RequestSuccessRateQuery : observer.RequestDurationQuery;
-        var query = MetricQueryRenderer.Render(template, Variables(tick, metric));
+        var query = MetricQueryRenderer.Render(template, MetricQueryVariables.For(tick.Canary, metric));
         if (!query.Succeeded)
         {
             return new CanaryEvent(EventSeverity.Error, $"Metric query failed for {metric.Name}: {query.Error}");
@@ -154,7 +154,7 @@ internal sealed class MetricChecks(ProviderResolver providers, ICanaryStore stor
             throw new MetricTemplateException($"Metric template {name}.{ns} provider {type} error: {e.Message}");
         }
 
-        var query = MetricQueryRenderer.Render(template.Spec.Query ?? string.Empty, Variables(tick, metric));
+        var query = MetricQueryRenderer.Render(template.Spec.Query ?? string.Empty, MetricQueryVariables.For(tick.Canary, metric));
         if (!query.Succeeded)
         {
             throw new MetricTemplateException($"Metric template {name}.{ns} query render error: {query.Error}");
@@ -179,18 +179,6 @@ internal sealed class MetricChecks(ProviderResolver providers, ICanaryStore stor
         return providers.Resolve<IMetricsProviderFactory>("metrics provider type", type)
             .Create(new MetricsProviderSettings { Type = type, Address = address });
     }
-
-    private static MetricQueryVariables Variables(TickContext tick, CanaryMetric metric) => new()
-    {
-        Name = tick.Canary.Name,
-        Namespace = tick.Canary.Namespace,
-        Target = tick.Canary.GetTargetName(),
-        Service = tick.Canary.GetServiceName(),
-        Ingress = tick.Canary.Spec.IngressRef?.Name ?? tick.Canary.GetTargetName(),
-        Route = tick.Canary.Spec.RouteRef?.Name ?? tick.Canary.GetTargetName(),
-        Interval = metric.GetInterval(),
-        Variables = metric.TemplateVariables,
-    };
 
     private static CanaryEvent? Halt(string? message) => message is null ? null : new CanaryEvent(EventSeverity.Warning, message);
 

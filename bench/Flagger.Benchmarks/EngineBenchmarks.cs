@@ -1,0 +1,72 @@
+using BenchmarkDotNet.Attributes;
+using Flagger.Analysis;
+using Flagger.Events;
+using Flagger.Fakes;
+using Flagger.Metrics;
+using Flagger.Model;
+using Flagger.Providers;
+using Flagger.Routing;
+using Flagger.Store;
+using Flagger.Targets;
+using Flagger.Webhooks;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Flagger.Benchmarks;
+
+/// <summary>A whole tick of one canary through in-memory ports: idle (Succeeded, nothing changed) and mid-analysis.</summary>
+[MemoryDiagnoser]
+public class EngineBenchmarks
+{
+    private ServiceProvider services = null!;
+    private CanaryEngine engine = null!;
+    private InMemoryCanaryStore store = null!;
+    private SimulatedWorkload workload = null!;
+    private Canary progressing = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        store = new InMemoryCanaryStore();
+        workload = new SimulatedWorkload();
+        var collection = new ServiceCollection()
+            .AddSingleton<TimeProvider>(new FakeTimeProvider())
+            .AddSingleton<ICanaryStore>(store)
+            .AddSingleton<IWebhookClient>(new ScriptedWebhooks())
+            .AddSingleton<IEventRecorder>(new NullRecorder());
+        collection.AddFlaggerEngine()
+            .AddProvider<IMeshRouter>("istio", new SimulatedMesh())
+            .AddProvider<IServiceRouter>(FlaggerEngineBuilder.ServiceRouterName, new SimulatedServices())
+            .AddProvider<ITargetController>("Deployment", workload)
+            .AddProvider<IMetricsProviderFactory>("prometheus", new ScriptedMetrics());
+        services = collection.BuildServiceProvider();
+        engine = services.GetRequiredService<CanaryEngine>();
+        store.Apply(Walkthrough.Canary());
+        engine.TickAsync("test", "podinfo", CancellationToken.None).GetAwaiter().GetResult();
+        progressing = Walkthrough.Canary() with
+        {
+            Metadata = new ObjectMetadata { Name = "busy", Namespace = "test" },
+            Status = store.Get("test", "podinfo").Status! with { Phase = CanaryPhase.WaitingPromotion, CanaryWeight = 50 },
+        };
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => services.Dispose();
+
+    /// <summary>The steady state of most canaries: initialized, target unchanged.</summary>
+    [Benchmark]
+    public Task<TickReport> IdleTick() => engine.TickAsync("test", "podinfo", CancellationToken.None);
+
+    /// <summary>An analysis tick with both builtin metrics and a rollout hook.</summary>
+    [Benchmark]
+    public Task<TickReport> AnalysisTick()
+    {
+        store.Apply(progressing);
+        return engine.TickAsync("test", "busy", CancellationToken.None);
+    }
+
+    private sealed class NullRecorder : IEventRecorder
+    {
+        public Task RecordAsync(Canary canary, CanaryEvent canaryEvent, CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
