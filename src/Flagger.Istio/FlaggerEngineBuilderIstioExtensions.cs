@@ -36,9 +36,11 @@ public static class FlaggerEngineBuilderIstioExtensions
         }
 
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<IstioRouterOptions>, IstioRouterOptionsValidator>());
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton(sp => new IstioObjects(
             sp.GetKeyedService<IKubernetes>(MeshClientKey) ?? sp.GetRequiredService<IKubernetes>(),
-            sp.GetRequiredService<IOptions<IstioRouterOptions>>()));
+            sp.GetRequiredService<IOptions<IstioRouterOptions>>(),
+            sp.GetRequiredService<TimeProvider>()));
         return builder.AddMeshRouter<IstioRouter>(ProviderName);
     }
 }

@@ -24,6 +24,12 @@ public sealed class IstioRouterOptions
     /// </summary>
     public bool SetOwnerReferences { get; set; } = true;
 
+    /// <summary>
+    /// Read VirtualServices and DestinationRules from a cache fed by a cluster-wide watch, so an idle canary costs no
+    /// GETs. Turn off to read live on every call (e.g. without RBAC to list and watch them cluster-wide). Default true.
+    /// </summary>
+    public bool UseWatchCache { get; set; } = true;
+
     /// <summary>How many times a write is re-read and retried after a 409 Conflict (default 5).</summary>
     public int ConflictRetries { get; set; } = 5;
 

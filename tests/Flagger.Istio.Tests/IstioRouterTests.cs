@@ -107,6 +107,44 @@ public sealed class IstioRouterTests(IstioCluster istio)
     }
 
     [Fact]
+    public async Task Without_the_watch_cache_a_hand_edit_is_seen_at_once()
+    {
+        var canary = await istio.ApplyAsync(Canaries.Walkthrough("edited-live"));
+        using var services = istio.Services(o => o.UseWatchCache = false);
+        var router = Router(services);
+        await router.ReconcileAsync(canary, Ct);
+        var patch = """{"spec":{"http":[{"route":[{"destination":{"host":"podinfo-primary"},"weight":100}]}]}}""";
+        await istio.Client.CustomObjects.PatchNamespacedCustomObjectAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch), "networking.istio.io", "v1beta1", canary.Namespace, "virtualservices", "podinfo", cancellationToken: Ct);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => router.GetRoutesAsync(canary, Ct));
+
+        Assert.StartsWith("VirtualService podinfo.edited-live has no http route to podinfo-canary", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_idle_canary_is_read_from_the_watch_cache()
+    {
+        var canary = await istio.ApplyAsync(Canaries.Walkthrough("idle-reads"));
+        using var services = istio.Services();
+        var router = Router(services);
+        await router.ReconcileAsync(canary, Ct);
+        await router.SetRoutesAsync(canary, new TrafficRoutes(70, 30), Ct);
+        await Task.Delay(200, Ct);
+        var gets = Gets();
+
+        for (var tick = 0; tick < 3; tick++)
+        {
+            await router.ReconcileAsync(canary, Ct);
+            var routes = await router.GetRoutesAsync(canary, Ct);
+            await router.SetRoutesAsync(canary, routes, Ct);
+        }
+
+        Assert.Equal(gets, Gets());
+
+        long Gets() => istio.Cluster.Requests.Count("get", "virtualservices") + istio.Cluster.Requests.Count("get", "destinationrules");
+    }
+
+    [Fact]
     public async Task An_idle_canary_costs_no_writes()
     {
         var canary = await istio.ApplyAsync(Canaries.ABTesting("idle"));
@@ -156,7 +194,8 @@ public sealed class IstioRouterTests(IstioCluster istio)
         var patch = """{"spec":{"http":[{"route":[{"destination":{"host":"podinfo-primary"},"weight":30},{"destination":{"host":"podinfo-canary"},"weight":30}]}]}}""";
         await istio.Client.CustomObjects.PatchNamespacedCustomObjectAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch), "networking.istio.io", "v1beta1", canary.Namespace, "virtualservices", "podinfo", cancellationToken: Ct);
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => router.GetRoutesAsync(canary, Ct));
+        // The edit reaches the router through its watch.
+        var error = await EventuallyThrowsAsync(() => router.GetRoutesAsync(canary, Ct));
 
         Assert.Equal(
             "VirtualService podinfo.edited routes 30% to podinfo-primary and 30% to podinfo-canary, which does not add up to 100%; was it edited by hand? Undo the edit, or delete the VirtualService and Flagger recreates it",
@@ -247,6 +286,24 @@ public sealed class IstioRouterTests(IstioCluster istio)
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => Router(services).GetRoutesAsync(canary, Ct));
 
         Assert.Equal("VirtualService podinfo.missing not found; Flagger creates it when it reconciles the canary", error.Message);
+    }
+
+    private static async Task<InvalidOperationException> EventuallyThrowsAsync(Func<Task> call)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await call();
+            }
+            catch (InvalidOperationException e)
+            {
+                return e;
+            }
+
+            Assert.True(attempt < 100, "the change never reached the router");
+            await Task.Delay(50, Ct);
+        }
     }
 
     private static IMeshRouter Router(ServiceProvider services) => services.GetRequiredKeyedService<IMeshRouter>("istio");
