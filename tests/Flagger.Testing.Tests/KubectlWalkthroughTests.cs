@@ -156,6 +156,30 @@ public sealed class KubectlWalkthroughTests
         Assert.Contains("condition met", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Labels_runs_and_typed_create_commands_work()
+    {
+        var (cluster, kubectl) = await InstallWalkthroughAsync();
+        await using var _ = cluster;
+        using var __ = kubectl;
+
+        // The Canary was applied as v1alpha3 without spec.analysis; kubectl now writes it through v1beta1.
+        await kubectl.RunAsync("-n", "test", "label", "canary", "podinfo", "tier=web");
+        await kubectl.RunAsync("-n", "test", "annotate", "deployment", "podinfo", "note=x");
+        // The walkthrough's tester pod, and typed create commands (protobuf bodies).
+        await kubectl.RunAsync("-n", "test", "run", "tester", "--image=stefanprodan/podinfo:1.4.0", "--", "./podinfo", "--port=9898");
+        await kubectl.RunAsync("create", "namespace", "prod");
+        await kubectl.RunAsync("-n", "prod", "create", "configmap", "settings", "--from-literal=color=blue");
+        await kubectl.RunAsync("-n", "prod", "create", "secret", "generic", "token", "--from-literal=pw=hunter2");
+
+        using var client = cluster.CreateClient();
+        Assert.Equal("blue", (await client.CoreV1.ReadNamespacedConfigMapAsync("settings", "prod", cancellationToken: TestCluster.Ct)).Data["color"]);
+        Assert.Equal("hunter2", System.Text.Encoding.UTF8.GetString((await client.CoreV1.ReadNamespacedSecretAsync("token", "prod", cancellationToken: TestCluster.Ct)).Data["pw"]));
+        Assert.Equal("Pending", (await client.CoreV1.ReadNamespacedPodAsync("tester", "test", cancellationToken: TestCluster.Ct)).Status.Phase);
+        var labels = await kubectl.RunAsync("-n", "test", "get", "canary", "podinfo", "-o", "jsonpath={.metadata.labels.tier}");
+        Assert.Equal("web", labels);
+    }
+
     private static async Task WriteCanaryStatusAsync(IKubernetes client, string phase, int weight)
     {
         var patch = new

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Flagger.Analysis.Decisions;
 using Flagger.Analysis.Steps;
 using Flagger.Metrics;
@@ -37,6 +38,7 @@ public sealed class CanaryEngine
     private readonly AdvanceStep advance;
     private readonly PromotionStep promotion;
     private readonly Lazy<ValidationOptions> validation;
+    private readonly ConditionalWeakTable<Canary, IReadOnlyList<ValidationProblem>> verdicts = [];
 
     internal CanaryEngine(ProviderResolver providers, ICanaryStore store, CanaryEffects effects, MetricChecks metrics, TimeProvider time, IOptions<EngineOptions> options)
     {
@@ -183,7 +185,9 @@ public sealed class CanaryEngine
     // A spec the engine cannot run is reported on the status and in an event, once per distinct problem.
     private async Task<bool> IsRunnableAsync(TickContext tick, CancellationToken ct)
     {
-        var problems = CanaryValidator.Validate(tick.Canary, validation.Value);
+        // Canaries are immutable records and watch caches hand out the same instance until the object changes,
+        // so an idle canary is validated once, not on every tick.
+        var problems = verdicts.GetValue(tick.Canary, _ => CanaryValidator.Validate(tick.Canary, validation.Value));
         var problem = problems.Count > 0 ? $"invalid canary spec: {string.Join("; ", problems)}" : ResolveProviders(tick);
         var before = tick.Status;
         tick.Status = StatusTransitions.SetValidity(tick.Status, problem, tick.Now);

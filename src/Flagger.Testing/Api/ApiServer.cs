@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Flagger.Testing.Api;
@@ -18,6 +19,7 @@ internal sealed class ApiServer : IAsyncDisposable
     private readonly RequestCounters _counters;
     private readonly ResourceEndpoint _resources;
     private readonly WatchEndpoint _watches;
+    private readonly CancellationTokenSource _stopping = new();
     private WebApplication? _app;
 
     public ApiServer(ObjectStore store, FaultInjector faults, RequestCounters counters, TimeSpan bookmarkInterval)
@@ -35,6 +37,8 @@ internal sealed class ApiServer : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
+        // Hung requests (fault injection) end with the server; nothing should hold up a test's dispose.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
         builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, port));
         var app = builder.Build();
         app.Run(HandleAsync);
@@ -48,15 +52,19 @@ internal sealed class ApiServer : IAsyncDisposable
     {
         if (_app is not null)
         {
+            await _stopping.CancelAsync().ConfigureAwait(false);
             _store.DropWatches();
             await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
             await _app.DisposeAsync().ConfigureAwait(false);
         }
+
+        _stopping.Dispose();
     }
 
     private async Task HandleAsync(HttpContext context)
     {
-        var ct = context.RequestAborted;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
+        var ct = linked.Token;
         var requestPath = context.Request.Path.Value ?? "/";
         var path = RequestPath.Parse(requestPath);
         var info = path is null

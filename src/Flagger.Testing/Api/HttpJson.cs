@@ -28,6 +28,11 @@ internal static class HttpJson
             return null;
         }
 
+        if (context.Request.ContentType?.Contains("protobuf", StringComparison.Ordinal) == true)
+        {
+            return ProtobufBodies.Decode(buffer.ToArray());
+        }
+
         try
         {
             return JsonNode.Parse(buffer.ToArray());

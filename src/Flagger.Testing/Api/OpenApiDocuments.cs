@@ -47,8 +47,17 @@ internal static class OpenApiDocuments
         }
 
         var paths = new JsonObject();
+        var schemas = new JsonObject();
         foreach (var t in types)
         {
+            if (t.Schema is { } schema)
+            {
+                // CRD schemas let `kubectl explain` work for custom resources.
+                var named = (JsonObject)schema.DeepClone();
+                named["x-kubernetes-group-version-kind"] = new JsonArray(new JsonObject { ["group"] = t.Group, ["version"] = t.Version, ["kind"] = t.Kind });
+                schemas[$"{string.Join('.', t.Group.Split('.').Reverse())}.{t.Version}.{t.Kind}"] = named;
+            }
+
             var prefix = group.Length == 0 ? $"/api/{version}" : $"/apis/{group}/{version}";
             var collection = t.Namespaced ? $"{prefix}/namespaces/{{namespace}}/{t.Plural}" : $"{prefix}/{t.Plural}";
             paths[$"{collection}/{{name}}"] = new JsonObject { ["patch"] = Patch(t, "") };
@@ -63,7 +72,7 @@ internal static class OpenApiDocuments
             ["openapi"] = "3.0.0",
             ["info"] = new JsonObject { ["title"] = "Kubernetes", ["version"] = "v1.32.0" },
             ["paths"] = paths,
-            ["components"] = new JsonObject { ["schemas"] = new JsonObject() },
+            ["components"] = new JsonObject { ["schemas"] = schemas },
         };
     }
 

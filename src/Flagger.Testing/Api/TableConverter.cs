@@ -24,7 +24,11 @@ internal static class TableConverter
         {
             definitions.Add(new JsonObject
             {
-                ["name"] = c.Name, ["type"] = c.Type, ["format"] = c.Format, ["description"] = c.Description, ["priority"] = c.Priority,
+                ["name"] = c.Name,
+                ["type"] = c.Type,
+                ["format"] = c.Format,
+                ["description"] = c.Description,
+                ["priority"] = c.Priority,
             });
         }
 

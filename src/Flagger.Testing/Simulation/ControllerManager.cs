@@ -24,7 +24,8 @@ internal sealed class ControllerManager(ObjectStore store, EmbeddedClusterOption
         {
             if (change.Resource.Group is "apps" or "autoscaling")
             {
-                _queue.Writer.TryWrite(change);
+                // Stamped now, not when the loop gets to it: a test may advance a fake clock in between.
+                _queue.Writer.TryWrite(new Queued(change, options.TimeProvider.GetUtcNow()));
             }
         });
         _loop = Task.Run(LoopAsync);
@@ -113,8 +114,8 @@ internal sealed class ControllerManager(ObjectStore store, EmbeddedClusterOption
     {
         switch (item)
         {
-            case StoreChange { Resource.Kind: "Deployment" or "DaemonSet" } c:
-                Reconcile(c.Resource, Meta.Namespace(c.Object), Meta.Name(c.Object), timerFired: false);
+            case Queued { Change: { Resource.Kind: "Deployment" or "DaemonSet" } c } q:
+                Reconcile(c.Resource, Meta.Namespace(c.Object), Meta.Name(c.Object), timerFired: false, q.At);
                 if (c.Resource.Kind == "Deployment" && c.Type != "DELETED")
                 {
                     foreach (var hpa in store.List(Hpas, Meta.Namespace(c.Object), Selector.Everything, Selector.Everything).Items)
@@ -124,16 +125,16 @@ internal sealed class ControllerManager(ObjectStore store, EmbeddedClusterOption
                 }
 
                 break;
-            case StoreChange { Resource.Kind: "HorizontalPodAutoscaler", Type: not "DELETED" } c:
+            case Queued { Change: { Resource.Kind: "HorizontalPodAutoscaler", Type: not "DELETED" } c }:
                 HpaController.Reconcile(store, Hpas, c.Object);
                 break;
             case TimerFired t:
-                Reconcile(t.Type, t.Namespace, t.Name, timerFired: true);
+                Reconcile(t.Type, t.Namespace, t.Name, timerFired: true, options.TimeProvider.GetUtcNow());
                 break;
         }
     }
 
-    private void Reconcile(ResourceType type, string? ns, string name, bool timerFired)
+    private void Reconcile(ResourceType type, string? ns, string name, bool timerFired, DateTimeOffset changedAt)
     {
         var key = $"{type.Kind}/{ns}/{name}";
         var obj = store.TryGet(type, ns, name);
@@ -169,7 +170,7 @@ internal sealed class ControllerManager(ObjectStore store, EmbeddedClusterOption
             var wait = knobs.NeverReady
                 ? TimeSpan.FromSeconds(Int(obj["spec"]?["progressDeadlineSeconds"], 600))
                 : knobs.ReadyAfter ?? options.RolloutDelay;
-            Schedule(rollout, new TimerFired(type, ns, name, generation), wait);
+            Schedule(rollout, new TimerFired(type, ns, name, generation), changedAt + wait);
             return;
         }
 
@@ -190,15 +191,28 @@ internal sealed class ControllerManager(ObjectStore store, EmbeddedClusterOption
         store.Update(type, Meta.Namespace(obj), Meta.Name(obj), body, statusOnly: true, dryRun: false);
     }
 
-    private void Schedule(Rollout rollout, TimerFired fired, TimeSpan wait)
+    private void Schedule(Rollout rollout, TimerFired fired, DateTimeOffset dueAt)
     {
-        if (wait <= TimeSpan.Zero)
+        var time = options.TimeProvider;
+        while (true)
         {
-            _queue.Writer.TryWrite(fired);
-            return;
-        }
+            var now = time.GetUtcNow();
+            if (dueAt <= now)
+            {
+                _queue.Writer.TryWrite(fired);
+                return;
+            }
 
-        rollout.Timer = options.TimeProvider.CreateTimer(_ => _queue.Writer.TryWrite(fired), null, wait, Timeout.InfiniteTimeSpan);
+            rollout.Timer = time.CreateTimer(_ => _queue.Writer.TryWrite(fired), null, dueAt - now, Timeout.InfiniteTimeSpan);
+            // A fake clock advanced by a test thread between reading "now" and creating the timer would leave
+            // the timer late; re-arm until the clock held still across the creation.
+            if (time.GetUtcNow() == now)
+            {
+                return;
+            }
+
+            rollout.Timer.Dispose();
+        }
     }
 
     private int ScheduledNodes(JsonObject? template)
@@ -209,6 +223,8 @@ internal sealed class ControllerManager(ObjectStore store, EmbeddedClusterOption
     }
 
     private static int Int(JsonNode? node, int fallback) => Meta.Int(node, fallback);
+
+    private sealed record Queued(StoreChange Change, DateTimeOffset At);
 
     private sealed record TimerFired(ResourceType Type, string? Namespace, string Name, long Generation);
 

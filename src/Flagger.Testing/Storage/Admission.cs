@@ -26,6 +26,18 @@ internal sealed partial class Admission(ObjectStore store, ResourceRegistry regi
         if (type.IsCustom && type.Schema is { } schema)
         {
             var problems = SchemaValidator.Validate(schema, obj);
+            if (previous is not null && problems.Count > 0)
+            {
+                // Validation ratcheting (on by default since Kubernetes 1.30): an update may keep a problem the
+                // stored object already had. Here that matters because versions share storage: a v1alpha3
+                // Canary without spec.analysis must stay updatable (labels, finalizers) through v1beta1.
+                var strict = SchemaValidator.Strict;
+                SchemaValidator.Strict = false;
+                var existing = SchemaValidator.Validate(schema, (JsonObject)previous.DeepClone());
+                SchemaValidator.Strict = strict;
+                problems.RemoveAll(existing.Contains);
+            }
+
             if (problems.Count > 0)
             {
                 throw ApiException.Invalid(type.Kind, type.Group, name, problems);
@@ -36,6 +48,8 @@ internal sealed partial class Admission(ObjectStore store, ResourceRegistry regi
         {
             case "Namespace":
                 obj["status"] ??= new JsonObject { ["phase"] = "Active" };
+                var labels = (Meta.Of(obj)["labels"] ??= new JsonObject()).AsObject();
+                labels["kubernetes.io/metadata.name"] = name;
                 break;
             case "Service":
                 DefaultService(obj, previous);
@@ -44,7 +58,8 @@ internal sealed partial class Admission(ObjectStore store, ResourceRegistry regi
                 DefaultDeployment(obj);
                 break;
             case "Pod":
-                obj["status"] ??= new JsonObject { ["phase"] = "Pending" };
+                obj["status"] ??= new JsonObject();
+                obj["status"]!["phase"] ??= "Pending";
                 break;
             case "Secret":
                 obj["type"] ??= "Opaque";

@@ -12,17 +12,22 @@ internal static class BuiltInResources
     {
         yield return new("", "v1", "namespaces", "namespace", "Namespace", false)
         {
-            ShortNames = ["ns"], HasStatus = true,
+            ShortNames = ["ns"],
+            HasStatus = true,
             Columns = [PrinterColumn.Path("Status", "string", ".status.phase"), PrinterColumn.Age],
         };
         yield return new("", "v1", "pods", "pod", "Pod", true)
         {
-            ShortNames = ["po"], Categories = All, HasStatus = true,
+            ShortNames = ["po"],
+            Categories = All,
+            HasStatus = true,
             Columns = [PrinterColumn.Path("Status", "string", ".status.phase"), PrinterColumn.Age],
         };
         yield return new("", "v1", "services", "service", "Service", true)
         {
-            ShortNames = ["svc"], Categories = All, HasStatus = true,
+            ShortNames = ["svc"],
+            Categories = All,
+            HasStatus = true,
             Columns =
             [
                 PrinterColumn.Path("Type", "string", ".spec.type"),
@@ -33,7 +38,8 @@ internal static class BuiltInResources
         };
         yield return new("", "v1", "configmaps", "configmap", "ConfigMap", true)
         {
-            ShortNames = ["cm"], Columns = [new("Data", "integer", 0, (o, _) => Count(o["data"]) + Count(o["binaryData"])), PrinterColumn.Age],
+            ShortNames = ["cm"],
+            Columns = [new("Data", "integer", 0, (o, _) => Count(o["data"]) + Count(o["binaryData"])), PrinterColumn.Age],
         };
         yield return new("", "v1", "secrets", "secret", "Secret", true)
         {
@@ -61,7 +67,9 @@ internal static class BuiltInResources
         yield return Workload("statefulsets", "statefulset", "StatefulSet", ["sts"]);
         yield return new("apps", "v1", "daemonsets", "daemonset", "DaemonSet", true)
         {
-            ShortNames = ["ds"], Categories = All, HasStatus = true,
+            ShortNames = ["ds"],
+            Categories = All,
+            HasStatus = true,
             Columns =
             [
                 PrinterColumn.Path("Desired", "integer", ".status.desiredNumberScheduled"),
@@ -77,7 +85,10 @@ internal static class BuiltInResources
         {
             yield return new("autoscaling", version, "horizontalpodautoscalers", "horizontalpodautoscaler", "HorizontalPodAutoscaler", true)
             {
-                ShortNames = ["hpa"], Categories = All, HasStatus = true, Preferred = version == "v2",
+                ShortNames = ["hpa"],
+                Categories = All,
+                HasStatus = true,
+                Preferred = version == "v2",
                 Columns =
                 [
                     new("Reference", "string", 0, (o, _) => $"{o["spec"]?["scaleTargetRef"]?["kind"]}/{o["spec"]?["scaleTargetRef"]?["name"]}"),
@@ -95,7 +106,8 @@ internal static class BuiltInResources
         };
         yield return new("apiextensions.k8s.io", "v1", "customresourcedefinitions", "customresourcedefinition", "CustomResourceDefinition", false)
         {
-            ShortNames = ["crd", "crds"], HasStatus = true,
+            ShortNames = ["crd", "crds"],
+            HasStatus = true,
             Columns = [PrinterColumn.Path("Created At", "string", ".metadata.creationTimestamp")],
         };
         yield return new("networking.k8s.io", "v1", "ingresses", "ingress", "Ingress", true) { ShortNames = ["ing"], HasStatus = true };
@@ -113,7 +125,10 @@ internal static class BuiltInResources
     private static ResourceType Workload(string plural, string singular, string kind, string[] shortNames) =>
         new("apps", "v1", plural, singular, kind, true)
         {
-            ShortNames = shortNames, Categories = All, HasStatus = true, HasScale = true,
+            ShortNames = shortNames,
+            Categories = All,
+            HasStatus = true,
+            HasScale = true,
             Columns =
             [
                 new("Ready", "string", 0, (o, _) => $"{Int(o["status"]?["readyReplicas"])}/{Int(o["spec"]?["replicas"] ?? 1)}"),
