@@ -254,6 +254,11 @@ public sealed class ClientConformanceTests
         Assert.Contains("spec.targetRef", invalid.Message, StringComparison.Ordinal);
         Assert.Contains("spec.service.port", invalid.Message, StringComparison.Ordinal);
 
+        var unconditional = await TestCluster.FailureAsync(() => client.CustomObjects.ReplaceNamespacedCustomObjectAsync<JsonElement>(
+            canary, "flagger.app", "v1beta1", "default", "canaries", "podinfo", cancellationToken: TestCluster.Ct));
+        Assert.Equal(422, unconditional.Code);
+        Assert.Contains("metadata.resourceVersion", unconditional.Message, StringComparison.Ordinal);
+
         await client.ApiextensionsV1.DeleteCustomResourceDefinitionAsync("canaries.flagger.app", cancellationToken: TestCluster.Ct);
         Assert.Equal(404, await TestCluster.StatusOfAsync(() => client.CustomObjects.GetNamespacedCustomObjectAsync<JsonElement>("flagger.app", "v1beta1", "default", "canaries", "podinfo", TestCluster.Ct)));
     }
