@@ -77,6 +77,16 @@ public sealed class ClientConformanceTests
 
         var invalid = await TestCluster.FailureAsync(() => client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "Not_Valid" } }, "default", cancellationToken: TestCluster.Ct));
         Assert.Equal(("Invalid", 422), (invalid.Reason, invalid.Code));
+
+        var mismatched = Podinfo();
+        mismatched.Metadata.Name = "primary";
+        mismatched.Spec.Selector.MatchLabels["app"] = "podinfo-primary";
+        var selector = await TestCluster.FailureAsync(() => client.AppsV1.CreateNamespacedDeploymentAsync(mismatched, "default", cancellationToken: TestCluster.Ct));
+        Assert.Equal(422, selector.Code);
+        Assert.Contains("`selector` does not match template `labels`", selector.Message, StringComparison.Ordinal);
+        var immutable = await TestCluster.FailureAsync(() => client.AppsV1.PatchNamespacedDeploymentAsync(
+            new V1Patch("""{"spec":{"selector":{"matchLabels":{"app":"other"}},"template":{"metadata":{"labels":{"app":"other"}}}}}""", V1Patch.PatchType.MergePatch), "podinfo", "default", cancellationToken: TestCluster.Ct));
+        Assert.Contains("field is immutable", immutable.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -56,6 +56,10 @@ internal sealed partial class Admission(ObjectStore store, ResourceRegistry regi
                 break;
             case "Deployment":
                 DefaultDeployment(obj);
+                Workloads.Validate(type, obj, previous);
+                break;
+            case "DaemonSet" or "ReplicaSet" or "StatefulSet" when type.Group == "apps":
+                Workloads.Validate(type, obj, previous);
                 break;
             case "Pod":
                 obj["status"] ??= new JsonObject();
