@@ -36,6 +36,8 @@ internal sealed class ApiServer : IAsyncDisposable
     public async Task StartAsync(int port, CancellationToken ct)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        // Isolated from the host process: its appsettings/ASPNETCORE_* (Kestrel endpoints, URLs) must not leak in.
+        builder.Configuration.Sources.Clear();
         builder.Logging.ClearProviders();
         // Hung requests (fault injection) end with the server; nothing should hold up a test's dispose.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
