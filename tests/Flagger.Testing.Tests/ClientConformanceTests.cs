@@ -148,6 +148,18 @@ public sealed class ClientConformanceTests
     }
 
     [Fact]
+    public async Task Secret_string_data_is_stored_as_base64_data()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        using var client = cluster.CreateClient();
+        await client.CoreV1.CreateNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = "s" }, StringData = new Dictionary<string, string> { ["address"] = "https://hooks.slack.com/x" } }, "default", cancellationToken: TestCluster.Ct);
+        var secret = await client.CoreV1.ReadNamespacedSecretAsync("s", "default", cancellationToken: TestCluster.Ct);
+        Assert.Equal("https://hooks.slack.com/x", System.Text.Encoding.UTF8.GetString(secret.Data["address"]));
+        Assert.Null(secret.StringData);
+        Assert.Equal("Opaque", secret.Type);
+    }
+
+    [Fact]
     public async Task Dry_run_validates_without_persisting()
     {
         await using var cluster = await TestCluster.StartAsync();

@@ -67,6 +67,18 @@ internal sealed partial class Admission(ObjectStore store, ResourceRegistry regi
                 break;
             case "Secret":
                 obj["type"] ??= "Opaque";
+                // stringData is write-only: the server folds it into data (base64), as kube-apiserver does.
+                if (obj["stringData"] is JsonObject stringData)
+                {
+                    var data = (obj["data"] ??= new JsonObject()).AsObject();
+                    foreach (var (key, value) in stringData)
+                    {
+                        data[key] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(Meta.Str(value) ?? ""));
+                    }
+
+                    obj.Remove("stringData");
+                }
+
                 break;
             case "Event":
                 EventFields.Fill(obj, time.GetUtcNow());
