@@ -160,6 +160,28 @@ public sealed class ClientConformanceTests
     }
 
     [Fact]
+    public async Task Services_get_a_cluster_ip_that_cannot_change()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        using var client = cluster.CreateClient();
+        var svc = await client.CoreV1.CreateNamespacedServiceAsync(new V1Service
+        {
+            Metadata = new V1ObjectMeta { Name = "podinfo" },
+            Spec = new V1ServiceSpec { Selector = new Dictionary<string, string> { ["app"] = "podinfo" }, Ports = [new V1ServicePort { Name = "http", Port = 9898 }] },
+        }, "default", cancellationToken: TestCluster.Ct);
+        Assert.StartsWith("10.96.", svc.Spec.ClusterIP, StringComparison.Ordinal);
+        Assert.Equal(9898, svc.Spec.Ports[0].TargetPort.Value == "9898" ? 9898 : -1);
+
+        svc.Spec.Selector["app"] = "podinfo-primary";
+        svc = await client.CoreV1.ReplaceNamespacedServiceAsync(svc, "podinfo", "default", cancellationToken: TestCluster.Ct);
+        Assert.Equal("podinfo-primary", svc.Spec.Selector["app"]);
+
+        svc.Spec.ClusterIP = "10.0.0.99";
+        svc.Spec.ClusterIPs = ["10.0.0.99"];
+        Assert.Equal(422, (await TestCluster.FailureAsync(() => client.CoreV1.ReplaceNamespacedServiceAsync(svc, "podinfo", "default", cancellationToken: TestCluster.Ct))).Code);
+    }
+
+    [Fact]
     public async Task Dry_run_validates_without_persisting()
     {
         await using var cluster = await TestCluster.StartAsync();

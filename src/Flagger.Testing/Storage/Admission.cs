@@ -121,7 +121,18 @@ internal sealed partial class Admission(ObjectStore store, ResourceRegistry regi
         }
 
         spec["type"] ??= "ClusterIP";
-        if (spec["clusterIP"] is null)
+        var before = Meta.Str(previous?["spec"]?["clusterIP"]);
+        if (before is not null && Meta.Str(spec["clusterIP"]) is { Length: > 0 } wanted && wanted != before)
+        {
+            throw ApiException.Invalid("Service", "", Meta.Name(obj), [("spec.clusterIPs[0]", $"Invalid value: []string{{\"{wanted}\"}}: may not change once set")]);
+        }
+
+        if (Meta.Str(spec["type"]) is "ClusterIP" or "NodePort" or "LoadBalancer" && spec["ports"] is not JsonArray { Count: > 0 })
+        {
+            throw ApiException.Invalid("Service", "", Meta.Name(obj), [("spec.ports", "Required value")]);
+        }
+
+        if (spec["clusterIP"] is null || Meta.Str(spec["clusterIP"]) == "")
         {
             // clusterIP is immutable: keep the one allocated on create.
             spec["clusterIP"] = previous?["spec"]?["clusterIP"]?.DeepClone() ?? $"10.96.{_nextClusterIp / 250}.{(_nextClusterIp++ % 250) + 1}";
