@@ -10,6 +10,11 @@ using Flagger.Webhooks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
+if (args.FirstOrDefault() == "serve")
+{
+    return await ServeCommand.RunAsync(args);
+}
+
 // The walkthrough on in-memory ports and virtual time: a healthy revision promoted, a faulty one rolled back.
 var start = new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero);
 var clock = new FakeTimeProvider(start);

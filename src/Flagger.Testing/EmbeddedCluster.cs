@@ -166,6 +166,65 @@ public sealed class EmbeddedCluster : IAsyncDisposable
         File.WriteAllText(path, KubeconfigYaml(defaultNamespace));
     }
 
+    /// <summary>
+    /// Applies YAML manifests (one or more documents) in-process, like <c>kubectl apply</c> without pruning:
+    /// missing objects are created, existing ones are JSON-merge-patched with the document. Handy to load
+    /// <c>deploy/artifacts</c> into a test or demo cluster without kubectl.
+    /// </summary>
+    /// <param name="yaml">The manifests.</param>
+    /// <param name="defaultNamespace">Namespace for namespaced objects that name none.</param>
+    /// <returns>One line per object in kubectl's words, e.g. <c>deployment.apps/podinfo created</c>.</returns>
+    /// <exception cref="InvalidOperationException">A document's kind is not served (is its CRD installed?) or is rejected.</exception>
+    public IReadOnlyList<string> Apply(string yaml, string defaultNamespace = "default")
+    {
+        ArgumentNullException.ThrowIfNull(yaml);
+        var results = new List<string>();
+        foreach (var document in YamlDocuments.Parse(yaml))
+        {
+            var apiVersion = Meta.Str(document["apiVersion"]) ?? "";
+            var kind = Meta.Str(document["kind"]) ?? "";
+            var slash = apiVersion.IndexOf('/', StringComparison.Ordinal);
+            var (group, version) = slash < 0 ? ("", apiVersion) : (apiVersion[..slash], apiVersion[(slash + 1)..]);
+            var type = Store.Registry.FindByKind(group, version, kind)
+                       ?? throw new InvalidOperationException($"no resource serves {kind} in {apiVersion}; is its CRD installed?");
+            var ns = type.Namespaced ? Meta.Namespace(document) ?? defaultNamespace : null;
+            var name = Meta.Name(document);
+            var label = $"{type.Kind.ToLowerInvariant()}{(type.Group.Length == 0 ? "" : "." + type.Group)}/{name}";
+            try
+            {
+                if (Store.TryGet(type, ns, name) is null)
+                {
+                    Store.Create(type, ns, document, dryRun: false);
+                    results.Add($"{label} created");
+                }
+                else
+                {
+                    var before = Store.Get(type, ns, name);
+                    var after = Store.Patch(type, ns, name, o => (JsonObject)Patching.JsonMergePatch.Apply(o, document)!, statusOnly: false, dryRun: false);
+                    results.Add($"{label} {(Meta.ResourceVersion(before) == Meta.ResourceVersion(after) ? "unchanged" : "configured")}");
+                }
+            }
+            catch (ApiException e)
+            {
+                throw new InvalidOperationException($"{label}: {e.Message}", e);
+            }
+        }
+
+        return results;
+    }
+
+    /// <summary>Applies every <c>.yaml</c>/<c>.yml</c> file of a directory (sorted by name), or one file.</summary>
+    /// <param name="path">A manifest file or a directory of them.</param>
+    /// <param name="defaultNamespace">Namespace for namespaced objects that name none.</param>
+    /// <returns>One line per object, as <see cref="Apply"/>.</returns>
+    public IReadOnlyList<string> ApplyPath(string path, string defaultNamespace = "default")
+    {
+        IEnumerable<string> files = Directory.Exists(path)
+            ? Directory.GetFiles(path).Where(f => f.EndsWith(".yaml", StringComparison.Ordinal) || f.EndsWith(".yml", StringComparison.Ordinal)).Order(StringComparer.Ordinal)
+            : [path];
+        return [.. files.SelectMany(f => Apply(File.ReadAllText(f), defaultNamespace))];
+    }
+
     /// <summary>Forgets the watch history, so a watch resuming from any earlier resourceVersion gets 410 Gone.</summary>
     public void CompactWatchHistory() => Store.CompactHistory();
 

@@ -77,6 +77,16 @@ public sealed class ClientConformanceTests
 
         var invalid = await TestCluster.FailureAsync(() => client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "Not_Valid" } }, "default", cancellationToken: TestCluster.Ct));
         Assert.Equal(("Invalid", 422), (invalid.Reason, invalid.Code));
+
+        var mismatched = Podinfo();
+        mismatched.Metadata.Name = "primary";
+        mismatched.Spec.Selector.MatchLabels["app"] = "podinfo-primary";
+        var selector = await TestCluster.FailureAsync(() => client.AppsV1.CreateNamespacedDeploymentAsync(mismatched, "default", cancellationToken: TestCluster.Ct));
+        Assert.Equal(422, selector.Code);
+        Assert.Contains("`selector` does not match template `labels`", selector.Message, StringComparison.Ordinal);
+        var immutable = await TestCluster.FailureAsync(() => client.AppsV1.PatchNamespacedDeploymentAsync(
+            new V1Patch("""{"spec":{"selector":{"matchLabels":{"app":"other"}},"template":{"metadata":{"labels":{"app":"other"}}}}}""", V1Patch.PatchType.MergePatch), "podinfo", "default", cancellationToken: TestCluster.Ct));
+        Assert.Contains("field is immutable", immutable.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -135,6 +145,40 @@ public sealed class ClientConformanceTests
         var rejected = await TestCluster.StatusOfAsync(() => client.CustomObjects.PatchNamespacedCustomObjectAsync(
             new V1Patch("{}", V1Patch.PatchType.StrategicMergePatch), "flagger.app", "v1beta1", "default", "canaries", "x", cancellationToken: TestCluster.Ct));
         Assert.Equal(415, rejected);
+    }
+
+    [Fact]
+    public async Task Secret_string_data_is_stored_as_base64_data()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        using var client = cluster.CreateClient();
+        await client.CoreV1.CreateNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = "s" }, StringData = new Dictionary<string, string> { ["address"] = "https://hooks.slack.com/x" } }, "default", cancellationToken: TestCluster.Ct);
+        var secret = await client.CoreV1.ReadNamespacedSecretAsync("s", "default", cancellationToken: TestCluster.Ct);
+        Assert.Equal("https://hooks.slack.com/x", System.Text.Encoding.UTF8.GetString(secret.Data["address"]));
+        Assert.Null(secret.StringData);
+        Assert.Equal("Opaque", secret.Type);
+    }
+
+    [Fact]
+    public async Task Services_get_a_cluster_ip_that_cannot_change()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        using var client = cluster.CreateClient();
+        var svc = await client.CoreV1.CreateNamespacedServiceAsync(new V1Service
+        {
+            Metadata = new V1ObjectMeta { Name = "podinfo" },
+            Spec = new V1ServiceSpec { Selector = new Dictionary<string, string> { ["app"] = "podinfo" }, Ports = [new V1ServicePort { Name = "http", Port = 9898 }] },
+        }, "default", cancellationToken: TestCluster.Ct);
+        Assert.StartsWith("10.96.", svc.Spec.ClusterIP, StringComparison.Ordinal);
+        Assert.Equal(9898, svc.Spec.Ports[0].TargetPort.Value == "9898" ? 9898 : -1);
+
+        svc.Spec.Selector["app"] = "podinfo-primary";
+        svc = await client.CoreV1.ReplaceNamespacedServiceAsync(svc, "podinfo", "default", cancellationToken: TestCluster.Ct);
+        Assert.Equal("podinfo-primary", svc.Spec.Selector["app"]);
+
+        svc.Spec.ClusterIP = "10.0.0.99";
+        svc.Spec.ClusterIPs = ["10.0.0.99"];
+        Assert.Equal(422, (await TestCluster.FailureAsync(() => client.CoreV1.ReplaceNamespacedServiceAsync(svc, "podinfo", "default", cancellationToken: TestCluster.Ct))).Code);
     }
 
     [Fact]
@@ -253,6 +297,11 @@ public sealed class ClientConformanceTests
         Assert.Equal(422, invalid.Code);
         Assert.Contains("spec.targetRef", invalid.Message, StringComparison.Ordinal);
         Assert.Contains("spec.service.port", invalid.Message, StringComparison.Ordinal);
+
+        var unconditional = await TestCluster.FailureAsync(() => client.CustomObjects.ReplaceNamespacedCustomObjectAsync<JsonElement>(
+            canary, "flagger.app", "v1beta1", "default", "canaries", "podinfo", cancellationToken: TestCluster.Ct));
+        Assert.Equal(422, unconditional.Code);
+        Assert.Contains("metadata.resourceVersion", unconditional.Message, StringComparison.Ordinal);
 
         await client.ApiextensionsV1.DeleteCustomResourceDefinitionAsync("canaries.flagger.app", cancellationToken: TestCluster.Ct);
         Assert.Equal(404, await TestCluster.StatusOfAsync(() => client.CustomObjects.GetNamespacedCustomObjectAsync<JsonElement>("flagger.app", "v1beta1", "default", "canaries", "podinfo", TestCluster.Ct)));

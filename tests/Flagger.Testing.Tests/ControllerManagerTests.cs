@@ -52,14 +52,23 @@ public sealed class ControllerManagerTests
         Assert.Equal(("True", "NewReplicaSetAvailable"), (Condition(ready, "Progressing").Status, Condition(ready, "Progressing").Reason));
         Assert.Equal(("True", "MinimumReplicasAvailable"), (Condition(ready, "Available").Status, Condition(ready, "Available").Reason));
         Assert.Matches("^ReplicaSet \"podinfo-[a-z0-9]+\" has successfully progressed.$", Condition(ready, "Progressing").Message);
+        var pods = (await client.CoreV1.ListNamespacedPodAsync("default", labelSelector: "app=podinfo", cancellationToken: TestCluster.Ct)).Items;
+        Assert.Equal(2, pods.Count);
+        Assert.All(pods, p => Assert.Equal(("Running", "True"), (p.Status.Phase, p.Status.Conditions.Single(c => c.Type == "Ready").Status)));
 
         // A new revision makes the new pods unavailable again until they start.
         await client.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch("""{"spec":{"template":{"spec":{"containers":[{"name":"app","image":"podinfo:2"}]}}}}""", V1Patch.PatchType.StrategicMergePatch), "podinfo", "default", cancellationToken: TestCluster.Ct);
         var rolling = await SettledAsync(cluster, client, "podinfo");
         Assert.Equal(2, rolling.Status.ObservedGeneration);
         Assert.Null(rolling.Status.AvailableReplicas);
+        var replaced = (await client.CoreV1.ListNamespacedPodAsync("default", labelSelector: "app=podinfo", cancellationToken: TestCluster.Ct)).Items;
+        Assert.Equal(2, replaced.Count);
+        Assert.DoesNotContain(replaced, p => pods.Any(old => old.Metadata.Name == p.Metadata.Name));
         time.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(2, (await SettledAsync(cluster, client, "podinfo")).Status.AvailableReplicas);
+
+        await client.AppsV1.DeleteNamespacedDeploymentAsync("podinfo", "default", cancellationToken: TestCluster.Ct);
+        Assert.Empty((await client.CoreV1.ListNamespacedPodAsync("default", labelSelector: "app=podinfo", cancellationToken: TestCluster.Ct)).Items);
     }
 
     [Fact]

@@ -23,6 +23,29 @@ public sealed class EntryPointTests
     }
 
     [Fact]
+    public async Task Apply_loads_the_walkthrough_manifests_without_kubectl()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        var artifacts = Path.Combine(Kubectl.RepoRoot, "deploy", "artifacts");
+        var first = new[] { "namespaces", "canaries", "loadtester" }.SelectMany(d => cluster.ApplyPath(Path.Combine(artifacts, d), "test")).ToList();
+        Assert.Contains("namespace/test created", first);
+        Assert.Contains("canary.flagger.app/podinfo created", first);
+        Assert.Contains("horizontalpodautoscaler.autoscaling/podinfo created", first);
+        Assert.Contains("service/flagger-loadtester created", first);
+
+        var again = cluster.ApplyPath(Path.Combine(artifacts, "canaries"));
+        Assert.All(again, line => Assert.EndsWith(" unchanged", line, StringComparison.Ordinal));
+
+        using var client = cluster.CreateClient();
+        var deployment = await client.AppsV1.ReadNamespacedDeploymentAsync("podinfo", "test", cancellationToken: TestCluster.Ct);
+        Assert.Equal(9898, deployment.Spec.Template.Spec.Containers[0].Ports[0].ContainerPort);
+        Assert.Equal("true", deployment.Spec.Template.Metadata.Annotations["prometheus.io/scrape"]);
+
+        var error = Assert.Throws<InvalidOperationException>(() => cluster.Apply("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n"));
+        Assert.Contains("is its CRD installed?", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Serve_writes_a_kubeconfig_prints_the_address_and_stops_on_cancel()
     {
         var path = Path.Combine(Directory.CreateTempSubdirectory().FullName, "kubeconfig");

@@ -68,6 +68,10 @@ public sealed class KubectlWalkthroughTests
         Assert.Contains("image: stefanprodan/podinfo:1.4.0", yaml, StringComparison.Ordinal);
         Assert.Contains("resourceVersion:", yaml, StringComparison.Ordinal);
 
+        await cluster.WaitForControllersAsync(TestCluster.Ct);
+        var pods = await kubectl.RunAsync("-n", "test", "get", "pods");
+        Assert.Matches(@"podinfo-[a-z0-9]+-[a-z0-9]{5}\s+0/1\s+Running", pods);
+
         var all = await kubectl.RunAsync("-n", "test", "get", "all");
         Assert.Contains("canary.flagger.app/podinfo", all, StringComparison.Ordinal);
         Assert.Contains("service/flagger-loadtester", all, StringComparison.Ordinal);

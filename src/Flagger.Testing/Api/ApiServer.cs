@@ -36,9 +36,13 @@ internal sealed class ApiServer : IAsyncDisposable
     public async Task StartAsync(int port, CancellationToken ct)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        // Isolated from the host process: its appsettings/ASPNETCORE_* (Kestrel endpoints, URLs) must not leak in.
+        builder.Configuration.Sources.Clear();
         builder.Logging.ClearProviders();
         // Hung requests (fault injection) end with the server; nothing should hold up a test's dispose.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
+        // The default console lifetime would take over Ctrl-C and SIGTERM of the whole process.
+        builder.Services.AddSingleton<IHostLifetime, PassiveLifetime>();
         builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, port));
         var app = builder.Build();
         app.Run(HandleAsync);
@@ -182,4 +186,12 @@ internal sealed class ApiServer : IAsyncDisposable
         504 => "Timeout",
         _ => "Unknown",
     };
+}
+
+/// <summary>A host lifetime that leaves the process's signals to the process: the cluster stops when disposed.</summary>
+internal sealed class PassiveLifetime : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

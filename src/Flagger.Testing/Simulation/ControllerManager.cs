@@ -189,6 +189,7 @@ internal sealed class ControllerManager(ObjectStore store, EmbeddedClusterOption
             : WorkloadStatus.Deployment(obj, obj["status"] as JsonObject, rollout.Desired, ready, rollout.Phase, options.TimeProvider.GetUtcNow());
         var body = new JsonObject { ["metadata"] = new JsonObject { ["name"] = Meta.Name(obj) }, ["status"] = status };
         store.Update(type, Meta.Namespace(obj), Meta.Name(obj), body, statusOnly: true, dryRun: false);
+        PodSync.Sync(store, obj, rollout.Desired, ready, options.TimeProvider.GetUtcNow());
     }
 
     private void Schedule(Rollout rollout, TimerFired fired, DateTimeOffset dueAt)

@@ -56,6 +56,10 @@ internal sealed partial class Admission(ObjectStore store, ResourceRegistry regi
                 break;
             case "Deployment":
                 DefaultDeployment(obj);
+                Workloads.Validate(type, obj, previous);
+                break;
+            case "DaemonSet" or "ReplicaSet" or "StatefulSet" when type.Group == "apps":
+                Workloads.Validate(type, obj, previous);
                 break;
             case "Pod":
                 obj["status"] ??= new JsonObject();
@@ -63,6 +67,18 @@ internal sealed partial class Admission(ObjectStore store, ResourceRegistry regi
                 break;
             case "Secret":
                 obj["type"] ??= "Opaque";
+                // stringData is write-only: the server folds it into data (base64), as kube-apiserver does.
+                if (obj["stringData"] is JsonObject stringData)
+                {
+                    var data = (obj["data"] ??= new JsonObject()).AsObject();
+                    foreach (var (key, value) in stringData)
+                    {
+                        data[key] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(Meta.Str(value) ?? ""));
+                    }
+
+                    obj.Remove("stringData");
+                }
+
                 break;
             case "Event":
                 EventFields.Fill(obj, time.GetUtcNow());
@@ -105,7 +121,18 @@ internal sealed partial class Admission(ObjectStore store, ResourceRegistry regi
         }
 
         spec["type"] ??= "ClusterIP";
-        if (spec["clusterIP"] is null)
+        var before = Meta.Str(previous?["spec"]?["clusterIP"]);
+        if (before is not null && Meta.Str(spec["clusterIP"]) is { Length: > 0 } wanted && wanted != before)
+        {
+            throw ApiException.Invalid("Service", "", Meta.Name(obj), [("spec.clusterIPs[0]", $"Invalid value: []string{{\"{wanted}\"}}: may not change once set")]);
+        }
+
+        if (Meta.Str(spec["type"]) is "ClusterIP" or "NodePort" or "LoadBalancer" && spec["ports"] is not JsonArray { Count: > 0 })
+        {
+            throw ApiException.Invalid("Service", "", Meta.Name(obj), [("spec.ports", "Required value")]);
+        }
+
+        if (spec["clusterIP"] is null || Meta.Str(spec["clusterIP"]) == "")
         {
             // clusterIP is immutable: keep the one allocated on create.
             spec["clusterIP"] = previous?["spec"]?["clusterIP"]?.DeepClone() ?? $"10.96.{_nextClusterIp / 250}.{(_nextClusterIp++ % 250) + 1}";

@@ -21,7 +21,15 @@ internal static class BuiltInResources
             ShortNames = ["po"],
             Categories = All,
             HasStatus = true,
-            Columns = [PrinterColumn.Path("Status", "string", ".status.phase"), PrinterColumn.Age],
+            Columns =
+            [
+                new("Ready", "string", 0, (o, _) => PodReady(o)),
+                PrinterColumn.Path("Status", "string", ".status.phase"),
+                new("Restarts", "integer", 0, (o, _) => 0),
+                PrinterColumn.Age,
+                PrinterColumn.Path("IP", "string", ".status.podIP", priority: 1),
+                PrinterColumn.Path("Node", "string", ".spec.nodeName", priority: 1),
+            ],
         };
         yield return new("", "v1", "services", "service", "Service", true)
         {
@@ -141,6 +149,13 @@ internal static class BuiltInResources
         };
 
     private static int Int(JsonNode? node) => Meta.Int(node, 0);
+
+    private static string PodReady(JsonObject o)
+    {
+        var statuses = o["status"]?["containerStatuses"] as JsonArray ?? [];
+        var containers = o["spec"]?["containers"] as JsonArray ?? [];
+        return $"{statuses.Count(s => s?["ready"]?.GetValueKind() == System.Text.Json.JsonValueKind.True)}/{containers.Count}";
+    }
 
     private static int Count(JsonNode? node) => node is JsonObject o ? o.Count : 0;
 

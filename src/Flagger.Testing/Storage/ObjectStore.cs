@@ -123,6 +123,12 @@ internal sealed partial class ObjectStore
         {
             var current = Find(type, ns, name);
             var wanted = Meta.ResourceVersion(body);
+            if (string.IsNullOrEmpty(wanted) && type.IsCustom)
+            {
+                // Custom resources, unlike most built-ins, do not allow unconditional updates.
+                throw ApiException.Invalid(type.Kind, type.Group, name, [("metadata.resourceVersion", "Invalid value: 0x0: must be specified for an update")]);
+            }
+
             if (!string.IsNullOrEmpty(wanted) && wanted != Meta.ResourceVersion(current))
             {
                 throw ApiException.Conflict(type.Plural, type.Group, name);

@@ -1,0 +1,238 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Flagger.Istio.Model;
+using Flagger.Model;
+using Flagger.Routing;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Flagger.Istio;
+
+/// <summary>
+/// The <c>istio</c> mesh provider: a VirtualService <c>&lt;svc&gt;</c> splitting traffic between the
+/// <c>&lt;svc&gt;-primary</c> and <c>&lt;svc&gt;-canary</c> Services, and a DestinationRule for each of them.
+/// </summary>
+internal sealed partial class IstioRouter(IstioObjects objects, IOptions<IstioRouterOptions> options, ILogger<IstioRouter>? logger = null) : IMeshRouter
+{
+    private readonly ILogger log = logger ?? NullLogger<IstioRouter>.Instance;
+
+    /// <summary>Where kubectl keeps what the user applied; the VirtualService is restored from it on finalise.</summary>
+    public const string KubectlAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
+
+    /// <summary>Where Flagger keeps an adopted VirtualService's spec when kubectl's annotation is absent.</summary>
+    public const string OriginalConfigurationAnnotation = "flagger.kubernetes.io/original-configuration";
+
+    public async Task ReconcileAsync(Canary canary, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(canary);
+        await ReconcileDestinationRuleAsync(canary, canary.PrimaryName(), cancellationToken).ConfigureAwait(false);
+        await ReconcileDestinationRuleAsync(canary, canary.CanaryName(), cancellationToken).ConfigureAwait(false);
+        await objects.RetryOnConflictAsync(ct => ReconcileVirtualServiceAsync(canary, ct), cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task SetRoutesAsync(Canary canary, TrafficRoutes routes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(canary);
+        return objects.RetryOnConflictAsync(
+            async ct =>
+            {
+                var current = await GetVirtualServiceAsync(canary, ct).ConfigureAwait(false);
+                var desired = IstioSpecs.VirtualService(canary, routes);
+                if (IstioSpecs.SameJson(desired, current.Spec))
+                {
+                    return;
+                }
+
+                current.Spec = desired;
+                await objects.ReplaceAsync(current, VirtualService.Plural, canary.Namespace, ct).ConfigureAwait(false);
+            },
+            cancellationToken);
+    }
+
+    public async Task<TrafficRoutes> GetRoutesAsync(Canary canary, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(canary);
+        var current = await GetVirtualServiceAsync(canary, cancellationToken).ConfigureAwait(false);
+        var (routes, problem) = IstioSpecs.ReadRoutes(canary, current.Spec);
+        return problem is null ? routes : throw new InvalidOperationException(problem);
+    }
+
+    public Task FinalizeAsync(Canary canary, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(canary);
+        return objects.RetryOnConflictAsync(
+            async ct =>
+            {
+                var current = await objects.GetAsync<VirtualService>(VirtualService.Plural, canary.Namespace, canary.ApexName(), ct).ConfigureAwait(false);
+                if (current is null)
+                {
+                    return;
+                }
+
+                var original = OriginalSpec(current);
+                if (original is null)
+                {
+                    // Flagger created it: garbage collection removes it with the Canary.
+                    if (IsOwnedBy(current, canary))
+                    {
+                        return;
+                    }
+
+                    throw new InvalidOperationException(
+                        $"VirtualService {current.Metadata.Name}.{canary.Namespace} original configuration not found: neither {KubectlAnnotation} nor {OriginalConfigurationAnnotation} is set");
+                }
+
+                current.Spec = original;
+                current.Metadata.Annotations?.Remove(OriginalConfigurationAnnotation);
+                await objects.ReplaceAsync(current, VirtualService.Plural, canary.Namespace, ct).ConfigureAwait(false);
+                Restored(VirtualService.KindName, current.Metadata.Name, canary.Namespace);
+            },
+            cancellationToken);
+    }
+
+    private Task ReconcileDestinationRuleAsync(Canary canary, string name, CancellationToken cancellationToken) =>
+        objects.RetryOnConflictAsync(
+            async ct =>
+            {
+                var desired = IstioSpecs.DestinationRule(canary, name);
+                var current = await objects.GetAsync<DestinationRule>(DestinationRule.Plural, canary.Namespace, name, ct).ConfigureAwait(false);
+                if (current is null)
+                {
+                    var created = new DestinationRule { ApiVersion = objects.ApiVersion, Metadata = NewMetadata(canary, name), Spec = desired };
+                    await objects.CreateAsync(created, DestinationRule.Plural, canary.Namespace, ct).ConfigureAwait(false);
+                    Created(DestinationRule.KindName, name, canary.Namespace);
+                }
+                else if (!IstioSpecs.SameJson(desired, current.Spec))
+                {
+                    current.Spec = desired;
+                    await objects.ReplaceAsync(current, DestinationRule.Plural, canary.Namespace, ct).ConfigureAwait(false);
+                    Updated(DestinationRule.KindName, name, canary.Namespace);
+                }
+            },
+            cancellationToken);
+
+    private async Task ReconcileVirtualServiceAsync(Canary canary, CancellationToken cancellationToken)
+    {
+        var current = await objects.GetAsync<VirtualService>(VirtualService.Plural, canary.Namespace, canary.ApexName(), cancellationToken).ConfigureAwait(false);
+        if (current is null)
+        {
+            var metadata = NewMetadata(canary, canary.ApexName());
+            ApplyApexMetadata(metadata, canary);
+            var created = new VirtualService { ApiVersion = objects.ApiVersion, Metadata = metadata, Spec = IstioSpecs.VirtualService(canary, TrafficRoutes.AllToPrimary) };
+            await objects.CreateAsync(created, VirtualService.Plural, canary.Namespace, cancellationToken).ConfigureAwait(false);
+            Created(VirtualService.KindName, metadata.Name, canary.Namespace);
+            return;
+        }
+
+        // Keep the split the analysis has reached; only a spec that cannot be read starts over from the primary.
+        var (routes, problem) = IstioSpecs.ReadRoutes(canary, current.Spec);
+        var desired = IstioSpecs.VirtualService(canary, problem is null ? routes : TrafficRoutes.AllToPrimary);
+        var specChanged = IstioSpecs.DiffersBeyondTraffic(desired, current.Spec);
+        var metadataChanged = ApplyApexMetadata(current.Metadata, canary);
+        if (!specChanged && !metadataChanged)
+        {
+            return;
+        }
+
+        if (specChanged)
+        {
+            var annotations = current.Metadata.Annotations ??= new Dictionary<string, string>();
+            if (!IsOwnedBy(current, canary) && !annotations.ContainsKey(KubectlAnnotation) && !annotations.ContainsKey(OriginalConfigurationAnnotation))
+            {
+                // Adopting a VirtualService nobody can restore from kubectl's annotation: keep what it was.
+                annotations[OriginalConfigurationAnnotation] = KubernetesJson.Serialize(current.Spec);
+            }
+
+            current.Spec = desired;
+        }
+
+        await objects.ReplaceAsync(current, VirtualService.Plural, canary.Namespace, cancellationToken).ConfigureAwait(false);
+        Updated(VirtualService.KindName, current.Metadata.Name, canary.Namespace);
+    }
+
+    private async Task<VirtualService> GetVirtualServiceAsync(Canary canary, CancellationToken cancellationToken) =>
+        await objects.GetAsync<VirtualService>(VirtualService.Plural, canary.Namespace, canary.ApexName(), cancellationToken).ConfigureAwait(false)
+        ?? throw new InvalidOperationException($"VirtualService {canary.ApexName()}.{canary.Namespace} not found; Flagger creates it when it reconciles the canary");
+
+    private static VirtualServiceSpec? OriginalSpec(VirtualService current)
+    {
+        var annotations = current.Metadata.Annotations;
+        if (annotations?.TryGetValue(KubectlAnnotation, out var applied) == true
+            && JsonNode.Parse(applied)?["spec"] is JsonObject spec)
+        {
+            return KubernetesJson.Deserialize<VirtualServiceSpec>(spec.ToJsonString());
+        }
+
+        return annotations?.TryGetValue(OriginalConfigurationAnnotation, out var original) == true
+            ? KubernetesJson.Deserialize<VirtualServiceSpec>(original)
+            : null;
+    }
+
+    private V1ObjectMeta NewMetadata(Canary canary, string name)
+    {
+        var metadata = new V1ObjectMeta { Name = name, NamespaceProperty = canary.Namespace };
+        if (options.Value.SetOwnerReferences && !string.IsNullOrEmpty(canary.Metadata.Uid))
+        {
+            metadata.OwnerReferences =
+            [
+                new V1OwnerReference
+                {
+                    ApiVersion = Canary.CurrentApiVersion,
+                    Kind = "Canary",
+                    Name = canary.Name,
+                    Uid = canary.Metadata.Uid,
+                    Controller = true,
+                    BlockOwnerDeletion = true,
+                },
+            ];
+        }
+
+        return metadata;
+    }
+
+    /// <summary>Sets <c>spec.service.apex</c> labels and annotations on the VirtualService; true when anything changed.</summary>
+    private static bool ApplyApexMetadata(V1ObjectMeta metadata, Canary canary)
+    {
+        var apex = canary.Spec.Service?.Apex;
+        var changed = Apply(apex?.Labels, () => metadata.Labels ??= new Dictionary<string, string>());
+        return Apply(apex?.Annotations, () => metadata.Annotations ??= new Dictionary<string, string>()) || changed;
+
+        static bool Apply(IReadOnlyDictionary<string, string>? wanted, Func<IDictionary<string, string>> target)
+        {
+            var changed = false;
+            foreach (var (key, value) in wanted ?? new Dictionary<string, string>())
+            {
+                // Flux's keys belong to Flux's own objects and would make it fight over this one.
+                if (key.Contains("toolkit.fluxcd.io", StringComparison.Ordinal) || key == KubectlAnnotation)
+                {
+                    continue;
+                }
+
+                var existing = target();
+                if (!existing.TryGetValue(key, out var current) || current != value)
+                {
+                    existing[key] = value;
+                    changed = true;
+                }
+            }
+
+            return changed;
+        }
+    }
+
+    private static bool IsOwnedBy(VirtualService service, Canary canary) =>
+        service.Metadata.OwnerReferences?.Any(o => o.Kind == "Canary" && o.Name == canary.Name
+            && (string.IsNullOrEmpty(canary.Metadata.Uid) || o.Uid == canary.Metadata.Uid)) == true;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Kind} {Name}.{Namespace} created")]
+    private partial void Created(string kind, string name, string @namespace);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Kind} {Name}.{Namespace} updated")]
+    private partial void Updated(string kind, string name, string @namespace);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Kind} {Name}.{Namespace} restored to its original configuration")]
+    private partial void Restored(string kind, string name, string @namespace);
+}

@@ -1,0 +1,112 @@
+using System.Text.Json.Nodes;
+using Flagger.Testing.Storage;
+
+namespace Flagger.Testing.Simulation;
+
+/// <summary>
+/// Keeps a workload's Pods in line with its simulated status, so <c>kubectl get pods</c> shows what a cluster
+/// would: one Running pod per replica, named after the template hash, Ready once the rollout says so. Pods
+/// are owned by the workload directly (no ReplicaSets), so deleting the workload collects them.
+/// </summary>
+internal static class PodSync
+{
+    public static void Sync(ObjectStore store, JsonObject workload, int desired, int ready, DateTimeOffset now)
+    {
+        var pods = store.Registry.Find("", "v1", "pods")!;
+        var ns = Meta.Namespace(workload);
+        var uid = Meta.Uid(workload);
+        var template = workload["spec"]?["template"] as JsonObject;
+        var hash = WorkloadStatus.TemplateHash(template);
+        var owned = store.List(pods, ns, Selector.Everything, Selector.Everything).Items
+            .Where(p => (p["metadata"]?["ownerReferences"] as JsonArray)?.Any(r => Meta.Str(r?["uid"]) == uid) == true)
+            .ToList();
+        var current = new List<JsonObject>();
+        foreach (var pod in owned)
+        {
+            var keep = Meta.Str(pod["metadata"]?["labels"]?["pod-template-hash"]) == hash && current.Count < desired;
+            if (keep)
+            {
+                current.Add(pod);
+            }
+            else
+            {
+                store.Delete(pods, ns, Meta.Name(pod), Propagation.Background, null, null, dryRun: false);
+            }
+        }
+
+        var isDaemonSet = Meta.Str(workload["kind"]) == "DaemonSet";
+        while (current.Count < desired)
+        {
+            current.Add(store.Create(pods, ns, NewPod(workload, template, hash, isDaemonSet, current.Count, now), dryRun: false));
+        }
+
+        for (var i = 0; i < current.Count; i++)
+        {
+            var status = Status(template, i < ready, current[i], now);
+            if (!JsonNode.DeepEquals(status, current[i]["status"]))
+            {
+                var body = new JsonObject { ["metadata"] = new JsonObject { ["name"] = Meta.Name(current[i]) }, ["status"] = status };
+                store.Update(pods, ns, Meta.Name(current[i]), body, statusOnly: true, dryRun: false);
+            }
+        }
+    }
+
+    private static JsonObject NewPod(JsonObject workload, JsonObject? template, string hash, bool isDaemonSet, int index, DateTimeOffset now)
+    {
+        var name = Meta.Name(workload);
+        var labels = (template?["metadata"]?["labels"]?.DeepClone() as JsonObject) ?? new JsonObject();
+        labels["pod-template-hash"] = hash;
+        var spec = (template?["spec"]?.DeepClone() as JsonObject) ?? new JsonObject();
+        spec["nodeName"] = $"node-{index}";
+        return new JsonObject
+        {
+            ["metadata"] = new JsonObject
+            {
+                ["generateName"] = isDaemonSet ? $"{name}-" : $"{name}-{hash}-",
+                ["labels"] = labels,
+                ["annotations"] = template?["metadata"]?["annotations"]?.DeepClone(),
+                ["ownerReferences"] = new JsonArray(new JsonObject
+                {
+                    ["apiVersion"] = "apps/v1",
+                    ["kind"] = Meta.Str(workload["kind"]),
+                    ["name"] = name,
+                    ["uid"] = Meta.Uid(workload),
+                    ["controller"] = true,
+                    ["blockOwnerDeletion"] = true,
+                }),
+            },
+            ["spec"] = spec,
+            ["status"] = new JsonObject { ["phase"] = "Pending", ["startTime"] = Meta.Timestamp(now) },
+        };
+    }
+
+    private static JsonObject Status(JsonObject? template, bool ready, JsonObject pod, DateTimeOffset now)
+    {
+        var flag = ready ? "True" : "False";
+        var containers = new JsonArray();
+        foreach (var c in (template?["spec"]?["containers"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            containers.Add(new JsonObject
+            {
+                ["name"] = c["name"]?.DeepClone(),
+                ["image"] = c["image"]?.DeepClone(),
+                ["ready"] = ready,
+                ["started"] = true,
+                ["restartCount"] = 0,
+                ["state"] = new JsonObject { ["running"] = new JsonObject { ["startedAt"] = pod["status"]?["startTime"]?.DeepClone() } },
+            });
+        }
+
+        return new JsonObject
+        {
+            ["phase"] = "Running",
+            ["conditions"] = new JsonArray(
+                new JsonObject { ["type"] = "Ready", ["status"] = flag },
+                new JsonObject { ["type"] = "ContainersReady", ["status"] = flag }),
+            ["containerStatuses"] = containers,
+            ["hostIP"] = "10.0.0.1",
+            ["podIP"] = $"10.244.0.{((uint)Meta.Name(pod).GetHashCode(StringComparison.Ordinal) % 250) + 2}",
+            ["startTime"] = pod["status"]?["startTime"]?.DeepClone() ?? Meta.Timestamp(now),
+        };
+    }
+}
