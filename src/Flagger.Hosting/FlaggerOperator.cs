@@ -1,6 +1,7 @@
 using Flagger.Analysis;
 using Flagger.Hosting.Metrics;
 using Flagger.Hosting.Scheduling;
+using Flagger.Leadership;
 using Flagger.Store;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -70,17 +71,4 @@ internal sealed partial class FlaggerOperator(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Acquired leadership; scheduling canaries")]
     private partial void LogLeading();
-}
-
-/// <summary>Decides when this replica may drive canaries.</summary>
-public interface ILeaderGate
-{
-    /// <summary>Waits until this replica leads; the token returned is cancelled when leadership is lost.</summary>
-    Task<CancellationToken> AcquireAsync(CancellationToken cancellationToken);
-}
-
-/// <summary>A single replica always leads.</summary>
-internal sealed class AlwaysLeader : ILeaderGate
-{
-    public Task<CancellationToken> AcquireAsync(CancellationToken cancellationToken) => Task.FromResult(CancellationToken.None);
 }

@@ -1,6 +1,7 @@
 using Flagger.Analysis;
 using Flagger.Hosting.Metrics;
 using Flagger.Hosting.Webhooks;
+using Flagger.Leadership;
 using Flagger.Providers;
 using Flagger.Webhooks;
 using Microsoft.Extensions.DependencyInjection;
@@ -30,7 +31,7 @@ public static class FlaggerServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FlaggerHostOptions>, FlaggerHostOptionsValidator>());
         services.TryAddSingleton<IWebhookClient, HttpWebhookClient>();
         services.TryAddSingleton(_ => new CanaryMetrics(Prometheus.Metrics.DefaultRegistry));
-        services.TryAddSingleton<ILeaderGate, AlwaysLeader>();
+        services.TryAddSingleton<ILeaderGate>(AlwaysLeader.Instance);
         services.TryAddSingleton<FlaggerOperator>();
         services.AddHostedService(sp => sp.GetRequiredService<FlaggerOperator>());
         return builder;

@@ -8,6 +8,7 @@ using Flagger.Kubernetes.Scalers;
 using Flagger.Kubernetes.Services;
 using Flagger.Kubernetes.Store;
 using Flagger.Kubernetes.Targets;
+using Flagger.Leadership;
 using Flagger.Store;
 using k8s;
 using Microsoft.Extensions.DependencyInjection;
@@ -50,6 +51,12 @@ public static class FlaggerEngineBuilderKubernetesExtensions
         services.TryAddSingleton<ICanaryFeed, KubernetesCanaryFeed>();
         services.TryAddSingleton<IEventRecorder, KubernetesEventRecorder>();
         services.TryAddSingleton<ILeaseLeadership, LeaseLeadership>();
+
+        // Replaces the host's default single-replica gate; decided when resolved, after options are bound.
+        services.Replace(ServiceDescriptor.Singleton<ILeaderGate>(sp =>
+            sp.GetRequiredService<IOptions<KubernetesOptions>>().Value.EnableLeaderElection
+                ? sp.GetRequiredService<ILeaseLeadership>()
+                : AlwaysLeader.Instance));
         return builder
             .AddTargetController<DeploymentController>("Deployment")
             .AddTargetController<DaemonSetController>("DaemonSet")

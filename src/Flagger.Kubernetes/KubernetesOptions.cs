@@ -24,6 +24,12 @@ public sealed class KubernetesOptions
     /// <summary>Watch only this namespace (<c>-namespace</c>); null or empty watches all namespaces.</summary>
     public string? Namespace { get; set; }
 
+    /// <summary>
+    /// Hold the <c>flagger-leader-election</c> Lease before driving canaries (<c>-enable-leader-election</c>, default
+    /// false); needed when more than one replica runs.
+    /// </summary>
+    public bool EnableLeaderElection { get; set; }
+
     /// <summary>Namespace of the leader-election Lease (<c>-leader-election-namespace</c>, default <c>kube-system</c>; <see cref="Namespace"/> when set).</summary>
     public string LeaderElectionNamespace { get; set; } = "kube-system";
 

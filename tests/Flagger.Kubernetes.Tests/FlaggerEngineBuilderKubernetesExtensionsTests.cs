@@ -1,6 +1,7 @@
 using Flagger.Analysis;
 using Flagger.Events;
 using Flagger.Kubernetes.Leadership;
+using Flagger.Leadership;
 using Flagger.Providers;
 using Flagger.Routing;
 using Flagger.Store;
@@ -40,6 +41,17 @@ public sealed class FlaggerEngineBuilderKubernetesExtensionsTests
         Assert.NotNull(provider.GetRequiredService<ILeaseLeadership>());
         Assert.NotNull(provider.GetRequiredService<CanaryEngine>());
         Assert.Equal(["app", "name", "app.kubernetes.io/name"], provider.GetRequiredService<IOptions<KubernetesOptions>>().Value.SelectorLabels);
+    }
+
+    [Theory]
+    [InlineData(false, typeof(AlwaysLeader))]
+    [InlineData(true, typeof(LeaseLeadership))]
+    public async Task The_leader_gate_is_the_Lease_only_when_leader_election_is_enabled(bool enabled, Type expected)
+    {
+        await using var kube = await KubeCluster.StartAsync();
+        await using var provider = Build(kube.Client, o => o.EnableLeaderElection = enabled);
+
+        Assert.IsType(expected, provider.GetRequiredService<ILeaderGate>());
     }
 
     [Fact]
