@@ -8,9 +8,11 @@ public static class AlertProviderValidator
 
     /// <summary>Every problem of <paramref name="provider"/>; empty when alerts can be posted through it.</summary>
     /// <param name="provider">The AlertProvider as read from the API server or a manifest.</param>
-    public static IReadOnlyList<ValidationProblem> Validate(AlertProvider provider)
+    /// <param name="options">The notifier types the operator has registered; the built-in chat services when null.</param>
+    public static IReadOnlyList<ValidationProblem> Validate(AlertProvider provider, ValidationOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(provider);
+        var knownTypes = options?.KnownNotifierTypes ?? KnownTypes;
         var problems = new ProblemList();
         if (provider.Spec is not { } spec)
         {
@@ -20,11 +22,11 @@ public static class AlertProviderValidator
 
         if (string.IsNullOrWhiteSpace(spec.Type))
         {
-            problems.Add("spec.type", $"required; one of {ProblemList.List(KnownTypes)}");
+            problems.Add("spec.type", $"required; one of {ProblemList.List(knownTypes)}");
         }
-        else if (!KnownTypes.Contains(spec.Type, StringComparer.Ordinal))
+        else if (!knownTypes.Contains(spec.Type, StringComparer.Ordinal))
         {
-            problems.Add("spec.type", $"unknown type {ProblemList.Quote(spec.Type)}; known types are {ProblemList.List(KnownTypes)}");
+            problems.Add("spec.type", $"unknown type {ProblemList.Quote(spec.Type)}; known types are {ProblemList.List(knownTypes)}");
         }
 
         // The address may live in the Secret instead (its `address` key wins), so one of the two is enough.

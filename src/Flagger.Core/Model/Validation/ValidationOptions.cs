@@ -30,6 +30,12 @@ public sealed record ValidationOptions
     /// </summary>
     public IReadOnlyCollection<string>? KnownMetricsProviders { get; init; }
 
+    /// <summary>
+    /// AlertProvider types the operator can post to; <c>null</c> means the built-in chat services
+    /// (<see cref="AlertProviderValidator.KnownTypes"/>). A host with custom notifiers passes their names too.
+    /// </summary>
+    public IReadOnlyCollection<string>? KnownNotifierTypes { get; init; }
+
     /// <summary>Target kinds the operator can release; Deployment and DaemonSet unless the host adds more.</summary>
     public IReadOnlyCollection<string> TargetKinds { get; init; } = ["Deployment", "DaemonSet"];
 }

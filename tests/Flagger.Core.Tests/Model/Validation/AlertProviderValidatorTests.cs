@@ -41,6 +41,17 @@ public sealed class AlertProviderValidatorTests
     public void Every_problem_is_returned_together() =>
         Assert.Equal(["spec.type", "spec.address"], Validate("spec.type=\"pager\" & spec.secretRef-").Select(p => p.Path));
 
+    [Fact]
+    public void A_host_with_a_custom_notifier_accepts_its_type_and_names_it_when_rejecting_others()
+    {
+        var options = new ValidationOptions { KnownNotifierTypes = ["slack", "team-chat"] };
+        var custom = FlaggerJson.DeserializeAlertProvider(JsonEdit.Apply(OnCall, "spec.type=\"team-chat\""));
+        var unknown = FlaggerJson.DeserializeAlertProvider(JsonEdit.Apply(OnCall, "spec.type=\"discord\""));
+
+        Assert.Empty(AlertProviderValidator.Validate(custom, options));
+        HasProblem(AlertProviderValidator.Validate(unknown, options), "spec.type", "unknown type 'discord'; known types are slack, team-chat");
+    }
+
     private static IReadOnlyList<ValidationProblem> Validate(string edits) =>
         AlertProviderValidator.Validate(FlaggerJson.DeserializeAlertProvider(JsonEdit.Apply(OnCall, edits)));
 }
