@@ -1,0 +1,77 @@
+using ConsumerCheck;
+using Flagger.Analysis;
+using Flagger.Model;
+using Flagger.Store;
+using Flagger.Testing;
+using k8s;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+// Consumes the packed packages as a platform team would: the README's snippets must match this project's code,
+// then the operator, with a custom metrics provider and notifier, promotes the walkthrough's new podinfo image on
+// the embedded cluster, and the engine embedded on its own reads the result.
+var repository = Path.GetFullPath(args.Length > 0 ? args[0] : Path.Combine(AppContext.BaseDirectory, "../../../../.."));
+using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+var ct = timeout.Token;
+var failures = 0;
+
+void Check(string name, bool passed, string detail = "")
+{
+    Console.WriteLine($"{(passed ? "PASS" : "FAIL")} {name}{(passed || detail.Length == 0 ? "" : ": " + detail)}");
+    failures += passed ? 0 : 1;
+}
+
+var snippetProblems = SnippetCheck.Problems(Path.Combine(repository, "README.md"), Path.Combine(repository, "eng/ConsumerCheck"));
+Check("README snippets are this project's compiled code", snippetProblems.Count == 0, string.Join("\n", snippetProblems));
+
+await using var cluster = await EmbeddedCluster.StartAsync(ct);
+cluster.Apply(Manifests.Podinfo);
+var budget = new ErrorBudget();
+var chat = new TeamChat();
+budget.BurnRates["burn_rate{workload=\"podinfo\"}"] = 0.2;
+
+var builder = Host.CreateApplicationBuilder();
+builder.Logging.SetMinimumLevel(LogLevel.Warning);
+builder.Services.AddSingleton<IKubernetes>(cluster.CreateClient());
+builder.Services.AddSingleton(budget).AddSingleton(chat);
+Snippets.AddTeamProviders(Snippets.RunTheOperator(builder.Services));
+builder.Services.Configure<EngineOptions>(o => o.MinimumInterval = TimeSpan.FromSeconds(1)); // a 1s canary, for speed
+using var host = builder.Build();
+await host.StartAsync(ct);
+var store = host.Services.GetRequiredService<ICanaryStore>();
+
+async Task<CanaryPhase?> WaitForAsync(CanaryPhase phase)
+{
+    CanaryPhase? seen = null;
+    using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+    wait.CancelAfter(TimeSpan.FromSeconds(45));
+    try
+    {
+        while (seen != phase)
+        {
+            await Task.Delay(200, wait.Token);
+            seen = (await store.GetCanaryAsync("test", "podinfo", wait.Token))?.Status?.Phase;
+        }
+    }
+    catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+    {
+    }
+
+    return seen;
+}
+
+var initialized = await WaitForAsync(CanaryPhase.Initialized);
+Check("the operator initialises the canary", initialized == CanaryPhase.Initialized, $"phase {initialized}");
+cluster.Apply(Manifests.NewImage);
+var promoted = await WaitForAsync(CanaryPhase.Succeeded);
+Check("the new image is promoted through the custom metrics provider", promoted == CanaryPhase.Succeeded, $"phase {promoted}");
+Check("the custom notifier posted the promotion", chat.Posts.Any(p => p.Contains("promotion finished", StringComparison.Ordinal)), string.Join(" | ", chat.Posts));
+await host.StopAsync(ct);
+
+var embedded = new ServiceCollection().AddLogging().AddSingleton<IKubernetes>(cluster.CreateClient()).AddSingleton(budget);
+var report = await Snippets.EmbedTheEngineAsync(embedded, ct);
+Check("the embedded engine reads the promoted canary", report.Phase == CanaryPhase.Succeeded, $"phase {report.Phase}");
+
+Console.WriteLine(failures == 0 ? "consumer check passed" : $"consumer check failed: {failures} check(s)");
+return failures == 0 ? 0 : 1;
