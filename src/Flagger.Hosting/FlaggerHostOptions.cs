@@ -19,7 +19,7 @@ public sealed class FlaggerHostOptions
 }
 
 /// <summary>Rejects host settings that cannot work, naming the flag.</summary>
-internal sealed class FlaggerHostOptionsValidator : IValidateOptions<FlaggerHostOptions>
+internal sealed class FlaggerHostOptionsValidator(IEnumerable<Providers.EventForwardingMarker> forwarding) : IValidateOptions<FlaggerHostOptions>
 {
     public ValidateOptionsResult Validate(string? name, FlaggerHostOptions options)
     {
@@ -37,6 +37,11 @@ internal sealed class FlaggerHostOptionsValidator : IValidateOptions<FlaggerHost
         if (!string.IsNullOrEmpty(options.EventWebhook) && !Uri.TryCreate(options.EventWebhook, UriKind.Absolute, out _))
         {
             failures.Add($"--event-webhook: must be an absolute URL, got '{options.EventWebhook}'");
+        }
+
+        if (!string.IsNullOrEmpty(options.EventWebhook) && !forwarding.Any())
+        {
+            failures.Add("--event-webhook: set, but events are not forwarded; call AddEventForwarding() after AddKubernetes()");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

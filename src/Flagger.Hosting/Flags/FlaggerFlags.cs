@@ -60,6 +60,12 @@ public sealed record FlaggerFlags
     public int Int(string flag, int defaultValue) =>
         Values.TryGetValue(flag, out var text) ? int.Parse(text, CultureInfo.InvariantCulture) : defaultValue;
 
+    /// <summary>A comma-separated flag as a list (blanks dropped), or the default when not given.</summary>
+    public IReadOnlyList<string> List(string flag, IReadOnlyList<string> defaultValue) =>
+        Values.TryGetValue(flag, out var text)
+            ? text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            : defaultValue;
+
     /// <summary>Parses arguments; <paramref name="environment"/> supplies SLACK_URL, SLACK_TOKEN, MSTEAMS_URL, EVENT_WEBHOOK_URL.</summary>
     public static FlaggerFlags Parse(IReadOnlyList<string> args, IDictionary? environment = null)
     {

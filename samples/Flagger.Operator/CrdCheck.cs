@@ -1,0 +1,98 @@
+using System.Net;
+using Flagger.Analysis;
+using Flagger.Istio;
+using Flagger.Kubernetes;
+using k8s;
+using k8s.Autorest;
+using Microsoft.Extensions.Options;
+
+namespace Flagger.Operator;
+
+/// <summary>
+/// Before any watch starts, lists each custom resource the operator needs (as Flagger does at start-up), so a
+/// cluster without the CRDs gets one message naming every missing one and the command that installs them, instead
+/// of a watch failing later.
+/// </summary>
+internal sealed class CrdCheck(IKubernetes client, IOptions<EngineOptions> engine, IOptions<KubernetesOptions> kubernetes, IOptions<IstioRouterOptions> istio)
+{
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var missing = new List<string>();
+        var forbidden = new List<string>();
+        foreach (var (group, version, plural) in Required())
+        {
+            try
+            {
+                await ListOneAsync(group, version, plural, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+            {
+                missing.Add($"{plural}.{group}/{version}");
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
+            {
+                forbidden.Add($"{plural}.{group}");
+            }
+            catch (HttpRequestException e)
+            {
+                throw new StartupCheckException($"cannot reach the Kubernetes API server at {client.BaseUri}: {e.Message}; check --kubeconfig or the in-cluster service account", e);
+            }
+        }
+
+        var problems = new List<string>();
+        if (missing.Count > 0)
+        {
+            problems.Add($"the API server does not serve {string.Join(", ", missing)}: the CRDs are not installed; install them with: kubectl apply -f deploy/crds");
+        }
+
+        if (forbidden.Count > 0)
+        {
+            problems.Add($"the service account may not list {string.Join(", ", forbidden)}: grant get, list and watch on them (see deploy/ RBAC)");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new StartupCheckException(string.Join(Environment.NewLine, problems));
+        }
+    }
+
+    private IEnumerable<(string Group, string Version, string Plural)> Required()
+    {
+        yield return ("flagger.app", "v1beta1", "canaries");
+        yield return ("flagger.app", "v1beta1", "metrictemplates");
+        yield return ("flagger.app", "v1beta1", "alertproviders");
+        if (engine.Value.MeshProvider.StartsWith("istio", StringComparison.Ordinal))
+        {
+            var version = istio.Value.ApiVersion[(istio.Value.ApiVersion.IndexOf('/', StringComparison.Ordinal) + 1)..];
+            yield return ("networking.istio.io", version, "virtualservices");
+            yield return ("networking.istio.io", version, "destinationrules");
+        }
+    }
+
+    // In the watched namespace when -namespace is set, so a namespaced Role is enough, as in Flagger.
+    private Task<object> ListOneAsync(string group, string version, string plural, CancellationToken cancellationToken) =>
+        kubernetes.Value.Namespace is { Length: > 0 } ns
+            ? client.CustomObjects.ListNamespacedCustomObjectAsync(group, version, ns, plural, limit: 1, cancellationToken: cancellationToken)
+            : client.CustomObjects.ListClusterCustomObjectAsync(group, version, plural, limit: 1, cancellationToken: cancellationToken);
+}
+
+/// <summary>The cluster is not ready for the operator; the message says what is missing and how to fix it.</summary>
+public sealed class StartupCheckException : Exception
+{
+    /// <summary>Creates the error.</summary>
+    public StartupCheckException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the error with its cause.</summary>
+    public StartupCheckException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>Creates an empty error.</summary>
+    public StartupCheckException()
+    {
+    }
+}
