@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
@@ -15,6 +16,7 @@ public sealed class IstioExporter : IAsyncDisposable
 {
     private readonly WebApplication app;
     private readonly Stopwatch clock = Stopwatch.StartNew();
+    private readonly ConcurrentDictionary<string, (double Since, double PerSecond)> failures = new(StringComparer.Ordinal);
 
     private IstioExporter(WebApplication app, IReadOnlyList<WorkloadTraffic> workloads)
     {
@@ -39,6 +41,12 @@ public sealed class IstioExporter : IAsyncDisposable
         return exporter;
     }
 
+    /// <summary>
+    /// From now on <paramref name="workload"/> also answers <paramref name="perSecond"/> requests a second with 503, as a
+    /// faulty revision does (counters keep growing, so Prometheus sees no reset).
+    /// </summary>
+    public void AddFailures(string workload, double perSecond) => failures[workload] = (clock.Elapsed.TotalSeconds, perSecond);
+
     public string Exposition()
     {
         var seconds = clock.Elapsed.TotalSeconds;
@@ -48,7 +56,8 @@ public sealed class IstioExporter : IAsyncDisposable
         text.Append("# TYPE istio_request_duration_seconds histogram\n");
         foreach (var workload in Workloads)
         {
-            workload.WriteSeries(text, seconds);
+            var extra = failures.TryGetValue(workload.Workload, out var f) ? f.PerSecond * Math.Max(0, seconds - f.Since) : 0;
+            workload.WriteSeries(text, seconds, extra);
         }
 
         return text.ToString();

@@ -12,15 +12,15 @@ public sealed record WorkloadTraffic(string Namespace, string Workload, double R
     /// <summary>Istio's default duration buckets in milliseconds.</summary>
     private static readonly double[] Buckets = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
 
-    /// <summary>Appends this workload's series after <paramref name="seconds"/> of traffic.</summary>
-    public void WriteSeries(StringBuilder text, double seconds)
+    /// <summary>Appends this workload's series after <paramref name="seconds"/> of traffic, plus <paramref name="extraFailures"/> 503s.</summary>
+    public void WriteSeries(StringBuilder text, double seconds, double extraFailures = 0)
     {
         var total = RequestsPerSecond * seconds;
         var ok = total * SuccessRatePercent / 100;
         foreach (var reporter in new[] { "destination", "source" })
         {
             // The source reporter sees extra failures (e.g. client-side resets) the builtin queries must ignore.
-            var failed = reporter == "source" ? total : total - ok;
+            var failed = (reporter == "source" ? total : total - ok) + extraFailures;
             Line(text, "istio_requests_total", reporter, "response_code=\"200\"", ok);
             Line(text, "istio_requests_total", reporter, "response_code=\"503\"", failed);
         }

@@ -1,0 +1,183 @@
+using System.Globalization;
+using Flagger.Analysis;
+using Flagger.Model;
+using Flagger.Operator;
+using Flagger.Prometheus.Tests.Fixtures;
+using Flagger.Store;
+using Flagger.Testing;
+using k8s;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Flagger.Acceptance;
+
+/// <summary>
+/// The walkthrough end to end: the operator built from Flagger's flags as in production, on the embedded cluster
+/// with the walkthrough's manifests, judging the canary by the real Prometheus. A healthy revision is promoted;
+/// a revision whose pods answer 503s is rolled back.
+/// </summary>
+public sealed class OperatorWalkthroughTests(PrometheusServer prometheus) : IAsyncLifetime
+{
+    private static readonly string Repository = FindRepository();
+    private readonly string kubeconfig = Path.Combine(Path.GetTempPath(), $"flagger-acceptance-{Guid.NewGuid():N}.yaml");
+    private EmbeddedCluster cluster = null!;
+    private Receiver receiver = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        // The CRDs come from deploy/crds, as a cluster admin would install them, not from the harness.
+        cluster = await EmbeddedCluster.StartAsync(
+            new EmbeddedClusterOptions { InstallFlaggerCrds = false, InstallIstioCrds = false, RolloutDelay = TimeSpan.FromMilliseconds(200) }, Ct);
+        cluster.WriteKubeconfig(kubeconfig);
+        receiver = await Receiver.StartAsync(Ct);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await receiver.DisposeAsync();
+        await cluster.DisposeAsync();
+        File.Delete(kubeconfig);
+    }
+
+    [Fact]
+    public async Task The_operator_promotes_a_healthy_revision_and_rolls_back_a_faulty_one()
+    {
+        await ApplyAsync("-f", Path.Combine(Repository, "deploy/crds"));
+        await ApplyAsync("-f", Path.Combine(Repository, "deploy/artifacts/namespaces/test.yaml"));
+        await ApplyAsync("-f", Path.Combine(Repository, "deploy/artifacts/canaries/deployment.yaml"));
+        await ApplyAsync("-f", Path.Combine(Repository, "deploy/artifacts/canaries/hpa.yaml"));
+        await using var app = OperatorHost.Build(
+            [
+                "-kubeconfig", kubeconfig,
+                "-metrics-server", prometheus.Address.ToString(),
+                "-mesh-provider=istio",
+                "-slack-url", $"{receiver.Address}/slack", "-slack-channel", "general", "-slack-user", "flagger",
+                "-event-webhook", $"{receiver.Address}/events",
+                "-cluster-name", "acceptance",
+                "-port", "0",
+                "-log-level", "warning",
+            ],
+            // The walkthrough's 1m interval would take minutes; Flagger's 10s floor is lowered for a 1s canary.
+            services => services.Configure<EngineOptions>(o => o.MinimumInterval = TimeSpan.FromSeconds(1)));
+        await OperatorHost.StartAsync(app, Ct);
+        var store = app.Services.GetRequiredService<ICanaryStore>();
+
+        await ApplyStdinAsync(Canary(receiver.Address));
+        Assert.Equal(CanaryPhase.Initialized, await WaitForPhaseAsync(store, CanaryPhase.Initialized));
+
+        await SetImageAsync("stefanprodan/podinfo:1.4.1");
+        Assert.Equal(CanaryPhase.Succeeded, await WaitForPhaseAsync(store, CanaryPhase.Succeeded));
+
+        // The next revision answers 503s: the exporter adds 30 failing requests a second to the canary workload.
+        prometheus.Exporter.AddFailures("podinfo", 30);
+        await SetImageAsync("stefanprodan/podinfo:1.4.2");
+        Assert.Equal(CanaryPhase.Failed, await WaitForPhaseAsync(store, CanaryPhase.Failed));
+
+        using var client = cluster.CreateClient();
+        var primary = await client.AppsV1.ReadNamespacedDeploymentAsync("podinfo-primary", "test", cancellationToken: Ct);
+        Assert.Equal("stefanprodan/podinfo:1.4.1", primary.Spec.Template.Spec.Containers[0].Image);
+
+        var events = receiver.EventMessages;
+        Assert.Contains("Initialization done! podinfo.test", events);
+        Assert.Contains("New revision detected! Scaling up podinfo.test", events);
+        Assert.Contains("Advance podinfo.test canary weight 50", events);
+        Assert.Contains("Copying podinfo.test template spec to podinfo-primary.test", events);
+        Assert.Contains("Promotion completed! Scaling down podinfo.test", events);
+        Assert.Contains(events, e => e.StartsWith("Halt podinfo.test advancement success rate ", StringComparison.Ordinal) && e.EndsWith("% < 85%", StringComparison.Ordinal));
+        Assert.Contains("Rolling back podinfo.test failed checks threshold reached 5", events);
+        Assert.Contains("Canary failed! Scaling down podinfo.test", events);
+        var recorded = await client.CoreV1.ListNamespacedEventAsync("test", fieldSelector: "involvedObject.kind=Canary,involvedObject.name=podinfo", cancellationToken: Ct);
+        Assert.Contains(recorded.Items, e => e.Message == "Rolling back podinfo.test failed checks threshold reached 5" && e.Type == "Warning" && e.Source.Component == "flagger");
+
+        Assert.Equal(
+            [
+                "New Deployment detected, initialization completed.",
+                "New revision detected, progressing canary analysis.",
+                "Canary analysis completed successfully, promotion finished.",
+                "New revision detected, progressing canary analysis.",
+                "Failed checks threshold reached 5",
+            ],
+            receiver.SlackTexts);
+        var rollbackAlert = receiver.Posts.Last(p => p.Path == "/slack").Body;
+        Assert.Equal("general", rollbackAlert.GetProperty("channel").GetString());
+        Assert.Equal("danger", rollbackAlert.GetProperty("attachments")[0].GetProperty("color").GetString());
+
+        using var http = new HttpClient();
+        var metrics = await http.GetStringAsync(new Uri(OperatorAddress(app), "/metrics"), Ct);
+        Assert.Contains("flagger_canary_status{name=\"podinfo\",namespace=\"test\"} 2", metrics, StringComparison.Ordinal);
+        Assert.Equal("OK", await http.GetStringAsync(new Uri(OperatorAddress(app), "/healthz"), Ct));
+        await app.StopAsync(Ct);
+    }
+
+    [Fact]
+    public async Task A_cluster_without_the_crds_stops_the_operator_with_what_to_install()
+    {
+        await using var app = OperatorHost.Build(["-kubeconfig", kubeconfig, "-port", "0"]);
+
+        var error = await Assert.ThrowsAsync<StartupCheckException>(() => OperatorHost.StartAsync(app, Ct));
+
+        Assert.Equal(
+            "the API server does not serve canaries.flagger.app/v1beta1, metrictemplates.flagger.app/v1beta1, alertproviders.flagger.app/v1beta1, "
+            + "virtualservices.networking.istio.io/v1beta1, destinationrules.networking.istio.io/v1beta1: the CRDs are not installed; "
+            + "install them with: kubectl apply -f deploy/crds",
+            error.Message);
+    }
+
+    private static async Task<CanaryPhase?> WaitForPhaseAsync(ICanaryStore store, CanaryPhase phase)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        deadline.CancelAfter(TimeSpan.FromSeconds(30));
+        CanaryPhase? seen = null;
+        try
+        {
+            while (seen != phase)
+            {
+                // Real Prometheus and real rollouts: this waits on the wall clock, polling the operator's own cache.
+                await Task.Delay(TimeSpan.FromMilliseconds(100), deadline.Token);
+                seen = (await store.GetCanaryAsync("test", "podinfo", deadline.Token))?.Status?.Phase;
+            }
+        }
+        catch (OperationCanceledException) when (!Ct.IsCancellationRequested)
+        {
+            // Reported by the caller's assertion with the phase reached.
+        }
+
+        return seen;
+    }
+
+    private static Uri OperatorAddress(WebApplication app) =>
+        new(app.Urls.First().Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
+
+    private Task<string> ApplyAsync(params string[] arguments) => Kubectl.RunAsync(kubeconfig, ["apply", .. arguments], Ct);
+
+    private Task<string> ApplyStdinAsync(string yaml) => Kubectl.RunAsync(kubeconfig, ["apply", "-f", "-"], Ct, yaml);
+
+    private Task<string> SetImageAsync(string image) => Kubectl.RunAsync(kubeconfig, ["-n", "test", "set", "image", "deployment/podinfo", $"podinfod={image}"], Ct);
+
+    /// <summary>
+    /// The walkthrough's canary (deploy/artifacts/canaries/canary.yaml) with a 1s interval, metric windows the
+    /// exporter's steady traffic fills (its canary answers 90% non-5xx, P99 175 ms, so the floor is 85%), and the
+    /// load-test hook on the loopback receiver.
+    /// </summary>
+    private static string Canary(string receiver) =>
+        File.ReadAllText(Path.Combine(Repository, "deploy/artifacts/canaries/canary.yaml"))
+            .Replace("interval: 1m\n    # max number", "interval: 1s\n    # max number", StringComparison.Ordinal)
+            .Replace("threshold: 99\n      interval: 1m", "threshold: 85\n      interval: 15s", StringComparison.Ordinal)
+            .Replace("threshold: 500\n      interval: 30s", "threshold: 500\n      interval: 15s", StringComparison.Ordinal)
+            .Replace("http://flagger-loadtester.test/", $"{receiver}/load-test", StringComparison.Ordinal);
+
+    private static string FindRepository()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Flagger.slnx")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"no Flagger.slnx above {AppContext.BaseDirectory}");
+    }
+}
