@@ -30,6 +30,20 @@ public static class OperatorHost
             errors.Add($"--kubeconfig: no file at '{path}'");
         }
 
+        // Read now, so a broken kubeconfig is a flag error rather than a failure deep in the first API call.
+        KubernetesClientConfiguration? clientConfiguration = null;
+        if (errors.Count == 0 && flags["kubeconfig"] is { Length: > 0 } kubeconfigPath)
+        {
+            try
+            {
+                clientConfiguration = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfigPath);
+            }
+            catch (Exception e) when (e is k8s.Exceptions.KubeConfigException or IOException or YamlDotNet.Core.YamlException)
+            {
+                errors.Add($"--kubeconfig: cannot use '{kubeconfigPath}': {e.Message}");
+            }
+        }
+
         if (errors.Count > 0)
         {
             throw new FlagsException(errors);
@@ -59,11 +73,7 @@ public static class OperatorHost
                 })
             .AddKubernetes(kubernetes =>
             {
-                if (flags["kubeconfig"] is { Length: > 0 } kubeconfig)                          // -kubeconfig (else in-cluster)
-                {
-                    kubernetes.ClientConfiguration = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig);
-                }
-
+                kubernetes.ClientConfiguration = clientConfiguration;                           // -kubeconfig (null: in-cluster)
                 kubernetes.Namespace = flags["namespace"];                                      // -namespace
                 Replace(kubernetes.SelectorLabels, flags.List("selector-labels", [.. kubernetes.SelectorLabels]));
                 Replace(kubernetes.IncludeLabelPrefixes, flags.List("include-label-prefix", []));
@@ -104,13 +114,27 @@ public static class OperatorHost
     }
 
     /// <summary>
-    /// Starts the host as production does: options validated (each failure names its flag), then the CRDs checked
+    /// Starts the host as production does: options validated (every failure, each naming its flag, in one
+    /// <see cref="FlagsException"/>), then the CRDs checked
     /// (<see cref="StartupCheckException"/> says which are missing and how to install them), then the operator.
     /// </summary>
     public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.Services.GetRequiredService<IStartupValidator>().Validate();
+        try
+        {
+            app.Services.GetRequiredService<IStartupValidator>().Validate();
+        }
+        catch (OptionsValidationException e)
+        {
+            throw new FlagsException(e.Failures.ToList());
+        }
+        catch (AggregateException e) when (e.InnerExceptions.All(i => i is OptionsValidationException))
+        {
+            // Several option types failed: report every failure together, as bad flags are.
+            throw new FlagsException(e.InnerExceptions.OfType<OptionsValidationException>().SelectMany(i => i.Failures).ToList());
+        }
+
         await app.Services.GetRequiredService<CrdCheck>().RunAsync(cancellationToken).ConfigureAwait(false);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
     }

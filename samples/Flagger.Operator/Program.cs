@@ -1,6 +1,5 @@
 using Flagger.Hosting.Flags;
 using Flagger.Operator;
-using Microsoft.Extensions.Options;
 
 // Flagger's operator for a real cluster: Flagger's flags in, the walkthrough's behaviour out.
 var flags = FlaggerFlags.Parse(args, Environment.GetEnvironmentVariables());
@@ -20,24 +19,13 @@ if (flags.IsSet("version"))
 try
 {
     await using var app = OperatorHost.Build(flags);
-    using var stopping = new CancellationTokenSource();
-    Console.CancelKeyPress += (_, e) =>
-    {
-        e.Cancel = true;
-        stopping.Cancel();
-    };
-    await OperatorHost.StartAsync(app, stopping.Token);
-    await app.WaitForShutdownAsync(stopping.Token);
+    await OperatorHost.StartAsync(app, app.Lifetime.ApplicationStopping);
+    await app.WaitForShutdownAsync(); // SIGTERM and Ctrl+C stop it; the Lease is released on the way out
     return 0;
 }
 catch (FlagsException e)
 {
     await Console.Error.WriteLineAsync(e.Message);
-    return 2;
-}
-catch (OptionsValidationException e)
-{
-    await Console.Error.WriteLineAsync(string.Join(Environment.NewLine, e.Failures));
     return 2;
 }
 catch (StartupCheckException e)

@@ -2,6 +2,7 @@ using Flagger.Analysis;
 using Flagger.Hosting.Metrics;
 using Flagger.Hosting.Scheduling;
 using Flagger.Leadership;
+using Flagger.Model;
 using Flagger.Store;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -43,6 +44,7 @@ internal sealed partial class FlaggerOperator(
         using var both = CancellationTokenSource.CreateLinkedTokenSource(term, stoppingToken);
         await using var scheduler = new CanaryScheduler(engine.TickAsync, engine.GetInterval, time, logger, options.Value.MaxConcurrentTicks);
         scheduler.Ticked += metrics.Record;
+        var known = new Dictionary<string, Canary>(StringComparer.Ordinal);
         try
         {
             await foreach (var change in feed.WatchAsync(both.Token).ConfigureAwait(false))
@@ -51,9 +53,13 @@ internal sealed partial class FlaggerOperator(
                 {
                     case CanaryChangeType.Upserted when change.Canary is not null:
                         scheduler.Upsert(change.Canary);
+                        known[$"{change.Namespace}/{change.Name}"] = change.Canary;
+                        metrics.SetTotals(known.Values);
                         break;
                     case CanaryChangeType.Deleted:
                         await scheduler.RemoveAsync(change.Namespace, change.Name).ConfigureAwait(false);
+                        known.Remove($"{change.Namespace}/{change.Name}");
+                        metrics.SetTotals(known.Values);
                         break;
                     case CanaryChangeType.TargetChanged:
                         scheduler.Trigger(change.Namespace, change.Name);

@@ -18,6 +18,7 @@ internal sealed class CanaryMetrics
     private readonly Gauge analysis;
     private readonly Counter successes;
     private readonly Counter failures;
+    private readonly HashSet<string> totalNamespaces = new(StringComparer.Ordinal);
 
     public CanaryMetrics(CollectorRegistry registry)
     {
@@ -45,11 +46,23 @@ internal sealed class CanaryMetrics
 
     public void SetInfo(string version, string meshProvider) => info.WithLabels(version, meshProvider).Set(1);
 
+    /// <summary>Sets the number of canaries per namespace; a namespace whose last canary went drops to 0.</summary>
     public void SetTotals(IEnumerable<Canary> canaries)
     {
-        foreach (var group in canaries.GroupBy(c => c.Namespace, StringComparer.Ordinal))
+        var counts = canaries.GroupBy(c => c.Namespace, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        lock (totalNamespaces)
         {
-            total.WithLabels(group.Key).Set(group.Count());
+            foreach (var gone in totalNamespaces.Where(ns => !counts.ContainsKey(ns)))
+            {
+                total.WithLabels(gone).Set(0);
+            }
+
+            totalNamespaces.Clear();
+            foreach (var (ns, count) in counts)
+            {
+                total.WithLabels(ns).Set(count);
+                totalNamespaces.Add(ns);
+            }
         }
     }
 

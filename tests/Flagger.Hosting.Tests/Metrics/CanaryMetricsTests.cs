@@ -73,4 +73,15 @@ public sealed class CanaryMetricsTests
         Assert.Contains("flagger_canary_failures_total{name=\"podinfo\",namespace=\"test\",deployment_strategy=\"canary\",analysis_status=\"completed\"} 1", text, StringComparison.Ordinal);
         Assert.Contains("flagger_canary_status{name=\"podinfo\",namespace=\"test\"} 2", text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_namespace_whose_last_canary_is_deleted_counts_zero()
+    {
+        var metrics = new CanaryMetrics(Prometheus.Metrics.NewCustomRegistry());
+        metrics.SetTotals([Podinfo, Podinfo with { Metadata = Podinfo.Metadata with { Name = "backend" } }]);
+
+        metrics.SetTotals([]);
+
+        Assert.Contains("flagger_canary_total{namespace=\"test\"} 0", await ExportAsync(metrics), StringComparison.Ordinal);
+    }
 }
