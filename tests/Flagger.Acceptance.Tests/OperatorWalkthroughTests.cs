@@ -56,6 +56,7 @@ public sealed class OperatorWalkthroughTests(PrometheusServer prometheus) : IAsy
                 "-slack-url", $"{receiver.Address}/slack", "-slack-channel", "general", "-slack-user", "flagger",
                 "-event-webhook", $"{receiver.Address}/events",
                 "-cluster-name", "acceptance",
+                "-enable-leader-election", "-leader-election-namespace", "kube-system",
                 "-port", "0",
                 "-log-level", "warning",
             ],
@@ -107,6 +108,12 @@ public sealed class OperatorWalkthroughTests(PrometheusServer prometheus) : IAsy
         using var http = new HttpClient();
         var metrics = await http.GetStringAsync(new Uri(OperatorAddress(app), "/metrics"), Ct);
         Assert.Contains("flagger_canary_status{name=\"podinfo\",namespace=\"test\"} 2", metrics, StringComparison.Ordinal);
+        Assert.Contains("flagger_canary_total{namespace=\"test\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("flagger_info{version=", metrics, StringComparison.Ordinal);
+
+        // Only the Lease holder drove the canary: the operator holds flagger-leader-election.
+        var lease = await client.CoordinationV1.ReadNamespacedLeaseAsync("flagger-leader-election", "kube-system", cancellationToken: Ct);
+        Assert.False(string.IsNullOrEmpty(lease.Spec.HolderIdentity));
         Assert.Equal("OK", await http.GetStringAsync(new Uri(OperatorAddress(app), "/healthz"), Ct));
         await app.StopAsync(Ct);
     }
