@@ -54,7 +54,8 @@ public static class OperatorHost
         builder.Logging.ClearProviders()
             .AddFlaggerJsonConsole()
             .SetMinimumLevel(LogLevelOf(flags["log-level"]))
-            .AddFilter("Microsoft", LogLevel.Warning);
+            .AddFilter("Microsoft", LogLevel.Warning)
+            .AddFilter("System.Net.Http.HttpClient", LogLevel.Warning); // a line per request would drown the events
 
         var services = builder.Services;
         services.AddSingleton<CrdCheck>();

@@ -76,7 +76,9 @@ public sealed class OperatorHostTests : IDisposable
         var slack = services.GetRequiredService<IOptions<SlackOptions>>().Value;
         Assert.Equal(("https://hooks.slack.example/T0/B0", "deploys", "canary-bot", "xoxb", "http://proxy.example:3128"), (slack.Url, slack.Channel, slack.User, slack.Token, slack.ProxyUrl));
         Assert.NotNull(services.GetService<INotifier>());
-        Assert.Equal(LogLevel.Debug, services.GetRequiredService<IOptions<LoggerFilterOptions>>().Value.MinLevel);
+        var logging = services.GetRequiredService<IOptions<LoggerFilterOptions>>().Value;
+        Assert.Equal(LogLevel.Debug, logging.MinLevel);
+        Assert.Contains(logging.Rules, r => r.CategoryName == "System.Net.Http.HttpClient" && r.LogLevel == LogLevel.Warning);
     }
 
     [Fact]
