@@ -15,7 +15,11 @@ public sealed record WorkloadCounters(string Namespace, string Workload, double 
     public static WorkloadCounters Empty(string ns, string workload) => new(ns, workload, 0, 0, new double[IstioHistogram.Buckets.Count]);
 
     /// <summary>These counters plus <paramref name="requests"/> more, a share of them failing, with the given P99.</summary>
-    internal WorkloadCounters Add(double requests, double errorPercent, double p99Milliseconds)
+    /// <param name="requests">Requests answered.</param>
+    /// <param name="errorPercent">Share of them answered with a 5xx, in percent.</param>
+    /// <param name="p99Milliseconds">Their P99 duration.</param>
+    /// <returns>The new counters.</returns>
+    public WorkloadCounters Add(double requests, double errorPercent, double p99Milliseconds)
     {
         var fractions = IstioHistogram.CumulativeFractions(p99Milliseconds);
         var buckets = new double[Buckets.Count];

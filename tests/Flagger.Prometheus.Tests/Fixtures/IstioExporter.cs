@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Flagger.Testing.Mesh;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -33,7 +34,7 @@ public sealed class IstioExporter : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
         var exporter = new IstioExporter(app, workloads);
-        app.MapGet("/metrics", () => Results.Text(exporter.Exposition(), "text/plain; version=0.0.4", Encoding.UTF8));
+        app.MapGet("/metrics", () => Results.Text(exporter.Exposition(), IstioExposition.ContentType, Encoding.UTF8));
         await app.StartAsync(cancellationToken);
         exporter.Address = LoopbackAddress(app);
         return exporter;
@@ -42,16 +43,7 @@ public sealed class IstioExporter : IAsyncDisposable
     public string Exposition()
     {
         var seconds = clock.Elapsed.TotalSeconds;
-        var text = new StringBuilder();
-        text.Append("# TYPE istio_requests_total counter\n");
-        text.Append("# TYPE istio_request_duration_milliseconds histogram\n");
-        text.Append("# TYPE istio_request_duration_seconds histogram\n");
-        foreach (var workload in Workloads)
-        {
-            workload.WriteSeries(text, seconds);
-        }
-
-        return text.ToString();
+        return IstioExposition.Write(Workloads.Select(w => w.CountersAfter(seconds)));
     }
 
     public ValueTask DisposeAsync() => app.DisposeAsync();
