@@ -16,6 +16,7 @@ public sealed class IstioExporter : IAsyncDisposable
 {
     private readonly WebApplication app;
     private readonly Stopwatch clock = Stopwatch.StartNew();
+    private readonly List<Func<IEnumerable<WorkloadCounters>>> sources = [];
 
     private IstioExporter(WebApplication app, IReadOnlyList<WorkloadTraffic> workloads)
     {
@@ -43,7 +44,22 @@ public sealed class IstioExporter : IAsyncDisposable
     public string Exposition()
     {
         var seconds = clock.Elapsed.TotalSeconds;
-        return IstioExposition.Write(Workloads.Select(w => w.CountersAfter(seconds)));
+        Func<IEnumerable<WorkloadCounters>>[] extra;
+        lock (sources)
+        {
+            extra = [.. sources];
+        }
+
+        return IstioExposition.Write(Workloads.Select(w => w.CountersAfter(seconds)).Concat(extra.SelectMany(s => s())));
+    }
+
+    /// <summary>Serves more counters from now on, e.g. a simulated mesh's (<c>--prometheus</c> mode of the demo).</summary>
+    public void AddSource(Func<IEnumerable<WorkloadCounters>> source)
+    {
+        lock (sources)
+        {
+            sources.Add(source);
+        }
     }
 
     public ValueTask DisposeAsync() => app.DisposeAsync();
