@@ -11,6 +11,8 @@ namespace Flagger.Demo;
 /// </summary>
 internal sealed class SimulatedHey(SimulatedMesh mesh, string loadTesterNamespace) : ICommandRunner
 {
+    private static readonly HashSet<string> Switches = new(StringComparer.Ordinal) { "-h2", "-disable-compression", "-disable-keepalive", "-disable-redirects" };
+
     public async Task<(int ExitCode, string Output)> RunAsync(string command, CancellationToken cancellationToken)
     {
         if (!TryParse(command, out var load, out var error))
@@ -39,41 +41,27 @@ internal sealed class SimulatedHey(SimulatedMesh mesh, string loadTesterNamespac
             return false;
         }
 
-        TimeSpan? duration = null;
-        double? perWorker = null;
-        var workers = 50.0;
-        double? requests = null;
+        var flags = new Dictionary<string, string>(StringComparer.Ordinal);
         Uri? url = null;
         for (var i = 1; i < words.Length; i++)
         {
-            var value = i + 1 < words.Length ? words[i + 1] : string.Empty;
-            switch (words[i])
+            if (words[i].StartsWith('-'))
             {
-                case "-z" when GoDuration.TryParse(value, out var z):
-                    duration = z;
-                    i++;
-                    break;
-                case "-q" when double.TryParse(value, CultureInfo.InvariantCulture, out var q):
-                    perWorker = q;
-                    i++;
-                    break;
-                case "-c" when double.TryParse(value, CultureInfo.InvariantCulture, out var c):
-                    workers = c;
-                    i++;
-                    break;
-                case "-n" when double.TryParse(value, CultureInfo.InvariantCulture, out var n):
-                    requests = n;
-                    i++;
-                    break;
-                case var word when word.StartsWith('-'):
-                    // Flags that do not change the rate (-m, -H, -t, ...) take a value.
-                    i++;
-                    break;
-                case var word when Uri.TryCreate(word, UriKind.Absolute, out var parsed):
-                    url = parsed;
-                    break;
+                // hey's switches take no value; every other flag does.
+                flags[words[i]] = Switches.Contains(words[i]) || i + 1 == words.Length ? string.Empty : words[++i];
+            }
+            else if (Uri.TryCreate(words[i], UriKind.Absolute, out var parsed))
+            {
+                url = parsed;
             }
         }
+
+        double? Number(string flag) =>
+            flags.TryGetValue(flag, out var text) && double.TryParse(text, CultureInfo.InvariantCulture, out var n) ? n : null;
+        TimeSpan? duration = flags.TryGetValue("-z", out var z) && GoDuration.TryParse(z, out var d) ? d : null;
+        var perWorker = Number("-q");
+        var workers = Number("-c") ?? 50;
+        var requests = Number("-n");
 
         // Unthrottled hey sends as fast as the server answers; a podinfo pod answers about 50 a second per worker.
         var rate = (perWorker ?? 50) * workers;
