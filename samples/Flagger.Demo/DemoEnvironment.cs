@@ -95,17 +95,14 @@ internal sealed class DemoEnvironment : IAsyncDisposable
             Exporter = new Uri(Address(app), "/metrics");
         }
 
-        if (!options.ClusterOnly)
+        var host = BuildOperator(options, apps);
+        await host.StartAsync(cancellationToken).ConfigureAwait(false);
+        stops.Add(async () =>
         {
-            var host = BuildOperator(options, apps);
-            await host.StartAsync(cancellationToken).ConfigureAwait(false);
-            stops.Add(async () =>
-            {
-                using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await host.StopAsync(stopping.Token).ConfigureAwait(false);
-                host.Dispose();
-            });
-        }
+            using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await host.StopAsync(stopping.Token).ConfigureAwait(false);
+            host.Dispose();
+        });
     }
 
     /// <summary>The operator as <c>samples/Flagger.Operator</c> composes it, on the cluster, the scaled clock and the mesh.</summary>

@@ -13,13 +13,17 @@ internal static class ServeCommand
     public static async Task<int> RunAsync(DemoOptions options, TextWriter output, CancellationToken cancellationToken)
     {
         var kubeconfig = Path.GetFullPath(options.Kubeconfig!);
+        if (options.ClusterOnly)
+        {
+            var clusterOptions = new EmbeddedClusterOptions { TimeProvider = new ScaledTimeProvider(options.Speed) };
+            return await EmbeddedCluster.ServeAsync(kubeconfig, output, clusterOptions, cancellationToken).ConfigureAwait(false);
+        }
+
         await using var environment = await DemoEnvironment.StartAsync(options, output, cancellationToken).ConfigureAwait(false);
         environment.Cluster.WriteKubeconfig(kubeconfig);
         var console = environment.Console;
         console.WriteLine($"Embedded Kubernetes API server listening on {environment.Cluster.BaseAddress}");
-        console.WriteLine(options.ClusterOnly
-            ? "Cluster only: no operator is running."
-            : string.Create(CultureInfo.InvariantCulture, $"Flagger is running on it; simulated time runs {options.Speed:0.#}x faster (interval: 1m takes {60 / options.Speed:0.#}s)."));
+        console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Flagger is running on it; simulated time runs {options.Speed:0.#}x faster (interval: 1m takes {60 / options.Speed:0.#}s)."));
         if (environment.Exporter is not null)
         {
             console.WriteLine($"Mesh metrics for {options.Prometheus}: scrape {environment.Exporter}");
