@@ -28,12 +28,20 @@ public static class DemoProgram
             return await ServeCommand.RunAsync(options, output, cancellationToken).ConfigureAwait(false);
         }
 
-        await using var environment = await DemoEnvironment.StartAsync(options, output, cancellationToken, timeline).ConfigureAwait(false);
-        if (environment.Exporter is not null)
+        try
         {
-            environment.Console.WriteLine($"Mesh metrics for {options.Prometheus}: scrape {environment.Exporter}");
-        }
+            await using var environment = await DemoEnvironment.StartAsync(options, output, cancellationToken, timeline).ConfigureAwait(false);
+            if (environment.Exporter is not null)
+            {
+                environment.Console.WriteLine($"Mesh metrics for {options.Prometheus}: scrape {environment.Exporter} (its rate windows run on the wall clock, so each covers {options.Speed} times more simulated time)");
+            }
 
-        return await new WalkthroughScript(environment).RunAsync(cancellationToken).ConfigureAwait(false);
+            return await new WalkthroughScript(environment).RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await output.WriteLineAsync("Stopped before the walkthrough finished.").ConfigureAwait(false);
+            return 130;
+        }
     }
 }

@@ -26,7 +26,7 @@ internal static class ServeCommand
         console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Flagger is running on it; simulated time runs {options.Speed:0.#}x faster (interval: 1m takes {60 / options.Speed:0.#}s)."));
         if (environment.Exporter is not null)
         {
-            console.WriteLine($"Mesh metrics for {options.Prometheus}: scrape {environment.Exporter}");
+            console.WriteLine($"Mesh metrics for {options.Prometheus}: scrape {environment.Exporter} (its rate windows run on the wall clock, so each covers {options.Speed} times more simulated time)");
         }
 
         console.WriteLine($"kubeconfig written to {kubeconfig}; try:");
