@@ -51,6 +51,26 @@ public sealed class ServeWalkthroughTests
         }
     }
 
+    [Fact]
+    public async Task Serve_cluster_only_serves_the_embedded_cluster_alone_until_stopped()
+    {
+        var home = Directory.CreateTempSubdirectory("flagger-demo-cluster-only-").FullName;
+        var kubeconfig = Path.Combine(home, "kubeconfig");
+        using var output = new StringWriter();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var serving = DemoProgram.RunAsync(["serve", "--cluster-only", "--kubeconfig", kubeconfig], output, stop.Token);
+
+        await WaitUntilAsync(() => Task.FromResult(File.Exists(kubeconfig) || serving.IsCompleted), TestContext.Current.CancellationToken);
+        var namespaces = await new Shell(FindKubectl(), home, kubeconfig).RunAsync("kubectl get namespaces -o name", TestContext.Current.CancellationToken);
+        await stop.CancelAsync();
+
+        Assert.Equal(0, await serving);
+        Assert.Contains("namespace/istio-system", namespaces, StringComparison.Ordinal);
+        Assert.Contains("Embedded Kubernetes API server listening on http://127.0.0.1:", output.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Flagger is running", output.ToString(), StringComparison.Ordinal);
+        Directory.Delete(home, recursive: true);
+    }
+
     private static async Task WaitUntilAsync(Func<Task<bool>> condition, CancellationToken cancellationToken)
     {
         while (!await condition())
