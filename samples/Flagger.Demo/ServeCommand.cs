@@ -1,46 +1,47 @@
+using System.Globalization;
 using Flagger.Testing;
 
 namespace Flagger.Demo;
 
 /// <summary>
-/// <c>serve --cluster-only --kubeconfig PATH</c>: the embedded cluster alone, for kubectl, until Ctrl-C.
+/// <c>serve --kubeconfig PATH [--speed N]</c>: the embedded cluster, the mesh, the load tester and the operator,
+/// running until Ctrl-C so that the walkthrough's kubectl commands work against it (<c>export REPO=deploy</c>).
+/// <c>--cluster-only</c> serves the cluster alone.
 /// </summary>
 internal static class ServeCommand
 {
-    public const string Usage = "usage: dotnet run --project samples/Flagger.Demo -- serve --cluster-only --kubeconfig PATH";
-
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(DemoOptions options, TextWriter output, CancellationToken cancellationToken)
     {
-        var kubeconfig = Value(args, "--kubeconfig");
-        if (kubeconfig is null)
+        var kubeconfig = Path.GetFullPath(options.Kubeconfig!);
+        if (options.ClusterOnly)
         {
-            await Console.Error.WriteLineAsync($"--kubeconfig: required, the file to write the cluster's kubeconfig to\n{Usage}");
-            return 2;
+            var clusterOptions = new EmbeddedClusterOptions { TimeProvider = new ScaledTimeProvider(options.Speed) };
+            return await EmbeddedCluster.ServeAsync(kubeconfig, output, clusterOptions, cancellationToken).ConfigureAwait(false);
         }
 
-        if (!args.Contains("--cluster-only"))
+        await using var environment = await DemoEnvironment.StartAsync(options, output, cancellationToken).ConfigureAwait(false);
+        environment.Cluster.WriteKubeconfig(kubeconfig);
+        var console = environment.Console;
+        console.WriteLine($"Embedded Kubernetes API server listening on {environment.Cluster.BaseAddress}");
+        console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Flagger is running on it; simulated time runs {options.Speed:0.#}x faster (interval: 1m takes {60 / options.Speed:0.#}s)."));
+        if (environment.Exporter is not null)
         {
-            await Console.Error.WriteLineAsync($"serve runs the embedded cluster only for now: add --cluster-only (the operator on it comes with issue 6)\n{Usage}");
-            return 2;
+            console.WriteLine($"Mesh metrics for {options.Prometheus}: scrape {environment.Exporter} (its rate windows run on the wall clock, so each covers {options.Speed} times more simulated time)");
         }
 
-        using var stop = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
+        console.WriteLine($"kubeconfig written to {kubeconfig}; try:");
+        console.WriteLine($"  export KUBECONFIG={kubeconfig} REPO=deploy");
+        console.WriteLine("  kubectl apply -f ${REPO}/artifacts/namespaces/test.yaml");
+        console.WriteLine("Press Ctrl-C to stop.");
+        try
         {
-            e.Cancel = true;
-            stop.Cancel();
-        };
-        return await EmbeddedCluster.ServeAsync(Path.GetFullPath(kubeconfig), Console.Out, cancellationToken: stop.Token);
-    }
-
-    private static string? Value(string[] args, string flag)
-    {
-        var index = Array.IndexOf(args, flag);
-        if (index >= 0 && index + 1 < args.Length)
+            await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
         {
-            return args[index + 1];
+            // Ctrl-C: a normal stop.
         }
 
-        return args.FirstOrDefault(a => a.StartsWith(flag + "=", StringComparison.Ordinal))?[(flag.Length + 1)..];
+        return 0;
     }
 }

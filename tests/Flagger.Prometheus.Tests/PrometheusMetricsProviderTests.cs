@@ -79,7 +79,7 @@ public sealed class PrometheusMetricsProviderTests(PrometheusServer prometheus)
     {
         using var services = Prometheus.Services();
 
-        var result = await services.Provider(prometheus.Address).RunQueryAsync("""istio_requests_total{reporter="destination"}""", Ct);
+        var result = await services.Provider(prometheus.Address).RunQueryAsync("""istio_requests_total{reporter="destination",destination_workload_namespace="test"}""", Ct);
 
         Assert.Equal(MetricQueryOutcome.Failed, result.Outcome);
         Assert.StartsWith("multiple values returned: the query matched 4 series", result.Error, StringComparison.Ordinal);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
+using Flagger.Testing.Mesh;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -16,6 +17,7 @@ public sealed class IstioExporter : IAsyncDisposable
 {
     private readonly WebApplication app;
     private readonly Stopwatch clock = Stopwatch.StartNew();
+    private readonly List<Func<IEnumerable<WorkloadCounters>>> sources = [];
     private readonly ConcurrentDictionary<string, (double Since, double PerSecond)> failures = new(StringComparer.Ordinal);
 
     private IstioExporter(WebApplication app, IReadOnlyList<WorkloadTraffic> workloads)
@@ -35,10 +37,22 @@ public sealed class IstioExporter : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
         var exporter = new IstioExporter(app, workloads);
-        app.MapGet("/metrics", () => Results.Text(exporter.Exposition(), "text/plain; version=0.0.4", Encoding.UTF8));
+        app.MapGet("/metrics", () => Results.Text(exporter.Exposition(), IstioExposition.ContentType, Encoding.UTF8));
         await app.StartAsync(cancellationToken);
         exporter.Address = LoopbackAddress(app);
         return exporter;
+    }
+
+    public string Exposition()
+    {
+        var seconds = clock.Elapsed.TotalSeconds;
+        Func<IEnumerable<WorkloadCounters>>[] extra;
+        lock (sources)
+        {
+            extra = [.. sources];
+        }
+
+        return IstioExposition.Write(Workloads.Select(w => CountersOf(w, seconds)).Concat(extra.SelectMany(s => s())));
     }
 
     /// <summary>
@@ -47,20 +61,21 @@ public sealed class IstioExporter : IAsyncDisposable
     /// </summary>
     public void AddFailures(string workload, double perSecond) => failures[workload] = (clock.Elapsed.TotalSeconds, perSecond);
 
-    public string Exposition()
+    private WorkloadCounters CountersOf(WorkloadTraffic workload, double seconds)
     {
-        var seconds = clock.Elapsed.TotalSeconds;
-        var text = new StringBuilder();
-        text.Append("# TYPE istio_requests_total counter\n");
-        text.Append("# TYPE istio_request_duration_milliseconds histogram\n");
-        text.Append("# TYPE istio_request_duration_seconds histogram\n");
-        foreach (var workload in Workloads)
-        {
-            var extra = failures.TryGetValue(workload.Workload, out var f) ? f.PerSecond * Math.Max(0, seconds - f.Since) : 0;
-            workload.WriteSeries(text, seconds, extra);
-        }
+        var counters = workload.CountersAfter(seconds);
+        return failures.TryGetValue(workload.Workload, out var f)
+            ? counters.Add(f.PerSecond * Math.Max(0, seconds - f.Since), 100, workload.P99Milliseconds)
+            : counters;
+    }
 
-        return text.ToString();
+    /// <summary>Serves more counters from now on, e.g. a simulated mesh's (<c>--prometheus</c> mode of the demo).</summary>
+    public void AddSource(Func<IEnumerable<WorkloadCounters>> source)
+    {
+        lock (sources)
+        {
+            sources.Add(source);
+        }
     }
 
     public ValueTask DisposeAsync() => app.DisposeAsync();

@@ -1,0 +1,141 @@
+using System.Globalization;
+using Flagger.Events;
+using Flagger.Hosting;
+using Flagger.Istio;
+using Flagger.LoadTester;
+using Flagger.Metrics;
+using Flagger.Prometheus;
+using Flagger.Providers;
+using Flagger.Testing;
+using Flagger.Testing.Mesh;
+using Flagger.Webhooks;
+using k8s;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace Flagger.Demo;
+
+/// <summary>
+/// Everything the walkthrough runs on, in one process: the embedded cluster on a scaled clock, the simulated mesh,
+/// the load tester standing in for the <c>flagger-loadtester</c> pods, and the operator as it runs in production,
+/// talking to the cluster through KubernetesClient.
+/// </summary>
+internal sealed class DemoEnvironment : IAsyncDisposable
+{
+    private readonly List<Func<ValueTask>> stops = [];
+
+    private DemoEnvironment(DemoOptions options, TextWriter output, Timeline? timeline)
+    {
+        Time = new ScaledTimeProvider(options.Speed);
+        Console = new DemoConsole(output, Time);
+        Timeline = timeline ?? new Timeline();
+    }
+
+    public ScaledTimeProvider Time { get; }
+
+    public DemoConsole Console { get; }
+
+    public Timeline Timeline { get; }
+
+    public EmbeddedCluster Cluster { get; private set; } = null!;
+
+    public SimulatedMesh Mesh { get; private set; } = null!;
+
+    public IKubernetes Client { get; private set; } = null!;
+
+    /// <summary>Where the mesh's series are served for <c>--prometheus</c>, else null.</summary>
+    public Uri? Exporter { get; private set; }
+
+    public static async Task<DemoEnvironment> StartAsync(DemoOptions options, TextWriter output, CancellationToken cancellationToken, Timeline? timeline = null)
+    {
+        var environment = new DemoEnvironment(options, output, timeline);
+        try
+        {
+            await environment.StartPartsAsync(options, cancellationToken).ConfigureAwait(false);
+            return environment;
+        }
+        catch
+        {
+            await environment.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        for (var i = stops.Count - 1; i >= 0; i--)
+        {
+            await stops[i]().ConfigureAwait(false);
+        }
+    }
+
+    private async Task StartPartsAsync(DemoOptions options, CancellationToken cancellationToken)
+    {
+        Cluster = await EmbeddedCluster.StartAsync(new EmbeddedClusterOptions { TimeProvider = Time }, cancellationToken).ConfigureAwait(false);
+        stops.Add(Cluster.DisposeAsync);
+        Client = Cluster.CreateClient();
+        stops.Add(() => { Client.Dispose(); return ValueTask.CompletedTask; });
+        Mesh = SimulatedMesh.Start(Cluster);
+        stops.Add(() => { Mesh.Dispose(); return ValueTask.CompletedTask; });
+
+        var apps = new InClusterApps();
+        var loadTester = LoadTesterHost.Build(["--urls=http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"], new SimulatedHey(Mesh, "test"));
+        await loadTester.StartAsync(cancellationToken).ConfigureAwait(false);
+        stops.Add(loadTester.DisposeAsync);
+        apps.Add("test", "flagger-loadtester", Address(loadTester));
+
+        if (options.Prometheus is not null)
+        {
+            var exporter = WebApplication.CreateSlimBuilder(["--Logging:LogLevel:Default=Warning"]);
+            exporter.WebHost.UseUrls(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{options.ExporterPort}"));
+            var app = exporter.Build();
+            app.MapGet("/metrics", () => Results.Text(IstioExposition.Write(Mesh.Counters()), IstioExposition.ContentType));
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            stops.Add(app.DisposeAsync);
+            Exporter = new Uri(Address(app), "/metrics");
+        }
+
+        var host = BuildOperator(options, apps);
+        await host.StartAsync(cancellationToken).ConfigureAwait(false);
+        stops.Add(async () =>
+        {
+            using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await host.StopAsync(stopping.Token).ConfigureAwait(false);
+            host.Dispose();
+        });
+    }
+
+    /// <summary>The operator as <c>samples/Flagger.Operator</c> composes it, on the cluster, the scaled clock and the mesh.</summary>
+    private IHost BuildOperator(DemoOptions options, InClusterApps apps)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Error);
+        var services = builder.Services;
+        services.AddSingleton<TimeProvider>(Time);
+        services.AddSingleton(Client);
+        services.AddSingleton(Mesh);
+        services.AddSingleton(apps);
+        services.AddSingleton(Console);
+        services.AddSingleton(Timeline);
+        var flagger = services
+            .AddFlagger(o => o.MetricsServer = options.Prometheus?.ToString().TrimEnd('/') ?? "http://prometheus.istio-system:9090", h => h.Version = "demo")
+            .AddKubernetes(o => o.ClientConfiguration = Cluster.CreateClientConfiguration())
+            .AddIstio();
+        if (options.Prometheus is not null)
+        {
+            // The query timeout is on the scaled clock too; keep it five wall-clock seconds.
+            flagger.AddPrometheus(o => o.Timeout = TimeSpan.FromSeconds(5 * options.Speed));
+        }
+        else
+        {
+            flagger.AddProvider<IMetricsProviderFactory>("prometheus", new SimulatedMeshMetrics(Mesh));
+        }
+
+        services.Decorate<IWebhookClient, InClusterWebhooks>();
+        services.Decorate<IEventRecorder, PrintingEventRecorder>();
+        return builder.Build();
+    }
+
+    private static Uri Address(WebApplication app) =>
+        new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+}

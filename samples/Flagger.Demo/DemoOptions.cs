@@ -1,0 +1,98 @@
+using System.Globalization;
+
+namespace Flagger.Demo;
+
+/// <summary>The demo's command line.</summary>
+public sealed record DemoOptions
+{
+    /// <summary>Usage text.</summary>
+    public const string Usage = """
+        usage: dotnet run --project samples/Flagger.Demo -- [--speed N] [--prometheus URL [--exporter-port P]]
+               dotnet run --project samples/Flagger.Demo -- serve --kubeconfig PATH [--speed N] [--prometheus URL] [--cluster-only]
+        """;
+
+    /// <summary>True for <c>serve</c>: keep the cluster (and operator) running for kubectl.</summary>
+    public bool Serve { get; init; }
+
+    /// <summary><c>--kubeconfig</c>: where <c>serve</c> writes the cluster's kubeconfig.</summary>
+    public string? Kubeconfig { get; init; }
+
+    /// <summary><c>--cluster-only</c>: serve the cluster without the operator.</summary>
+    public bool ClusterOnly { get; init; }
+
+    /// <summary><c>--speed</c>: how many times faster than the wall clock simulated time runs.</summary>
+    public double Speed { get; init; }
+
+    /// <summary><c>--prometheus</c>: the Prometheus that scrapes the mesh's series and answers the metric queries.</summary>
+    public Uri? Prometheus { get; init; }
+
+    /// <summary><c>--exporter-port</c>: port of the mesh's <c>/metrics</c> for that Prometheus (0: a free one).</summary>
+    public int ExporterPort { get; init; }
+
+    /// <summary>Parses the arguments, or returns every problem naming its flag.</summary>
+    public static (DemoOptions? Options, IReadOnlyList<string> Errors) Parse(IReadOnlyList<string> args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var errors = new List<string>();
+        var serve = args.Count > 0 && args[0] == "serve";
+        string? kubeconfig = null;
+        string? speed = null;
+        string? prometheus = null;
+        string? port = null;
+        var clusterOnly = false;
+        for (var i = serve ? 1 : 0; i < args.Count; i++)
+        {
+            var (flag, inline) = args[i].Split('=', 2) is [var f, var v] ? (f, v) : (args[i], null);
+            string? Value() => inline ?? (i + 1 < args.Count ? args[++i] : null);
+            switch (flag)
+            {
+                case "--kubeconfig":
+                    kubeconfig = Value();
+                    break;
+                case "--speed":
+                    speed = Value() ?? string.Empty;
+                    break;
+                case "--prometheus":
+                    prometheus = Value() ?? string.Empty;
+                    break;
+                case "--exporter-port":
+                    port = Value() ?? string.Empty;
+                    break;
+                case "--cluster-only":
+                    clusterOnly = true;
+                    break;
+                default:
+                    errors.Add($"{args[i]}: unknown argument");
+                    break;
+            }
+        }
+
+        // Default speeds: the walkthrough (about 20 simulated minutes) in about a minute; serve's interval 1m in 6s.
+        var parsedSpeed = serve ? 10.0 : 25.0;
+        if (speed is not null && (!double.TryParse(speed, NumberStyles.Float, CultureInfo.InvariantCulture, out parsedSpeed) || parsedSpeed < 1 || parsedSpeed > 1000))
+        {
+            errors.Add($"--speed: must be a number from 1 to 1000 (simulated time runs that many times faster), got '{speed}'");
+        }
+
+        Uri? prometheusUrl = null;
+        if (prometheus is not null && (!Uri.TryCreate(prometheus, UriKind.Absolute, out prometheusUrl) || prometheusUrl.Scheme is not ("http" or "https")))
+        {
+            errors.Add($"--prometheus: must be an http(s) URL such as http://127.0.0.1:9090, got '{prometheus}'");
+        }
+
+        var parsedPort = 0;
+        if (port is not null && (!int.TryParse(port, CultureInfo.InvariantCulture, out parsedPort) || parsedPort is < 0 or > 65535))
+        {
+            errors.Add($"--exporter-port: must be a port from 0 to 65535, got '{port}'");
+        }
+
+        if (serve && string.IsNullOrEmpty(kubeconfig))
+        {
+            errors.Add("--kubeconfig: required by serve, the file to write the cluster's kubeconfig to");
+        }
+
+        return errors.Count > 0
+            ? (null, errors)
+            : (new DemoOptions { Serve = serve, Kubeconfig = kubeconfig, ClusterOnly = clusterOnly, Speed = parsedSpeed, Prometheus = prometheusUrl, ExporterPort = parsedPort }, errors);
+    }
+}
