@@ -77,7 +77,7 @@ internal sealed class PodLogEndpoint(ObjectStore store, PodLogs logs)
     private static ValueTask<bool> WriteAsync(HttpContext context, PodLogLine line, bool timestamps, ref long budget, CancellationToken ct)
     {
         var text = timestamps
-            ? $"{line.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture)} {line.Text}\n"
+            ? $"{line.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'00Z'", CultureInfo.InvariantCulture)} {line.Text}\n"
             : line.Text + "\n";
         var bytes = Encoding.UTF8.GetBytes(text);
         if (bytes.Length > budget)

@@ -16,6 +16,7 @@ internal sealed class PodCurl(string ns, string pod, PodNetwork network, TimePro
         string method = "GET", format = "";
         string? url = null;
         double? maxTime = null;
+        args = ExpandShortFlags(args);
         for (var i = 0; i < args.Count; i++)
         {
             var a = args[i];
@@ -27,9 +28,6 @@ internal sealed class PodCurl(string ns, string pod, PodNetwork network, TimePro
                     break;
                 case "-S" or "--show-error":
                     showErrors = true;
-                    break;
-                case "-sS" or "-Ss":
-                    silent = showErrors = true;
                     break;
                 case "-i" or "--include":
                     include = true;
@@ -136,5 +134,31 @@ internal sealed class PodCurl(string ns, string pod, PodNetwork network, TimePro
         }
 
         return 0;
+    }
+
+    /// <summary>Splits bundled short options as curl does: <c>-sSf</c> is <c>-s -S -f</c>, <c>-XPOST</c> is <c>-X POST</c>.</summary>
+    internal static List<string> ExpandShortFlags(List<string> args)
+    {
+        var expanded = new List<string>();
+        foreach (var a in args)
+        {
+            if (a.Length <= 2 || a[0] != '-' || a[1] == '-')
+            {
+                expanded.Add(a);
+                continue;
+            }
+
+            for (var j = 1; j < a.Length; j++)
+            {
+                expanded.Add("-" + a[j]);
+                if ("XowmHd".Contains(a[j], StringComparison.Ordinal) && j + 1 < a.Length)
+                {
+                    expanded.Add(a[(j + 1)..]);
+                    break;
+                }
+            }
+        }
+
+        return expanded;
     }
 }

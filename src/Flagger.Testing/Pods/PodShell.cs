@@ -39,6 +39,7 @@ internal sealed class PodShell(string ns, string pod, ShellTerminal terminal, Po
         var status = 0;
         while (true)
         {
+            terminal.Disarm();
             if (terminal.Tty)
             {
                 await terminal.OutAsync(Prompt, ct).ConfigureAwait(false);
@@ -157,6 +158,8 @@ internal sealed class PodShell(string ns, string pod, ShellTerminal terminal, Po
                 return Task.CompletedTask;
             }
 
+            // The next round is timed from before this one's output, so a clock moved by whoever reads it is not missed.
+            var nextRound = Task.Delay(interval, time, ct);
             await RunAsync(command, Capture, Capture, ct).ConfigureAwait(false);
             var screen = new StringBuilder("\u001b[H\u001b[2J");
             if (title)
@@ -167,7 +170,7 @@ internal sealed class PodShell(string ns, string pod, ShellTerminal terminal, Po
 
             screen.Append(output);
             await terminal.OutAsync(screen.ToString(), ct).ConfigureAwait(false);
-            await Task.Delay(interval, time, ct).ConfigureAwait(false);
+            await nextRound.ConfigureAwait(false);
         }
     }
 

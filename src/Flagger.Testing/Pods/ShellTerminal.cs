@@ -31,7 +31,15 @@ internal sealed class ShellTerminal
         {
             if (Tty && b == 0x03 && Volatile.Read(ref _running) is { } running)
             {
-                running.Cancel();
+                try
+                {
+                    running.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The command ended just now; the interrupt has nothing left to stop.
+                }
+
                 continue;
             }
 
@@ -49,8 +57,10 @@ internal sealed class ShellTerminal
     /// <summary>Runs a command so that Ctrl-C cancels it (the token it gets), but not the session.</summary>
     public async Task<int> InterruptibleAsync(Func<CancellationToken, Task<int>> command, CancellationToken session)
     {
-        using var running = CancellationTokenSource.CreateLinkedTokenSource(session);
-        Volatile.Write(ref _running, running);
+        // Armed when Enter was echoed (see ReadLineAsync), so a Ctrl-C typed right after the echo is not lost.
+        var interrupt = Volatile.Read(ref _running) ?? new CancellationTokenSource();
+        Volatile.Write(ref _running, interrupt);
+        using var running = CancellationTokenSource.CreateLinkedTokenSource(session, interrupt.Token);
         try
         {
             return await command(running.Token).ConfigureAwait(false);
@@ -63,8 +73,12 @@ internal sealed class ShellTerminal
         finally
         {
             Volatile.Write(ref _running, null);
+            interrupt.Dispose();
         }
     }
+
+    /// <summary>Back at the prompt: a Ctrl-C is the line editor's again.</summary>
+    public void Disarm() => Interlocked.Exchange(ref _running, null)?.Dispose();
 
     /// <summary>Reads one line, echoing and editing it with a TTY; null at end of input (or Ctrl-D on an empty line).</summary>
     public async Task<string?> ReadLineAsync(CancellationToken ct)
@@ -100,6 +114,7 @@ internal sealed class ShellTerminal
             switch (b)
             {
                 case (byte)'\r' or (byte)'\n':
+                    Volatile.Write(ref _running, new CancellationTokenSource());
                     await _write(1, "\r\n", ct).ConfigureAwait(false);
                     return Decode(line);
                 case 0x7f or 0x08:
