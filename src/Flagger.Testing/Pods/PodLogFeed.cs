@@ -106,34 +106,34 @@ public sealed class PodLogFeed
 
         public override Encoding Encoding => Encoding.UTF8;
 
-        public override void Write(char value)
+        public override void Write(char value) => Write(value.ToString());
+
+        public override void Write(string? value)
         {
-            string? line = null;
+            // Whole strings under one lock: lines written by concurrent loggers do not interleave mid-line.
+            var lines = new List<string>();
             lock (_pending)
             {
-                if (value == '\n')
+                foreach (var c in value ?? "")
                 {
-                    line = _pending.ToString();
-                    _pending.Clear();
-                }
-                else
-                {
-                    _pending.Append(value);
+                    if (c == '\n')
+                    {
+                        lines.Add(_pending.ToString());
+                        _pending.Clear();
+                    }
+                    else
+                    {
+                        _pending.Append(c);
+                    }
                 }
             }
 
-            if (line is not null)
+            foreach (var line in lines)
             {
                 feed.Append(line);
             }
         }
 
-        public override void Write(string? value)
-        {
-            foreach (var c in value ?? "")
-            {
-                Write(c);
-            }
-        }
+        public override void Write(char[] buffer, int index, int count) => Write(new string(buffer, index, count));
     }
 }
