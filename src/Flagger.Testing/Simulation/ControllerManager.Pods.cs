@@ -16,7 +16,7 @@ internal sealed partial class ControllerManager
         && change.Object["metadata"]?["ownerReferences"] is not JsonArray { Count: > 0 }
         && Meta.Str(change.Object["status"]?["phase"]) is null or "Pending";
 
-    private void StartStandalonePod(StoreChange change)
+    private void StartStandalonePod(StoreChange change, DateTimeOffset createdAt)
     {
         var ns = Meta.Namespace(change.Object);
         var name = Meta.Name(change.Object);
@@ -40,7 +40,9 @@ internal sealed partial class ControllerManager
             }, statusOnly: false, dryRun: false);
         }
 
-        _podTimers[key] = time.CreateTimer(_ => _queue.Writer.TryWrite(started), null, options.RolloutDelay, Timeout.InfiniteTimeSpan);
+        // Timed from the creation, not from when the loop got to it: a test may have moved a fake clock since.
+        var wait = createdAt + options.RolloutDelay - time.GetUtcNow();
+        _podTimers[key] = time.CreateTimer(_ => _queue.Writer.TryWrite(started), null, wait > TimeSpan.Zero ? wait : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
     }
 
     private void MarkStandalonePodRunning(PodStarted started)

@@ -130,8 +130,8 @@ internal sealed partial class ControllerManager(ObjectStore store, EmbeddedClust
             case Queued { Change: { Resource.Kind: "HorizontalPodAutoscaler", Type: not "DELETED" } c }:
                 HpaController.Reconcile(store, Hpas, c.Object);
                 break;
-            case Queued { Change: { Resource.Kind: "Pod" } c }:
-                StartStandalonePod(c);
+            case Queued { Change: { Resource.Kind: "Pod" } c } q:
+                StartStandalonePod(c, q.At);
                 break;
             case PodStarted p:
                 MarkStandalonePodRunning(p);
