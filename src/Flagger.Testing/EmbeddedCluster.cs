@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Flagger.Testing.Api;
+using Flagger.Testing.Pods;
 using Flagger.Testing.Simulation;
 using Flagger.Testing.Storage;
 using k8s;
@@ -30,7 +31,9 @@ public sealed class EmbeddedCluster : IAsyncDisposable
         Faults = new FaultInjector(options.FaultSeed);
         Faults.OnDropWatches(Store.DropWatches);
         Requests = new RequestCounters();
-        _server = new ApiServer(Store, Faults, Requests, options.BookmarkInterval);
+        PodLogs = new PodLogs();
+        PodNetwork = new PodNetwork(Store);
+        _server = new ApiServer(Store, Faults, Requests, options.BookmarkInterval, PodLogs, PodNetwork);
         if (options.SimulateControllers)
         {
             _controllers = new ControllerManager(Store, options);
@@ -48,6 +51,18 @@ public sealed class EmbeddedCluster : IAsyncDisposable
 
     /// <summary>Requests served so far, per verb and resource.</summary>
     public RequestCounters Requests { get; }
+
+    /// <summary>
+    /// Where pods' logs come from (<c>kubectl logs</c>): attach a <see cref="PodLogFeed"/> to the pods of a label
+    /// selector or name prefix; a pod with none has an empty log.
+    /// </summary>
+    public PodLogs PodLogs { get; }
+
+    /// <summary>
+    /// The pod network that <c>curl</c> in <c>kubectl exec</c> uses: cluster DNS resolution of Services, then
+    /// middleware attached with <see cref="PodNetwork.Use"/> (a mesh), then the workload's own answer.
+    /// </summary>
+    public PodNetwork PodNetwork { get; }
 
     internal ObjectStore Store { get; }
 

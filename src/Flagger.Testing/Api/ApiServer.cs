@@ -1,4 +1,5 @@
 using System.Net;
+using Flagger.Testing.Pods;
 using Flagger.Testing.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -19,16 +20,18 @@ internal sealed class ApiServer : IAsyncDisposable
     private readonly RequestCounters _counters;
     private readonly ResourceEndpoint _resources;
     private readonly WatchEndpoint _watches;
+    private readonly PodEndpoints _pods;
     private readonly CancellationTokenSource _stopping = new();
     private WebApplication? _app;
 
-    public ApiServer(ObjectStore store, FaultInjector faults, RequestCounters counters, TimeSpan bookmarkInterval)
+    public ApiServer(ObjectStore store, FaultInjector faults, RequestCounters counters, TimeSpan bookmarkInterval, PodLogs logs, PodNetwork network)
     {
         _store = store;
         _faults = faults;
         _counters = counters;
         _resources = new ResourceEndpoint(store);
         _watches = new WatchEndpoint(store, bookmarkInterval);
+        _pods = new PodEndpoints(store, logs, network);
     }
 
     public Uri BaseAddress { get; private set; } = new("http://127.0.0.1/");
@@ -45,6 +48,8 @@ internal sealed class ApiServer : IAsyncDisposable
         builder.Services.AddSingleton<IHostLifetime, PassiveLifetime>();
         builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, port));
         var app = builder.Build();
+        // kubectl exec speaks the WebSocket remote-command protocol.
+        app.UseWebSockets();
         app.Run(HandleAsync);
         await app.StartAsync(ct).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -96,7 +101,11 @@ internal sealed class ApiServer : IAsyncDisposable
                 }
 
                 var type = _store.Registry.Find(path.Group, path.Version, path.Resource) ?? throw ApiException.NotFoundPath();
-                if (info.Verb == "watch")
+                if (PodEndpoints.Serves(path))
+                {
+                    await _pods.HandleAsync(context, path, type, ct).ConfigureAwait(false);
+                }
+                else if (info.Verb == "watch")
                 {
                     await _watches.HandleAsync(context, path, type, ct).ConfigureAwait(false);
                 }

@@ -9,7 +9,7 @@ namespace Flagger.Testing.Simulation;
 /// cluster's <see cref="TimeProvider"/>, and HorizontalPodAutoscalers keep their target within min/max replicas.
 /// One loop handles store changes and timers in order, so its writes never race each other.
 /// </summary>
-internal sealed class ControllerManager(ObjectStore store, EmbeddedClusterOptions options) : IAsyncDisposable
+internal sealed partial class ControllerManager(ObjectStore store, EmbeddedClusterOptions options) : IAsyncDisposable
 {
     private readonly Channel<object> _queue = Channel.CreateUnbounded<object>(); // not SingleReader: its reader cannot Count, which SettleAsync needs
     private readonly Dictionary<string, Rollout> _rollouts = new(StringComparer.Ordinal);
@@ -22,7 +22,7 @@ internal sealed class ControllerManager(ObjectStore store, EmbeddedClusterOption
     {
         store.Observe(change =>
         {
-            if (change.Resource.Group is "apps" or "autoscaling")
+            if (change.Resource.Group is "apps" or "autoscaling" || IsStandalonePod(change))
             {
                 // Stamped now, not when the loop gets to it: a test may advance a fake clock in between.
                 _queue.Writer.TryWrite(new Queued(change, options.TimeProvider.GetUtcNow()));
@@ -76,6 +76,8 @@ internal sealed class ControllerManager(ObjectStore store, EmbeddedClusterOption
             r.Timer?.Dispose();
         }
 
+        DisposePodTimers();
+
         _stop.Dispose();
     }
 
@@ -127,6 +129,12 @@ internal sealed class ControllerManager(ObjectStore store, EmbeddedClusterOption
                 break;
             case Queued { Change: { Resource.Kind: "HorizontalPodAutoscaler", Type: not "DELETED" } c }:
                 HpaController.Reconcile(store, Hpas, c.Object);
+                break;
+            case Queued { Change: { Resource.Kind: "Pod" } c } q:
+                StartStandalonePod(c, q.At);
+                break;
+            case PodStarted p:
+                MarkStandalonePodRunning(p);
                 break;
             case TimerFired t:
                 Reconcile(t.Type, t.Namespace, t.Name, timerFired: true, options.TimeProvider.GetUtcNow());

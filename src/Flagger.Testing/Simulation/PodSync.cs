@@ -80,7 +80,7 @@ internal static class PodSync
         };
     }
 
-    private static JsonObject Status(JsonObject? template, bool ready, JsonObject pod, DateTimeOffset now)
+    internal static JsonObject Status(JsonObject? template, bool ready, JsonObject pod, DateTimeOffset now)
     {
         var flag = ready ? "True" : "False";
         var containers = new JsonArray();
