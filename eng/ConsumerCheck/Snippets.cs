@@ -23,7 +23,8 @@ public static class Snippets
             .AddKubernetes(o => o.EnableConfigTracking = true)         // -enable-config-tracking
             .AddIstio()
             .AddPrometheus()
-            .AddNotifications();                                       // AlertProvider types slack, msteams, ...
+            .AddNotifications()                                        // AlertProvider types slack, msteams, ...
+            .AddEventForwarding();                                     // JSON log line per event, -event-webhook
         // end-snippet
         return flagger;
     }
