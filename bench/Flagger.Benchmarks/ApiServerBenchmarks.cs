@@ -48,7 +48,7 @@ public class ApiServerBenchmarks
 
     private async Task SetupAsync()
     {
-        cluster = await EmbeddedCluster.StartAsync(new EmbeddedClusterOptions { SimulateControllers = false });
+        cluster = await EmbeddedCluster.StartAsync(new EmbeddedClusterOptions { SimulateControllers = false }, CancellationToken.None);
         client = cluster.CreateClient();
         stop = new CancellationTokenSource();
         seen = new long[Watchers];

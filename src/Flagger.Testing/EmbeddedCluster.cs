@@ -66,17 +66,21 @@ public sealed class EmbeddedCluster : IAsyncDisposable
 
     internal ObjectStore Store { get; }
 
+    /// <summary>Starts a cluster with default options: the one line a provider author's test needs.</summary>
+    /// <returns>The running cluster; dispose it to stop.</returns>
+    public static Task<EmbeddedCluster> StartAsync() => StartAsync(new EmbeddedClusterOptions(), CancellationToken.None);
+
     /// <summary>Starts a cluster with default options.</summary>
     /// <param name="cancellationToken">Cancels start-up.</param>
     /// <returns>The running cluster; dispose it to stop.</returns>
-    public static Task<EmbeddedCluster> StartAsync(CancellationToken cancellationToken = default) =>
+    public static Task<EmbeddedCluster> StartAsync(CancellationToken cancellationToken) =>
         StartAsync(new EmbeddedClusterOptions(), cancellationToken);
 
     /// <summary>Starts a cluster.</summary>
     /// <param name="options">Clock, port, controller simulation and the other knobs.</param>
     /// <param name="cancellationToken">Cancels start-up.</param>
     /// <returns>The running cluster; dispose it to stop.</returns>
-    public static async Task<EmbeddedCluster> StartAsync(EmbeddedClusterOptions options, CancellationToken cancellationToken = default)
+    public static async Task<EmbeddedCluster> StartAsync(EmbeddedClusterOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         var cluster = new EmbeddedCluster(options);

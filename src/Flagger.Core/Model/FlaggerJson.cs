@@ -15,7 +15,7 @@ namespace Flagger.Model;
 [JsonSerializable(typeof(AlertProvider))]
 [JsonSerializable(typeof(WebhookPayload))]
 [JsonSerializable(typeof(string))]
-public sealed partial class FlaggerJsonContext : JsonSerializerContext;
+internal sealed partial class FlaggerJsonContext : JsonSerializerContext;
 
 /// <summary>Reads and writes the flagger.app resources.</summary>
 public static class FlaggerJson
