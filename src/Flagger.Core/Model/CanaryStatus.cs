@@ -48,12 +48,15 @@ public sealed record CanaryStatus
     public CanaryPhase? Phase { get; init; }
 
     /// <summary>Failed checks in this run (cumulative, reset when a run starts or ends).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)] // written even when 0, as Flagger does: kubectl columns and jq read it
     public int FailedChecks { get; init; }
 
     /// <summary>Traffic percentage on the canary.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)] // written even when 0, as Flagger does: kubectl columns and jq read it
     public int CanaryWeight { get; init; }
 
     /// <summary>Iterations completed (Blue/Green, A/B).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)] // written even when 0, as Flagger does: kubectl columns and jq read it
     public int Iterations { get; init; }
 
     /// <summary>Session-affinity cookie of the previous run, expired by the router.</summary>

@@ -8,7 +8,8 @@ namespace Flagger.Model;
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingDefault,
     PropertyNameCaseInsensitive = false,
-    AllowTrailingCommas = true)]
+    AllowTrailingCommas = true,
+    Converters = [typeof(KubernetesTimeJsonConverter)])]
 [JsonSerializable(typeof(Canary))]
 [JsonSerializable(typeof(CanaryStatus))]
 [JsonSerializable(typeof(MetricTemplate))]

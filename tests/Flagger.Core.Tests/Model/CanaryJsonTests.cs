@@ -71,6 +71,45 @@ public sealed class CanaryJsonTests
         Assert.DoesNotContain("\"Spec\"", written, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Status_writes_zero_counters_and_timestamps_as_Kubernetes_does()
+    {
+        var status = new CanaryStatus
+        {
+            Phase = CanaryPhase.Succeeded,
+            LastTransitionTime = new DateTimeOffset(2019, 1, 16, 15, 5, 7, 250, TimeSpan.FromHours(1)),
+        };
+
+        var written = FlaggerJson.Serialize(status);
+
+        // kubectl's WEIGHT column and `jq .status.canaryWeight` read 0, not an absent field.
+        Assert.Contains("\"canaryWeight\":0", written, StringComparison.Ordinal);
+        Assert.Contains("\"failedChecks\":0", written, StringComparison.Ordinal);
+        Assert.Contains("\"iterations\":0", written, StringComparison.Ordinal);
+        Assert.Contains("\"lastTransitionTime\":\"2019-01-16T14:05:07Z\"", written, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("2019-01-16T14:05:07Z")]
+    [InlineData("2019-01-16T14:05:07.123456Z")]
+    [InlineData("2019-01-16T15:05:07+01:00")]
+    public void Reads_RFC3339_timestamps_in_any_offset(string time)
+    {
+        var canary = FlaggerJson.DeserializeCanary("{\"status\":{\"lastTransitionTime\":\"" + time + "\"}}");
+
+        var value = canary.Status!.LastTransitionTime!.Value;
+        var wholeSeconds = value.AddTicks(-(value.Ticks % TimeSpan.TicksPerSecond));
+        Assert.Equal(new DateTimeOffset(2019, 1, 16, 14, 5, 7, TimeSpan.Zero), wholeSeconds);
+    }
+
+    [Fact]
+    public void A_timestamp_that_is_not_RFC3339_is_named()
+    {
+        var error = Assert.Throws<JsonException>(() => FlaggerJson.DeserializeCanary("""{"status":{"lastTransitionTime":"yesterday"}}"""));
+
+        Assert.Contains("RFC 3339", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(WalkthroughCanary.Json)]
     [InlineData("v1beta1")]
