@@ -13,7 +13,8 @@ namespace Flagger.Kubernetes.Store;
 /// <summary>
 /// The scheduler's feed from the caches: every Canary, then its changes. A new spec generation of a canary's
 /// target, or a change to a ConfigMap/Secret its target references, asks for a tick now (a new revision is noticed
-/// at once). Status-only updates of the target (rollout progress) do not, so analysis keeps its interval.
+/// at once). Status-only updates of the target (rollout progress) or of the Canary itself (the ticks' own writes) do not,
+/// so analysis keeps its interval.
 /// </summary>
 internal sealed class KubernetesCanaryFeed(ClusterCache cache) : ICanaryFeed
 {
@@ -21,10 +22,33 @@ internal sealed class KubernetesCanaryFeed(ClusterCache cache) : ICanaryFeed
     {
         var changes = Channel.CreateUnbounded<CanaryChange>(new UnboundedChannelOptions { SingleReader = true });
         var generations = new ConcurrentDictionary<(string Kind, string Namespace, string Name), long>();
+        var canaries = new ConcurrentDictionary<(string Namespace, string Name), (long Generation, bool Deleting)>();
         var listed = false;
-        void OnCanary(WatchEventType type, Canary canary) => changes.Writer.TryWrite(type == WatchEventType.Deleted
-            ? new CanaryChange(CanaryChangeType.Deleted, canary.Namespace, canary.Name)
-            : new CanaryChange(CanaryChangeType.Upserted, canary.Namespace, canary.Name, canary));
+        void OnCanary(WatchEventType type, Canary canary)
+        {
+            var key = (canary.Namespace, canary.Name);
+            if (type == WatchEventType.Deleted)
+            {
+                canaries.TryRemove(key, out _);
+                changes.Writer.TryWrite(new CanaryChange(CanaryChangeType.Deleted, canary.Namespace, canary.Name));
+                return;
+            }
+
+            // Only a new spec (or the start of a deletion) is a change: the ticks' own status writes come back
+            // through this watch too, and treating them as changes would tick every canary twice per interval.
+            var seen = (canary.Metadata.Generation ?? 0, canary.Metadata.DeletionTimestamp is not null);
+            if (canaries.TryGetValue(key, out var known) && known == seen)
+            {
+                return;
+            }
+
+            canaries[key] = seen;
+            if (Volatile.Read(ref listed))
+            {
+                changes.Writer.TryWrite(new CanaryChange(CanaryChangeType.Upserted, canary.Namespace, canary.Name, canary));
+            }
+        }
+
         void OnWorkload(string kind, V1ObjectMeta? meta)
         {
             var key = (kind, meta?.NamespaceProperty ?? string.Empty, meta?.Name ?? string.Empty);
@@ -83,9 +107,11 @@ internal sealed class KubernetesCanaryFeed(ClusterCache cache) : ICanaryFeed
                 generations.TryAdd(("DaemonSet", d.Metadata.NamespaceProperty, d.Metadata.Name), d.Metadata.Generation ?? 0);
             }
 
+            // The first list is every canary once; watch events up to here are part of it, not changes.
             Volatile.Write(ref listed, true);
             foreach (var canary in cache.Canaries.List())
             {
+                canaries[(canary.Namespace, canary.Name)] = (canary.Metadata.Generation ?? 0, canary.Metadata.DeletionTimestamp is not null);
                 yield return new CanaryChange(CanaryChangeType.Upserted, canary.Namespace, canary.Name, canary);
             }
 
