@@ -82,7 +82,7 @@ public static class OperatorHost
                 kubernetes.EnableLeaderElection = flags.IsSet("enable-leader-election");       // ILeaderGate = the Lease
                 kubernetes.LeaderElectionNamespace = flags["leader-election-namespace"] ?? kubernetes.LeaderElectionNamespace;
             })
-            .AddIstio()
+            .AddIstio(istio => istio.Namespace = flags["namespace"])                         // -namespace
             .AddPrometheus()
             .AddNotifications()
             .AddEventForwarding();

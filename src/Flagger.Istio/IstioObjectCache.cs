@@ -11,7 +11,7 @@ namespace Flagger.Istio;
 /// departure 9 from Flagger). Until the first list has arrived, after a watch failure, and for an object whose
 /// write lost a conflict, <see cref="TryGet"/> answers "unknown" and the caller reads live.
 /// </summary>
-internal sealed class IstioObjectCache(IKubernetes client, string group, string version, string plural, TimeProvider time) : IDisposable, IAsyncDisposable
+internal sealed class IstioObjectCache(IKubernetes client, string group, string version, string plural, string? watchNamespace, TimeProvider time) : IDisposable, IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, JsonElement> objects = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> stale = new(StringComparer.Ordinal);
@@ -107,9 +107,13 @@ internal sealed class IstioObjectCache(IKubernetes client, string group, string 
                     synced = true;
                 }
 
-                var events = client.CustomObjects.WatchListClusterCustomObjectAsync(
-                    group, version, plural, allowWatchBookmarks: true, resourceVersion: resourceVersion, timeoutSeconds: 300,
-                    onError: e => throw e, cancellationToken: cancellationToken);
+                var events = string.IsNullOrEmpty(watchNamespace)
+                    ? client.CustomObjects.WatchListClusterCustomObjectAsync(
+                        group, version, plural, allowWatchBookmarks: true, resourceVersion: resourceVersion, timeoutSeconds: 300,
+                        onError: e => throw e, cancellationToken: cancellationToken)
+                    : client.CustomObjects.WatchListNamespacedCustomObjectAsync(
+                        group, version, watchNamespace, plural, allowWatchBookmarks: true, resourceVersion: resourceVersion, timeoutSeconds: 300,
+                        onError: e => throw e, cancellationToken: cancellationToken);
                 await foreach (var (type, item) in events.ConfigureAwait(false))
                 {
                     var element = (JsonElement)item;
@@ -144,7 +148,9 @@ internal sealed class IstioObjectCache(IKubernetes client, string group, string 
 
     private async Task<string?> ListAsync(CancellationToken cancellationToken)
     {
-        var list = (JsonElement)await client.CustomObjects.ListClusterCustomObjectAsync(group, version, plural, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var list = (JsonElement)(string.IsNullOrEmpty(watchNamespace)
+            ? await client.CustomObjects.ListClusterCustomObjectAsync(group, version, plural, cancellationToken: cancellationToken).ConfigureAwait(false)
+            : await client.CustomObjects.ListNamespacedCustomObjectAsync(group, version, watchNamespace, plural, cancellationToken: cancellationToken).ConfigureAwait(false));
         var fresh = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         foreach (var item in list.GetProperty("items").EnumerateArray())
         {

@@ -28,7 +28,7 @@ internal sealed class IstioObjects : IDisposable, IAsyncDisposable
         {
             foreach (var plural in new[] { Model.VirtualService.Plural, Model.DestinationRule.Plural })
             {
-                caches[plural] = new IstioObjectCache(client, Group, this.options.Version, plural, time);
+                caches[plural] = new IstioObjectCache(client, Group, this.options.Version, plural, this.options.Namespace, time);
             }
         }
     }

@@ -25,10 +25,17 @@ public sealed class IstioRouterOptions
     public bool SetOwnerReferences { get; set; } = true;
 
     /// <summary>
-    /// Read VirtualServices and DestinationRules from a cache fed by a cluster-wide watch, so an idle canary costs no
-    /// GETs. Turn off to read live on every call (e.g. without RBAC to list and watch them cluster-wide). Default true.
+    /// Read VirtualServices and DestinationRules from a cache fed by a watch, so an idle canary costs no GETs.
+    /// Turn off to read live on every call (e.g. without RBAC to list and watch them). Default true.
     /// </summary>
     public bool UseWatchCache { get; set; } = true;
+
+    /// <summary>
+    /// The one namespace the watch cache lists and watches (Flagger's <c>-namespace</c>); null or empty watches all
+    /// namespaces. Set it with the operator's own namespace restriction: a namespace-scoped Role cannot list
+    /// cluster-wide, and the cache would never fill.
+    /// </summary>
+    public string? Namespace { get; set; }
 
     /// <summary>How many times a write is re-read and retried after a 409 Conflict (default 5).</summary>
     public int ConflictRetries { get; set; } = 5;

@@ -53,6 +53,29 @@ public sealed class IstioObjectCacheTests
         });
     }
 
+    [Fact]
+    public async Task With_a_namespace_the_cache_lists_and_watches_only_that_namespace()
+    {
+        await using var istio = new IstioCluster();
+        await istio.InitializeAsync();
+        var canary = await istio.ApplyAsync(Canaries.Walkthrough("cache-scoped"));
+
+        // As under a namespace-scoped Role (-namespace): anything cluster-wide is forbidden.
+        istio.Cluster.Faults.FailRequests(1.0, 403, r => r.Group == "networking.istio.io" && r.Namespace is null);
+        using var services = istio.Services(o => o.Namespace = canary.Namespace);
+        var router = services.GetRequiredKeyedService<IMeshRouter>("istio");
+        await router.ReconcileAsync(canary, Ct);
+        await router.SetRoutesAsync(canary, new TrafficRoutes(90, 10), Ct);
+
+        await EventuallyAsync(async () =>
+        {
+            var before = istio.Cluster.Requests.Count("get", "virtualservices");
+            await router.GetRoutesAsync(canary, Ct);
+            return istio.Cluster.Requests.Count("get", "virtualservices") == before;
+        });
+        Assert.Equal(new TrafficRoutes(90, 10), await router.GetRoutesAsync(canary, Ct));
+    }
+
     private static async Task EventuallyAsync(Func<Task<bool>> condition)
     {
         for (var attempt = 0; !await condition(); attempt++)
