@@ -20,8 +20,13 @@ public static class FlaggerEndpoints
             await metrics.Registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
         });
         endpoints.MapGet("/healthz", () => Results.Text("OK"));
-        endpoints.MapGet("/readyz", (IServiceProvider services) =>
-            services.GetService<FlaggerOperator>() is { Ready: true } ? Results.Text("OK") : Results.Text("canaries not listed yet", statusCode: StatusCodes.Status503ServiceUnavailable));
+        endpoints.MapGet("/readyz", (IServiceProvider services) => services.GetService<FlaggerOperator>()?.State switch
+        {
+            OperatorState.Leading => Results.Text("OK"),
+            OperatorState.Standby => Results.Text("OK (standby: another replica leads)"),
+            OperatorState.Listing => Results.Text("leading; canaries not listed yet", statusCode: StatusCodes.Status503ServiceUnavailable),
+            _ => Results.Text("starting", statusCode: StatusCodes.Status503ServiceUnavailable),
+        });
         return endpoints;
     }
 }

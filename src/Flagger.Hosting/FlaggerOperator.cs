@@ -24,18 +24,25 @@ internal sealed partial class FlaggerOperator(
     IOptions<EngineOptions> engineOptions,
     ILogger<FlaggerOperator> logger) : BackgroundService
 {
-    /// <summary>True once the first list of canaries has been scheduled; <c>/readyz</c> reports it.</summary>
-    public bool Ready { get; private set; }
+    private volatile OperatorState state = OperatorState.Starting;
+
+    /// <summary>
+    /// Where the operator is; <c>/readyz</c> reports it. Ready while waiting for leadership (a standby replica is
+    /// healthy and serves <c>/metrics</c>) and, once leading, after every existing canary has been scheduled: a new
+    /// cluster with no canaries is ready too.
+    /// </summary>
+    public OperatorState State => state;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         metrics.SetInfo(options.Value.Version, engineOptions.Value.MeshProvider);
         while (!stoppingToken.IsCancellationRequested)
         {
+            state = OperatorState.Standby;
             var term = await leadership.AcquireAsync(stoppingToken).ConfigureAwait(false);
+            state = OperatorState.Listing;
             LogLeading();
             await RunTermAsync(term, stoppingToken).ConfigureAwait(false);
-            Ready = false;
         }
     }
 
@@ -64,9 +71,10 @@ internal sealed partial class FlaggerOperator(
                     case CanaryChangeType.TargetChanged:
                         scheduler.Trigger(change.Namespace, change.Name);
                         break;
+                    case CanaryChangeType.Listed:
+                        state = OperatorState.Leading;
+                        break;
                 }
-
-                Ready = true;
             }
         }
         catch (OperationCanceledException) when (both.IsCancellationRequested)
@@ -77,4 +85,20 @@ internal sealed partial class FlaggerOperator(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Acquired leadership; scheduling canaries")]
     private partial void LogLeading();
+}
+
+/// <summary>The operator's readiness states.</summary>
+internal enum OperatorState
+{
+    /// <summary>The background service has not run yet.</summary>
+    Starting,
+
+    /// <summary>Waiting for leadership (with leader election off, only for an instant).</summary>
+    Standby,
+
+    /// <summary>Leading; the existing canaries are being listed and scheduled.</summary>
+    Listing,
+
+    /// <summary>Leading, every canary scheduled.</summary>
+    Leading,
 }

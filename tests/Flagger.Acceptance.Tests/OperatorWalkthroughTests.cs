@@ -65,6 +65,10 @@ public sealed class OperatorWalkthroughTests(PrometheusServer prometheus) : IAsy
         await OperatorHost.StartAsync(app, Ct);
         var store = app.Services.GetRequiredService<ICanaryStore>();
 
+        // No canary yet: the operator leads, has listed none, and is ready (a new install's probe must pass).
+        using var http = new HttpClient();
+        Assert.Equal("OK", await ReadyAsync(http, app));
+
         await ApplyStdinAsync(Canary(receiver.Address));
         Assert.Equal(CanaryPhase.Initialized, await WaitForPhaseAsync(store, CanaryPhase.Initialized));
 
@@ -105,7 +109,6 @@ public sealed class OperatorWalkthroughTests(PrometheusServer prometheus) : IAsy
         Assert.Equal("general", rollbackAlert.GetProperty("channel").GetString());
         Assert.Equal("danger", rollbackAlert.GetProperty("attachments")[0].GetProperty("color").GetString());
 
-        using var http = new HttpClient();
         var metrics = await http.GetStringAsync(new Uri(OperatorAddress(app), "/metrics"), Ct);
         Assert.Contains("flagger_canary_status{name=\"podinfo\",namespace=\"test\"} 2", metrics, StringComparison.Ordinal);
         Assert.Contains("flagger_canary_total{namespace=\"test\"} 1", metrics, StringComparison.Ordinal);
@@ -152,6 +155,22 @@ public sealed class OperatorWalkthroughTests(PrometheusServer prometheus) : IAsy
         }
 
         return seen;
+    }
+
+    private static async Task<string> ReadyAsync(HttpClient http, WebApplication app)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            using var response = await http.GetAsync(new Uri(OperatorAddress(app), "/readyz"), Ct);
+            var body = await response.Content.ReadAsStringAsync(Ct);
+            // A 200 "standby" comes first while the Lease is acquired; wait for the leader's "OK".
+            if ((response.IsSuccessStatusCode && body == "OK") || attempt == 100)
+            {
+                return body;
+            }
+
+            await Task.Delay(100, Ct);
+        }
     }
 
     private static Uri OperatorAddress(WebApplication app) =>

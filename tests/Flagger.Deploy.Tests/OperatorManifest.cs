@@ -41,7 +41,7 @@ internal static class OperatorManifest
 
         Assert.NotNull(container["resources"]!["limits"]!["memory"]);
         Assert.Equal("/healthz", container["livenessProbe"]!["httpGet"]!["path"].Text());
-        Assert.Equal("/healthz", container["readinessProbe"]!["httpGet"]!["path"].Text());
+        Assert.Equal("/readyz", container["readinessProbe"]!["httpGet"]!["path"].Text());
     }
 
     /// <summary>Notification URLs carry credentials: they reach the operator from a Secret, never as arguments.</summary>

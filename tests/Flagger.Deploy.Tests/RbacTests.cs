@@ -41,16 +41,14 @@ public sealed partial class RbacTests
     }
 
     [Fact]
-    public void A_namespace_scoped_chart_keeps_only_istio_reads_cluster_wide()
+    public void A_namespace_scoped_chart_grants_nothing_cluster_wide()
     {
         var rbac = ChartTemplates.Render("rbac.yaml");
-        var clusterWide = rbac.OfKind("ClusterRole", $"{ChartTemplates.Placeholder}-istio-read");
 
-        Assert.Equal(
-            ["networking.istio.io/destinationrules:get", "networking.istio.io/destinationrules:list", "networking.istio.io/destinationrules:watch",
-             "networking.istio.io/virtualservices:get", "networking.istio.io/virtualservices:list", "networking.istio.io/virtualservices:watch"],
-            Permissions(clusterWide["rules"]!.AsArray()).Order(StringComparer.Ordinal));
+        // Both branches of the namespace "if" are rendered: the Role branch binds a Role, and the only ClusterRole is
+        // the all-namespaces branch's own (the Istio cache watches -namespace only, so no cluster-wide read remains).
         Assert.Equal("Role", rbac.Single(o => o["kind"].Text() == "RoleBinding")["roleRef"]!["kind"].Text());
+        Assert.Equal([ChartTemplates.Placeholder], rbac.Where(o => o["kind"].Text() == "ClusterRole").Select(o => o["metadata"]!["name"].Text()));
     }
 
     [Fact]

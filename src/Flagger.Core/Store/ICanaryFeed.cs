@@ -6,8 +6,8 @@ namespace Flagger.Store;
 public interface ICanaryFeed
 {
     /// <summary>
-    /// Every canary known at the start (as <see cref="CanaryChangeType.Upserted"/>), then changes as they happen,
-    /// until cancelled.
+    /// Every canary known at the start (as <see cref="CanaryChangeType.Upserted"/>), then one
+    /// <see cref="CanaryChangeType.Listed"/>, then changes as they happen, until cancelled.
     /// </summary>
     IAsyncEnumerable<CanaryChange> WatchAsync(CancellationToken cancellationToken);
 }
@@ -30,4 +30,10 @@ public enum CanaryChangeType
 
     /// <summary>Something the canary references changed (a new revision): tick now.</summary>
     TargetChanged,
+
+    /// <summary>
+    /// Every canary that existed at the start has been sent (none at all, in a new cluster): the operator is ready.
+    /// Carries no canary; <see cref="CanaryChange.Namespace"/> and <see cref="CanaryChange.Name"/> are empty.
+    /// </summary>
+    Listed,
 }

@@ -115,6 +115,7 @@ internal sealed class KubernetesCanaryFeed(ClusterCache cache) : ICanaryFeed
                 yield return new CanaryChange(CanaryChangeType.Upserted, canary.Namespace, canary.Name, canary);
             }
 
+            yield return new CanaryChange(CanaryChangeType.Listed, string.Empty, string.Empty);
             while (await changes.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 while (changes.Reader.TryRead(out var change))

@@ -7,7 +7,7 @@ namespace Flagger.Kubernetes.Store;
 public sealed class KubernetesCanaryFeedTests
 {
     [Fact]
-    public async Task Lists_each_canary_once_and_ignores_status_writes_but_not_spec_changes()
+    public async Task Lists_each_canary_once_then_says_so_and_ignores_status_writes_but_not_spec_changes()
     {
         await using var kube = await KubeCluster.StartAsync();
         await kube.ApplyWalkthroughAsync(hpa: false);
@@ -19,6 +19,8 @@ public sealed class KubernetesCanaryFeedTests
 
         Assert.True(await changes.MoveNextAsync());
         Assert.Equal((CanaryChangeType.Upserted, "podinfo"), (changes.Current.Type, changes.Current.Name));
+        Assert.True(await changes.MoveNextAsync());
+        Assert.Equal(CanaryChangeType.Listed, changes.Current.Type);
 
         // A status write comes back through the watch (the store's write-through can lose the race with its own
         // watch event, and another replica's writes never go through it): it must not ask for another tick.
@@ -44,5 +46,18 @@ public sealed class KubernetesCanaryFeedTests
         while (changes.Current.Type != CanaryChangeType.Deleted);
 
         Assert.Equal(("test", "podinfo"), (changes.Current.Namespace, changes.Current.Name));
+    }
+
+    [Fact]
+    public async Task An_empty_cluster_is_listed_at_once()
+    {
+        await using var kube = await KubeCluster.StartAsync();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(KubeCluster.Ct);
+        stop.CancelAfter(TimeSpan.FromSeconds(20));
+        await using var changes = new KubernetesCanaryFeed(kube.Cache).WatchAsync(stop.Token).GetAsyncEnumerator(stop.Token);
+
+        Assert.True(await changes.MoveNextAsync());
+        Assert.Equal(new CanaryChange(CanaryChangeType.Listed, string.Empty, string.Empty), changes.Current);
+        await stop.CancelAsync();
     }
 }
