@@ -46,6 +46,19 @@ public sealed class EntryPointTests
     }
 
     [Fact]
+    public async Task Apply_installs_the_CRDs_from_deploy_crds_and_serves_their_resources()
+    {
+        await using var cluster = await EmbeddedCluster.StartAsync(new EmbeddedClusterOptions { InstallFlaggerCrds = false }, TestCluster.Ct);
+
+        var applied = cluster.ApplyPath(Path.Combine(Kubectl.RepoRoot, "deploy", "crds"));
+
+        Assert.Contains("customresourcedefinition.apiextensions.k8s.io/canaries.flagger.app created", applied);
+        cluster.ApplyPath(Path.Combine(Kubectl.RepoRoot, "deploy", "artifacts", "namespaces", "test.yaml"));
+        var canary = cluster.ApplyPath(Path.Combine(Kubectl.RepoRoot, "deploy", "artifacts", "canaries", "canary.yaml"), "test");
+        Assert.Equal(["canary.flagger.app/podinfo created"], canary);
+    }
+
+    [Fact]
     public async Task Serve_writes_a_kubeconfig_prints_the_address_and_stops_on_cancel()
     {
         var path = Path.Combine(Directory.CreateTempSubdirectory().FullName, "kubeconfig");

@@ -89,7 +89,7 @@ internal sealed class ResourceRegistry
             foreach (var c in (v["additionalPrinterColumns"] as JsonArray ?? []).OfType<JsonObject>())
             {
                 columns.Add(PrinterColumn.Path(c["name"]!.GetValue<string>(), c["type"]?.GetValue<string>() ?? "string",
-                    c["jsonPath"]!.GetValue<string>(), c["priority"]?.GetValue<int>() ?? 0) with
+                    c["jsonPath"]!.GetValue<string>(), Int(c["priority"])) with
                 {
                     Description = c["description"]?.GetValue<string>() ?? "",
                     Format = c["format"]?.GetValue<string>() ?? "",
@@ -119,4 +119,8 @@ internal sealed class ResourceRegistry
 
     private static List<string> Strings(JsonNode? node) =>
         node is JsonArray a ? [.. a.Select(x => x!.GetValue<string>())] : [];
+
+    // YAML applied in-process holds numbers as Int64 and JSON from HTTP as JsonElement: read either.
+    private static int Int(JsonNode? node) =>
+        node is null ? 0 : int.Parse(node.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture);
 }
