@@ -1,6 +1,7 @@
 using System.Globalization;
 using Flagger.Events;
 using Flagger.Hosting;
+using Flagger.Hosting.Logging;
 using Flagger.Istio;
 using Flagger.LoadTester;
 using Flagger.Metrics;
@@ -8,10 +9,12 @@ using Flagger.Prometheus;
 using Flagger.Providers;
 using Flagger.Testing;
 using Flagger.Testing.Mesh;
+using Flagger.Testing.Pods;
 using Flagger.Webhooks;
 using k8s;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Logging.Console;
 
 namespace Flagger.Demo;
 
@@ -22,11 +25,32 @@ namespace Flagger.Demo;
 /// </summary>
 internal sealed class DemoEnvironment : IAsyncDisposable
 {
+    /// <summary>The operator as the walkthrough's helm install leaves it, so that <c>kubectl -n istio-system logs deployment/flagger</c> finds it.</summary>
+    private const string FlaggerDeployment = """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: flagger, namespace: istio-system, labels: {app: flagger}}
+        spec:
+          replicas: 1
+          selector: {matchLabels: {app: flagger}}
+          template:
+            metadata: {labels: {app: flagger}}
+            spec:
+              serviceAccountName: flagger
+              containers:
+              - name: flagger
+                image: flagger-dotnet:demo
+                args: [-mesh-provider=istio, -metrics-server=http://prometheus.istio-system:9090]
+                ports: [{name: http, containerPort: 8080}]
+        """;
+
     private readonly List<Func<ValueTask>> stops = [];
+    private readonly PodLogFeed operatorLog;
 
     private DemoEnvironment(DemoOptions options, TextWriter output, Timeline? timeline)
     {
         Time = new ScaledTimeProvider(options.Speed);
+        operatorLog = new PodLogFeed(Time);
         Console = new DemoConsole(output, Time);
         Timeline = timeline ?? new Timeline();
     }
@@ -77,6 +101,9 @@ internal sealed class DemoEnvironment : IAsyncDisposable
         stops.Add(() => { Client.Dispose(); return ValueTask.CompletedTask; });
         Mesh = SimulatedMesh.Start(Cluster);
         stops.Add(() => { Mesh.Dispose(); return ValueTask.CompletedTask; });
+        Cluster.Apply(FlaggerDeployment);
+        var attached = Cluster.PodLogs.AttachBySelector("istio-system", "app=flagger", operatorLog);
+        stops.Add(() => { attached.Dispose(); return ValueTask.CompletedTask; });
 
         var apps = new InClusterApps();
         var loadTester = LoadTesterHost.Build(["--urls=http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"], new SimulatedHey(Mesh, "test"));
@@ -109,7 +136,14 @@ internal sealed class DemoEnvironment : IAsyncDisposable
     private IHost BuildOperator(DemoOptions options, InClusterApps apps)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Error);
+        // The console shows errors only (the demo prints the events itself); the flagger pod's log gets Flagger's
+        // JSON lines, as kubectl logs deployment/flagger | jq .msg reads them in the walkthrough.
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true)
+            .AddFlaggerJsonWriter(operatorLog.CreateWriter(), Time)
+            .SetMinimumLevel(LogLevel.Information)
+            .AddFilter<ConsoleLoggerProvider>(null, LogLevel.Error)
+            .AddFilter("Microsoft", LogLevel.Warning)
+            .AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
         var services = builder.Services;
         services.AddSingleton<TimeProvider>(Time);
         services.AddSingleton(Client);
@@ -120,7 +154,8 @@ internal sealed class DemoEnvironment : IAsyncDisposable
         var flagger = services
             .AddFlagger(o => o.MetricsServer = options.Prometheus?.ToString().TrimEnd('/') ?? "http://prometheus.istio-system:9090", h => h.Version = "demo")
             .AddKubernetes(o => o.ClientConfiguration = Cluster.CreateClientConfiguration())
-            .AddIstio();
+            .AddIstio()
+            .AddEventForwarding();                                                      // each event as a log line too
         if (options.Prometheus is not null)
         {
             // The query timeout is on the scaled clock too; keep it five wall-clock seconds.

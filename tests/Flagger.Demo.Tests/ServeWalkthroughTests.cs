@@ -6,14 +6,14 @@ namespace Flagger.Demo.Tests;
 public sealed class ServeWalkthroughTests
 {
     [Fact]
-    public async Task The_walkthrough_kubectl_commands_promote_podinfo_on_serve()
+    public async Task The_walkthrough_kubectl_commands_promote_podinfo_and_roll_back_on_errors_from_a_tester_pod()
     {
         var kubectl = FindKubectl();
         var home = Directory.CreateTempSubdirectory("flagger-demo-serve-").FullName;
         var kubeconfig = Path.Combine(home, "kubeconfig");
         using var output = new StringWriter();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        stop.CancelAfter(TimeSpan.FromSeconds(90));
+        stop.CancelAfter(TimeSpan.FromSeconds(150));
         var serving = DemoProgram.RunAsync(["serve", "--kubeconfig", kubeconfig, "--speed", "60"], output, stop.Token);
         try
         {
@@ -41,6 +41,27 @@ public sealed class ServeWalkthroughTests
             Assert.Matches(@"NAMESPACE\s+NAME\s+STATUS\s+WEIGHT", table);
             Assert.True(System.Text.RegularExpressions.Regex.IsMatch(table, @"test\s+podinfo\s+Succeeded\s"), table);
             var image = await shell.RunAsync("kubectl -n test get deployment/podinfo-primary -o jsonpath={.spec.template.spec.containers[0].image}", stop.Token);
+            Assert.Equal("quay.io/stefanprodan/podinfo:1.4.1", image.Trim());
+            var log = await shell.RunAsync("kubectl -n istio-system logs deployment/flagger --tail=100 | jq .msg", stop.Token);
+            Assert.Contains("\"Promotion completed! Scaling down podinfo.test\"", log, StringComparison.Ordinal);
+
+            // Automated rollback: a new revision, and HTTP 500s generated from a tester pod while it is analysed.
+            // kubectl 1.32 needs --image for run and "--" before exec's command (the walkthrough predates both).
+            await shell.RunAsync("kubectl -n test set image deployment/podinfo podinfod=quay.io/stefanprodan/podinfo:1.4.2", stop.Token);
+            await shell.RunAsync("kubectl -n test run tester --image=quay.io/stefanprodan/podinfo:1.4.0 -- ./podinfo --port=9898", stop.Token);
+            await WaitUntilAsync(async () => (await shell.RunAsync("kubectl -n test get pod tester", stop.Token)).Contains("Running", StringComparison.Ordinal), stop.Token);
+            await WaitUntilAsync(async () => (await shell.RunAsync("kubectl get canaries --all-namespaces", stop.Token)).Contains("Progressing", StringComparison.Ordinal), stop.Token);
+            using (var errors = shell.StartWithTerminal("kubectl -n test exec -it tester -- watch curl http://podinfo-canary:9898/status/500"))
+            {
+                await WaitUntilAsync(async () => (await shell.RunAsync("kubectl get canaries --all-namespaces", stop.Token)).Contains("Failed", StringComparison.Ordinal), stop.Token);
+                errors.Kill(entireProcessTree: true);
+            }
+
+            var rolledBack = await shell.RunAsync("kubectl -n test describe canary/podinfo", stop.Token);
+            Assert.Matches(@"Halt podinfo\.test advancement success rate \d+\.\d\d% < 99%", rolledBack);
+            Assert.Contains("Rolling back podinfo.test failed checks threshold reached 5", rolledBack, StringComparison.Ordinal);
+            Assert.Contains("Canary failed! Scaling down podinfo.test", rolledBack, StringComparison.Ordinal);
+            image = await shell.RunAsync("kubectl -n test get deployment/podinfo-primary -o jsonpath={.spec.template.spec.containers[0].image}", stop.Token);
             Assert.Equal("quay.io/stefanprodan/podinfo:1.4.1", image.Trim());
         }
         finally
@@ -91,19 +112,42 @@ public sealed class ServeWalkthroughTests
     {
         public async Task<string> RunAsync(string command, CancellationToken cancellationToken)
         {
-            var start = new ProcessStartInfo("sh") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepoRoot() };
+            var start = Start("sh");
             start.ArgumentList.Add("-c");
             start.ArgumentList.Add(command);
-            start.Environment["PATH"] = $"{Path.GetDirectoryName(kubectl)}:{Environment.GetEnvironmentVariable("PATH")}";
-            start.Environment["HOME"] = home;
-            start.Environment["KUBECONFIG"] = kubeconfig;
-            start.Environment["REPO"] = "deploy";
             using var process = Process.Start(start)!;
             var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
             var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
             await process.WaitForExitAsync(cancellationToken);
             Assert.True(process.ExitCode == 0, $"{command} exited {process.ExitCode}:\n{await stderr}\n{await stdout}");
             return await stdout;
+        }
+
+        /// <summary>
+        /// Starts a command that needs a terminal (<c>exec -it … watch</c>) under <c>script</c>, which gives it a
+        /// pseudo-terminal as a user's shell would; the caller kills it.
+        /// </summary>
+        public Process StartWithTerminal(string command)
+        {
+            var start = Start("script");
+            start.ArgumentList.Add("-qc");
+            start.ArgumentList.Add(command);
+            start.ArgumentList.Add("/dev/null");
+            start.RedirectStandardInput = true;
+            var process = Process.Start(start)!;
+            _ = process.StandardOutput.ReadToEndAsync();
+            _ = process.StandardError.ReadToEndAsync();
+            return process;
+        }
+
+        private ProcessStartInfo Start(string program)
+        {
+            var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepoRoot() };
+            start.Environment["PATH"] = $"{Path.GetDirectoryName(kubectl)}:{Environment.GetEnvironmentVariable("PATH")}";
+            start.Environment["HOME"] = home;
+            start.Environment["KUBECONFIG"] = kubeconfig;
+            start.Environment["REPO"] = "deploy";
+            return start;
         }
 
         private static string RepoRoot()

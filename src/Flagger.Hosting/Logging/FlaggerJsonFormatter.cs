@@ -75,4 +75,17 @@ public static class FlaggerLoggingExtensions
         logging.AddConsoleFormatter<FlaggerJsonFormatter, ConsoleFormatterOptions>();
         return logging;
     }
+
+    /// <summary>Writes logs as Flagger's JSON lines to <paramref name="writer"/> (a file, a pipe, a simulated pod's log).</summary>
+    /// <param name="logging">The logging builder.</param>
+    /// <param name="writer">Where each line goes; flushed after every line, never disposed here.</param>
+    /// <param name="time">The clock of the <c>ts</c> field (the host's scaled or fake clock); the system clock when null.</param>
+    /// <returns>The builder.</returns>
+    public static ILoggingBuilder AddFlaggerJsonWriter(this ILoggingBuilder logging, TextWriter writer, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(logging);
+        ArgumentNullException.ThrowIfNull(writer);
+        logging.AddProvider(new FlaggerJsonWriterLoggerProvider(writer, time));
+        return logging;
+    }
 }

@@ -4,8 +4,10 @@ namespace Flagger.Testing.Mesh;
 /// Istio on the embedded cluster, as far as metrics go: requests sent to in-cluster hosts (<see cref="Send"/>)
 /// are split by the VirtualService weights and Service selectors in the cluster, answered by each workload with the
 /// faults its pod template asks for (<c>FLAGGER_SIM_ERROR_PERCENT</c>, <c>FLAGGER_SIM_LATENCY_MS</c>), and counted
-/// as Istio's <c>istio_requests_total</c> and <c>istio_request_duration_milliseconds</c> series. No traffic is
-/// invented: a workload nobody sends to has no rates, as in a real mesh.
+/// as Istio's <c>istio_requests_total</c> and <c>istio_request_duration_milliseconds</c> series. Requests sent from
+/// inside pods (<c>kubectl exec tester -- curl http://podinfo-canary:9898/status/500</c>) go through the mesh too and
+/// are counted with the status and duration they were answered with. No traffic is invented: a workload nobody
+/// sends to has no rates, as in a real mesh.
 /// </summary>
 public sealed class SimulatedMesh : IDisposable
 {
@@ -17,6 +19,7 @@ public sealed class SimulatedMesh : IDisposable
     private readonly Dictionary<(string Namespace, string Workload), WorkloadCounters> _counters = [];
     private readonly Dictionary<(string Namespace, string Workload), List<(DateTimeOffset At, WorkloadCounters Counters)>> _scrapes = [];
     private readonly ITimer _scraper;
+    private readonly IDisposable _podTraffic;
     private DateTimeOffset _accountedUntil;
 
     private SimulatedMesh(EmbeddedCluster cluster, SimulatedMeshOptions options)
@@ -26,6 +29,7 @@ public sealed class SimulatedMesh : IDisposable
         _routing = new MeshRouting(cluster.Store);
         _accountedUntil = _time.GetUtcNow();
         _scraper = _time.CreateTimer(_ => Scrape(), null, options.ScrapeInterval, options.ScrapeInterval);
+        _podTraffic = cluster.PodNetwork.Use(CountPodRequestAsync);
     }
 
     /// <summary>Starts a mesh over <paramref name="cluster"/>'s objects.</summary>
@@ -136,7 +140,41 @@ public sealed class SimulatedMesh : IDisposable
     }
 
     /// <summary>Stops counting.</summary>
-    public void Dispose() => _scraper.Dispose();
+    public void Dispose()
+    {
+        _scraper.Dispose();
+        _podTraffic.Dispose();
+    }
+
+    /// <summary>
+    /// A request from a pod, counted like a flow's: split by the VirtualService weights, failed when the answer was a
+    /// 5xx (or, for an answer that was not, as often as the destination's revision faults say), as slow as it took.
+    /// </summary>
+    private async Task<Pods.ClusterHttpResponse> CountPodRequestAsync(Pods.ClusterHttpRequest request, Pods.ClusterHttpHandler next, CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        var response = await next(request, cancellationToken).ConfigureAwait(false);
+        if (response.ConnectionError is not null)
+        {
+            return response;
+        }
+
+        var milliseconds = Math.Max(_options.BaseP99Milliseconds, _time.GetElapsedTime(started).TotalMilliseconds);
+        lock (_gate)
+        {
+            Account(_time.GetUtcNow());
+            foreach (var destination in _routing.Route($"{request.ServiceName}.{request.ServiceNamespace}", request.ServiceNamespace))
+            {
+                var faults = RevisionFaults.From(destination.Template);
+                var errorPercent = response.StatusCode >= 500 ? 100 : faults.ErrorPercent;
+                var key = (destination.Namespace, destination.Workload);
+                var counters = _counters.GetValueOrDefault(key) ?? WorkloadCounters.Empty(destination.Namespace, destination.Workload);
+                _counters[key] = counters.Add(destination.Share, errorPercent, milliseconds + faults.AddedLatencyMilliseconds);
+            }
+        }
+
+        return response;
+    }
 
     private void Scrape()
     {

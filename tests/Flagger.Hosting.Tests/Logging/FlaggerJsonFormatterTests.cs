@@ -37,4 +37,22 @@ public sealed class FlaggerJsonFormatterTests
     [Fact]
     public void Text_with_quotes_and_percent_signs_stays_readable() =>
         Assert.Equal("Halt podinfo.test advancement success rate 69.17% < 99%", Format(LogLevel.Information, "Halt podinfo.test advancement success rate 69.17% < 99%", []).GetProperty("msg").GetString());
+
+    [Fact]
+    public void AddFlaggerJsonWriter_writes_whole_lines_from_concurrent_loggers()
+    {
+        using var output = new StringWriter();
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero));
+        using (var factory = LoggerFactory.Create(logging => logging.AddFlaggerJsonWriter(output, time)))
+        {
+            var logger = factory.CreateLogger("Flagger");
+            Parallel.For(0, 200, i => logger.LogInformation("Advance podinfo{Index}.test canary weight 5", i));
+        }
+
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(200, lines.Length);
+        var messages = lines.Select(l => JsonDocument.Parse(l).RootElement).Select(j => (j.GetProperty("msg").GetString(), j.GetProperty("ts").GetString())).ToList();
+        Assert.Equal(200, messages.Select(m => m.Item1).Distinct().Count());
+        Assert.All(messages, m => Assert.Equal("2026-11-28T12:00:00.000Z", m.Item2));
+    }
 }

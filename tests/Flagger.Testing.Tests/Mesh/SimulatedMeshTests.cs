@@ -143,6 +143,30 @@ public sealed class SimulatedMeshTests
         Assert.DoesNotContain("podinfo-primary", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Requests_from_pods_are_counted_with_the_status_they_were_answered_with()
+    {
+        var (cluster, _, mesh) = await StartAsync();
+        await using var _ = cluster;
+        using var __ = mesh;
+
+        // The walkthrough's "watch curl http://podinfo-canary:9898/status/500" from the tester pod, three times.
+        for (var i = 0; i < 3; i++)
+        {
+            var answer = await cluster.PodNetwork.SendAsync("test", "tester", "GET", "http://podinfo-canary:9898/status/500", TestCluster.Ct);
+            Assert.Equal(500, answer!.StatusCode);
+        }
+
+        // Through the apex host: split 70/30 by the VirtualService; podinfo's 40% fault rate applies to its share.
+        await cluster.PodNetwork.SendAsync("test", "tester", "GET", "http://podinfo:9898/", TestCluster.Ct);
+
+        var counters = mesh.Counters().ToDictionary(c => c.Workload);
+        Assert.Equal(3.3, counters["podinfo"].Total, 6);
+        Assert.Equal(3 + (0.3 * 0.4), counters["podinfo"].Failed, 6);
+        Assert.Equal(0.7, counters["podinfo-primary"].Total, 6);
+        Assert.Equal(0, counters["podinfo-primary"].Failed);
+    }
+
     private static async Task<(EmbeddedCluster Cluster, FakeTimeProvider Time, SimulatedMesh Mesh)> StartAsync()
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 16, 14, 0, 0, TimeSpan.Zero));
