@@ -7,6 +7,9 @@ namespace Flagger.Hosting.Logging;
 
 public sealed class FlaggerJsonFormatterTests
 {
+    private static readonly Action<ILogger, int, Exception?> LogAdvance =
+        LoggerMessage.Define<int>(LogLevel.Information, default, "Advance podinfo{Index}.test canary weight 5");
+
     private static JsonElement Format(LogLevel level, string message, IReadOnlyList<KeyValuePair<string, object?>> state)
     {
         var formatter = new FlaggerJsonFormatter(new FakeTimeProvider(new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero)));
@@ -46,7 +49,7 @@ public sealed class FlaggerJsonFormatterTests
         using (var factory = LoggerFactory.Create(logging => logging.AddFlaggerJsonWriter(output, time)))
         {
             var logger = factory.CreateLogger("Flagger");
-            Parallel.For(0, 200, i => logger.LogInformation("Advance podinfo{Index}.test canary weight 5", i));
+            Parallel.For(0, 200, i => LogAdvance(logger, i, null));
         }
 
         var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
