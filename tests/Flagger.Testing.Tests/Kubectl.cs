@@ -41,8 +41,20 @@ internal sealed class Kubectl : IDisposable
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await process.WaitForExitAsync(timeout.Token);
+        // Generous (kubectl starts slowly on a loaded 2-core machine), and a kubectl that hangs is killed and
+        // reported with what it printed, instead of failing the test with a bare cancellation.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+            return (-1, await stdout, $"kubectl {string.Join(' ', args)} did not exit within 60 s:\n{await stderr}");
+        }
+
         return (process.ExitCode, await stdout, await stderr);
     }
 
