@@ -1,0 +1,261 @@
+using System.Text.Json.Nodes;
+using Flagger.Analysis;
+using Flagger.Model;
+using Flagger.Operator;
+using Flagger.Store;
+using Flagger.Testing;
+using Flagger.Tests.Model;
+using k8s;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Flagger.Reliability.MalformedInput;
+
+/// <summary>
+/// Bad Canary objects next to a good one, on the embedded cluster with the operator as production builds it: each bad
+/// object is refused by the API server naming the field (the CRD's schema, as a real server would) or gets a
+/// <c>Valid=False</c> condition and a Warning event naming the field and what to write instead; the operator keeps
+/// running and the good canary is promoted meanwhile.
+/// </summary>
+public sealed class MalformedCanaryTests : IAsyncLifetime
+{
+    // Each row: an edit of a valid canary (JsonEdit syntax), and the field the answer must name.
+    public static readonly TheoryData<string, string> BadCanaries = new()
+    {
+        { "spec.analysis.stepWeight=0 & spec.analysis.maxWeight=50", "spec.analysis" },
+        { "spec.analysis.stepWeight=150", "spec.analysis.stepWeight" },
+        { "spec.analysis.stepWeight=-5", "spec.analysis.stepWeight" },
+        { "spec.analysis.maxWeight=5", "spec.analysis.maxWeight" },
+        { "spec.analysis.maxWeight=2000000000", "spec.analysis.maxWeight" },
+        { "spec.analysis.interval=\"soon\"", "spec.analysis.interval" },
+        { "spec.analysis.interval=\"1h\"", "spec.analysis.interval" },
+        { "spec.analysis.threshold=-1", "spec.analysis.threshold" },
+        { "spec.analysis.stepWeights=[10,10]", "spec.analysis.stepWeights[1]" },
+        { "spec.analysis.stepWeights=[0,10]", "spec.analysis.stepWeights[0]" },
+        { "spec.analysis.iterations=-1", "spec.analysis.iterations" },
+        { "spec.analysis.mirrorWeight=101", "spec.analysis.mirrorWeight" },
+        { "spec.analysis-", "spec.analysis" },
+        { "spec.targetRef-", "spec.targetRef" },
+        { "spec.targetRef.name-", "spec.targetRef.name" },
+        { "spec.targetRef.kind=\"Service\"", "spec.targetRef.kind" },
+        { "spec.targetRef.kind=\"StatefulSet\"", "spec.targetRef.kind" },
+        { "spec.service-", "spec.service" },
+        { "spec.service.port=0", "spec.service.port" },
+        { "spec.service.port=65536", "spec.service.port" },
+        { "spec.service.timeout=\"soon\"", "spec.service.timeout" },
+        { "spec.service.retries={\"attempts\":-1}", "spec.service.retries.attempts" },
+        { "spec.progressDeadlineSeconds=-1", "spec.progressDeadlineSeconds" },
+        { "spec.provider=\"linkerd-but-not-registered\"", "linkerd-but-not-registered" },
+        { "spec.analysis.metrics=[{\"name\":\"error-rate\",\"interval\":\"1m\",\"templateRef\":{\"name\":\"no-such-template\"}}]", "no-such-template" },
+        { "spec.analysis.metrics=[{\"name\":\"error-rate\",\"templateRef\":{\"name\":\"t\",\"namespace\":\"other\"}}]", "other" },
+        { "spec.analysis.metrics=[{\"interval\":\"1m\"}]", "spec.analysis.metrics[0].name" },
+        { "spec.analysis.webhooks=[{\"name\":\"load\",\"url\":\"not a url\"}]", "spec.analysis.webhooks[0].url" },
+        { "spec.analysis.webhooks=[{\"url\":\"http://flagger-loadtester.test/\"}]", "spec.analysis.webhooks[0].name" },
+        { "spec.analysis.alerts=[{\"name\":\"on-call\"}]", "spec.analysis.alerts[0].providerRef" },
+        { "spec.analysis.stepWeight=\"ten\"", "stepWeight" },
+        { "spec.service.port=\"http\"", "port" },
+        { "spec.targetRef=\"podinfo\"", "targetRef" },
+        { "spec.analysis.metrics={\"name\":\"x\"}", "metrics" },
+    };
+
+    private const string GoodCanary = """
+        {"apiVersion":"flagger.app/v1beta1","kind":"Canary","metadata":{"name":"podinfo","namespace":"test"},
+         "spec":{"targetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"podinfo"},
+                 "service":{"port":9898},
+                 "analysis":{"interval":"1s","threshold":5,"maxWeight":50,"stepWeight":25}}}
+        """;
+
+    private static readonly string Repository = FindRepository();
+    private readonly string kubeconfig = Path.Combine(Path.GetTempPath(), $"flagger-malformed-{Guid.NewGuid():N}.yaml");
+    private EmbeddedCluster cluster = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        cluster = await EmbeddedCluster.StartAsync(new EmbeddedClusterOptions { RolloutDelay = TimeSpan.FromMilliseconds(200) }, Ct);
+        cluster.WriteKubeconfig(kubeconfig);
+        cluster.ApplyPath(Path.Combine(Repository, "deploy/artifacts/namespaces/test.yaml"));
+        cluster.ApplyPath(Path.Combine(Repository, "deploy/artifacts/canaries/deployment.yaml"), "test");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await cluster.DisposeAsync();
+        File.Delete(kubeconfig);
+    }
+
+    [Fact]
+    public async Task Every_bad_canary_is_refused_or_reported_naming_its_field_and_the_good_one_is_promoted()
+    {
+        await using var app = await StartOperatorAsync();
+        var refused = new Dictionary<string, string>(StringComparer.Ordinal);
+        var accepted = new Dictionary<string, string>(StringComparer.Ordinal);
+        var index = 0;
+        foreach (var row in BadCanaries)
+        {
+            var (edit, field) = ((string)row[0]!, (string)row[1]!);
+            var name = $"bad-{index++:00}";
+            var json = JsonEdit.Apply(Named(name), edit);
+            try
+            {
+                cluster.Apply(json, "test");
+                accepted[name] = field;
+            }
+            catch (InvalidOperationException e)
+            {
+                Assert.True(e.Message.Contains(field, StringComparison.Ordinal), $"{edit}: the API server refused it without naming {field}: {e.Message}");
+                refused[name] = e.Message;
+            }
+        }
+
+        cluster.Apply(GoodCanary, "test");
+        var store = app.Services.GetRequiredService<ICanaryStore>();
+        Assert.Equal(CanaryPhase.Initialized, await WaitForPhaseAsync(store, "podinfo", CanaryPhase.Initialized));
+        cluster.Apply(JsonEdit.Set(await DeploymentJsonAsync(), "spec.template.spec.containers[0].image", "\"stefanprodan/podinfo:1.4.1\""), "test");
+        Assert.Equal(CanaryPhase.Succeeded, await WaitForPhaseAsync(store, "podinfo", CanaryPhase.Succeeded));
+
+        using var client = cluster.CreateClient();
+        foreach (var (name, field) in accepted)
+        {
+            var canary = await store.GetCanaryAsync("test", name, Ct);
+            var valid = canary?.Status?.Conditions?.FirstOrDefault(c => c.Type == CanaryCondition.ValidType);
+            Assert.True(valid is { Status: "False" }, $"{name} ({field}): no Valid=False condition; status {FlaggerJson.Serialize(canary?.Status ?? new CanaryStatus())}");
+            Assert.Contains(field, valid!.Message, StringComparison.Ordinal);
+            var events = await client.CoreV1.ListNamespacedEventAsync("test", fieldSelector: $"involvedObject.name={name}", cancellationToken: Ct);
+            Assert.Contains(events.Items, e => e.Type == "Warning" && e.Message.Contains(field, StringComparison.Ordinal));
+        }
+
+        // Both paths are exercised: the schema refuses wrong types, the engine reports what only it can judge.
+        Assert.True(refused.Count >= 3, $"refused by the schema: {string.Join(", ", refused.Keys)}");
+        Assert.True(accepted.Count >= 25, $"reported by the operator: {string.Join(", ", accepted.Keys)}");
+        using var http = new HttpClient();
+        Assert.Equal("OK", await http.GetStringAsync(new Uri(Address(app), "/healthz"), Ct));
+    }
+
+    [Fact]
+    public async Task Fuzzed_canaries_never_stop_the_operator_and_each_gets_a_status()
+    {
+        await using var app = await StartOperatorAsync();
+        var random = new Random(20261128);
+        var accepted = new List<string>();
+        for (var i = 0; i < 200; i++)
+        {
+            var name = $"fuzz-{i:000}";
+            var json = Mutate(JsonNode.Parse(Named(name))!.AsObject(), random);
+            try
+            {
+                cluster.Apply(json, "test");
+                accepted.Add(name);
+            }
+            catch (InvalidOperationException)
+            {
+                // Refused by the schema (or not a Canary any more): the API server's job, not the operator's.
+            }
+        }
+
+        cluster.Apply(GoodCanary, "test");
+        var store = app.Services.GetRequiredService<ICanaryStore>();
+        Assert.Equal(CanaryPhase.Initialized, await WaitForPhaseAsync(store, "podinfo", CanaryPhase.Initialized));
+        cluster.Apply(JsonEdit.Set(await DeploymentJsonAsync(), "spec.template.spec.containers[0].image", "\"stefanprodan/podinfo:1.4.1\""), "test");
+        Assert.Equal(CanaryPhase.Succeeded, await WaitForPhaseAsync(store, "podinfo", CanaryPhase.Succeeded));
+
+        // Every fuzzed canary the server took has been looked at: it has a phase, or a Valid=False condition.
+        Assert.NotEmpty(accepted);
+        foreach (var name in accepted)
+        {
+            var status = (await store.GetCanaryAsync("test", name, Ct))?.Status;
+            Assert.True(status?.Phase is not null || status?.Conditions?.Any(c => c.Type == CanaryCondition.ValidType) == true, $"{name} has no status");
+        }
+    }
+
+    /// <summary>One random change: a field deleted, or set to a value of another type, an extreme number or garbage.</summary>
+    private static string Mutate(JsonObject canary, Random random)
+    {
+        var spec = canary["spec"]!.AsObject();
+        var containers = new List<JsonObject> { spec, spec["targetRef"]!.AsObject(), spec["service"]!.AsObject(), spec["analysis"]!.AsObject() };
+        for (var changes = random.Next(1, 4); changes > 0; changes--)
+        {
+            var target = containers[random.Next(containers.Count)];
+            var keys = target.Select(p => p.Key).Concat(["stepWeights", "iterations", "metrics", "webhooks", "provider"]).ToList();
+            var key = keys[random.Next(keys.Count)];
+            JsonNode? value = random.Next(9) switch
+            {
+                0 => null,
+                1 => JsonValue.Create(-random.Next(1, 1000)),
+                2 => JsonValue.Create(long.MaxValue),
+                3 => JsonValue.Create("\u00ff\u0000garbage"),
+                4 => new JsonArray(JsonValue.Create(random.Next(-10, 200)), JsonValue.Create("x")),
+                5 => new JsonObject { ["name"] = "x" },
+                6 => JsonValue.Create(random.Next(0, 200)),
+                7 => JsonValue.Create(random.NextDouble() * 1e6),
+                _ => JsonValue.Create(string.Concat(Enumerable.Repeat("9", random.Next(1, 40)))),
+            };
+            if (random.Next(5) == 0)
+            {
+                target.Remove(key);
+            }
+            else
+            {
+                target[key] = value;
+            }
+        }
+
+        return canary.ToJsonString();
+    }
+
+    private static string Named(string name) =>
+        JsonEdit.Set(JsonEdit.Set(GoodCanary, "metadata.name", $"\"{name}\""), "spec.targetRef.name", "\"bad-target\"");
+
+    private async Task<string> DeploymentJsonAsync()
+    {
+        using var client = cluster.CreateClient();
+        var deployment = await client.AppsV1.ReadNamespacedDeploymentAsync("podinfo", "test", cancellationToken: Ct);
+        return KubernetesJson.Serialize(deployment);
+    }
+
+    private async Task<WebApplication> StartOperatorAsync()
+    {
+        var app = OperatorHost.Build(
+            ["-kubeconfig", kubeconfig, "-mesh-provider=istio", "-metrics-server", "http://127.0.0.1:1", "-no-cross-namespace-refs=true", "-port", "0", "-log-level", "error"],
+            services => services.Configure<EngineOptions>(o => o.MinimumInterval = TimeSpan.FromSeconds(1)));
+        await OperatorHost.StartAsync(app, Ct);
+        return app;
+    }
+
+    private static async Task<CanaryPhase?> WaitForPhaseAsync(ICanaryStore store, string name, CanaryPhase phase)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        deadline.CancelAfter(TimeSpan.FromSeconds(60));
+        CanaryPhase? seen = null;
+        try
+        {
+            while (seen != phase)
+            {
+                // The operator runs on the wall clock here (1s intervals); poll its own cache.
+                await Task.Delay(TimeSpan.FromMilliseconds(100), deadline.Token);
+                seen = (await store.GetCanaryAsync("test", name, deadline.Token))?.Status?.Phase;
+            }
+        }
+        catch (OperationCanceledException) when (!Ct.IsCancellationRequested)
+        {
+            // Reported by the caller's assertion with the phase reached.
+        }
+
+        return seen;
+    }
+
+    private static Uri Address(WebApplication app) =>
+        new(app.Urls.First().Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
+
+    private static string FindRepository()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Flagger.slnx")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("repository root (Flagger.slnx) not found above " + AppContext.BaseDirectory);
+    }
+}
