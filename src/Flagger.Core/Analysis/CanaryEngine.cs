@@ -166,7 +166,10 @@ public sealed class CanaryEngine
         }
         else if (tick.Phase == CanaryPhase.Promoting)
         {
-            await promotion.ShiftTrafficAsync(tick, routes, ct).ConfigureAwait(false);
+            if (IsStepDue(tick))
+            {
+                await promotion.ShiftTrafficAsync(tick, routes, ct).ConfigureAwait(false);
+            }
         }
         else if (tick.Phase == CanaryPhase.Finalising)
         {
@@ -176,11 +179,13 @@ public sealed class CanaryEngine
         {
             await rollback.RollBackAsync(tick, ct).ConfigureAwait(false);
         }
-        else if (await analysis.CheckAsync(tick, routes, ct).ConfigureAwait(false))
+        else if (IsStepDue(tick) && await analysis.CheckAsync(tick, routes, ct).ConfigureAwait(false))
         {
             await advance.AdvanceAsync(tick, routes, ct).ConfigureAwait(false);
         }
     }
+
+    private bool IsStepDue(TickContext tick) => TrafficDecisions.IsStepDue(tick.Status, GetInterval(tick.Canary), tick.Now);
 
     // A spec the engine cannot run is reported on the status and in an event, once per distinct problem.
     private async Task<bool> IsRunnableAsync(TickContext tick, CancellationToken ct)

@@ -26,6 +26,16 @@ internal static class TrafficDecisions
         return Math.Clamp(next, canaryWeight, Math.Min(maxWeight, AnalysisDefaults.TotalWeight));
     }
 
+    /// <summary>
+    /// Whether this tick may run the analysis and move traffic: not when the status last changed less than one
+    /// interval ago, since that change was this interval's step. Ticks come sooner than the interval when an
+    /// operator restarts or a new leader takes over (their schedules tick at once) or a target change wakes the
+    /// schedule; each must not advance the weight a second time within one interval. A tenth of the interval is
+    /// allowed for timer and clock granularity (a scaled clock makes a millisecond early look like seconds).
+    /// </summary>
+    public static bool IsStepDue(CanaryStatus status, TimeSpan interval, DateTimeOffset now) =>
+        status.LastTransitionTime is not { } last || now - last >= interval - (interval / 10);
+
     /// <summary>What the canary strategy does on a successful tick.</summary>
     public static CanaryMove NextCanaryMove(CanaryAnalysis? analysis, TrafficRoutes routes)
     {
