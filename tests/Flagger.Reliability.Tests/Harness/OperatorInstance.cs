@@ -101,20 +101,19 @@ public sealed class OperatorInstance : IAsyncDisposable
         request?.UserAgent?.Contains(Identity, StringComparison.Ordinal) == true;
 
     /// <summary>
-    /// Cuts the replica off from the API server: every request it sends from now on fails (<paramref name="hang"/>:
-    /// is never answered, as behind a dropped network link).
+    /// Cuts the replica off from the API server: every request it sends from now on fails, or with
+    /// <paramref name="hang"/> is never answered, as behind a link that drops packets (its watches then fail to
+    /// start instead: the client sets no timeout on a watch, so a hung one would stay hung after the link heals).
     /// </summary>
     public void Partition(bool hang = false)
     {
         Volatile.Write(ref cutOff, 1);
         if (hang)
         {
-            cluster.Cluster.Faults.TimeOutRequests(1.0, r => Sent(r) && IsCutOff);
+            cluster.Cluster.Faults.TimeOutRequests(1.0, r => Sent(r) && IsCutOff && r.Verb != "watch");
         }
-        else
-        {
-            cluster.Cluster.Faults.FailRequests(1.0, 503, r => Sent(r) && IsCutOff);
-        }
+
+        cluster.Cluster.Faults.FailRequests(1.0, 503, r => Sent(r) && IsCutOff);
     }
 
     /// <summary>Heals a partition: the replica reaches the API server again.</summary>
