@@ -69,8 +69,8 @@ public sealed class ReliabilityCluster : IAsyncDisposable
     public static bool IsHarness(ApiRequestInfo request) =>
         request.UserAgent?.Contains(HarnessAgent, StringComparison.Ordinal) == true;
 
-    /// <summary>Creates <paramref name="count"/> apps at revision 0 (healthy).</summary>
-    public void CreateApps(int count, string? webhookUrl = null)
+    /// <summary>Creates <paramref name="count"/> apps at revision 0 (healthy); <paramref name="hookOf"/> gives app <c>i</c> a rollout webhook.</summary>
+    public void CreateApps(int count, Func<int, AnalysisHook?>? hookOf = null)
     {
         Cluster.Apply($"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {Namespace}\n");
         var apps = new List<string>();
@@ -78,7 +78,7 @@ public sealed class ReliabilityCluster : IAsyncDisposable
         {
             var app = string.Create(CultureInfo.InvariantCulture, $"app-{i}");
             Cluster.Apply(Deployment(app, revision: 0, faulty: false), Namespace);
-            Cluster.Apply(CanaryYaml(app, webhookUrl), Namespace);
+            Cluster.Apply(CanaryYaml(app, hookOf?.Invoke(i)), Namespace);
             apps.Add(app);
         }
 
@@ -182,14 +182,14 @@ public sealed class ReliabilityCluster : IAsyncDisposable
 
     // stepWeight 25 to maxWeight 50: two weight advances per run, so the spacing of advances can be checked; a
     // threshold of 2 tolerates one empty metric window but a faulty revision fails every check.
-    private static string CanaryYaml(string app, string? webhookUrl)
+    private static string CanaryYaml(string app, AnalysisHook? hook)
     {
-        var hooks = webhookUrl is null ? string.Empty : $$"""
+        var hooks = hook is null ? string.Empty : $$"""
 
                 webhooks:
-                - name: gate
-                  url: {{webhookUrl}}
-                  timeout: 5s
+                - name: {{hook.Name}}
+                  url: {{hook.Url}}
+                  timeout: {{hook.Timeout}}
             """;
         return $$"""
             apiVersion: flagger.app/v1beta1
@@ -217,3 +217,9 @@ public sealed class ReliabilityCluster : IAsyncDisposable
             """;
     }
 }
+
+/// <summary>A rollout webhook of an app's analysis.</summary>
+/// <param name="Name">The hook's name (it appears in the events).</param>
+/// <param name="Url">Where it posts.</param>
+/// <param name="Timeout">Its timeout, a Go duration on the scaled clock.</param>
+public sealed record AnalysisHook(string Name, Uri Url, string Timeout);
