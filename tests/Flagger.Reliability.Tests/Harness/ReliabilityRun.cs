@@ -108,7 +108,7 @@ public static class ReliabilityRun
                 };
                 await current.KillAfterAsync(after, counted, chaos.Token).ConfigureAwait(false);
                 progress?.WriteLine($"killed {current.Identity} after {what}");
-                current = await OperatorInstance.StartAsync(cluster, Name(++generation), null, null, cancellationToken).ConfigureAwait(false);
+                current = await RestartAsync(cluster, () => Name(++generation), progress, cancellationToken).ConfigureAwait(false);
                 crashes++;
             }
         }
@@ -139,6 +139,25 @@ public static class ReliabilityRun
         faults.FailRequests(share, 409, r => Operator(r) && r.Verb != "watch");
         faults.FailRequests(share, 429, Operator);
         faults.TimeOutRequests(share, r => Operator(r) && r.Verb != "watch");
+    }
+
+    // As the kubelet restarts a container that exits: the operator's start-up check of the CRDs fails on an
+    // injected API error (as Flagger's does, exiting), and the next start is a new process.
+    private static async Task<OperatorInstance> RestartAsync(ReliabilityCluster cluster, Func<string> nextName, TextWriter? progress, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var name = nextName();
+            try
+            {
+                return await OperatorInstance.StartAsync(cluster, name, null, null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException && attempt < 20)
+            {
+                progress?.WriteLine($"{name} exited at start-up: {e.GetType().Name}: {e.Message.Split('\n')[0]}; restarting");
+                await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     private static string Name(int generation) => string.Create(CultureInfo.InvariantCulture, $"flagger-replica-{generation}");
