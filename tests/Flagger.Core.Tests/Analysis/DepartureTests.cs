@@ -199,4 +199,24 @@ public sealed class DepartureTests
         Assert.Contains(bad.Events, e => e.Message.Contains("spec.targetRef", StringComparison.Ordinal));
         Assert.Equal(CanaryPhase.Initialized, harness.Status.Phase);
     }
+
+    [Fact]
+    public async Task D19_a_tick_sooner_than_one_interval_after_a_step_does_not_step_again()
+    {
+        using var harness = new CanaryHarness(Walkthrough.Canary());
+        await harness.TickUntilAsync(CanaryPhase.Initialized);
+        harness.Workload.SetImage("v2");
+        await harness.TicksAsync(2);
+        var weight = harness.Status.CanaryWeight;
+        Assert.True(weight > 0, "advanced once");
+
+        // A restarted operator (or a new leader) ticks at once, seconds after the step its predecessor recorded.
+        harness.Clock.Advance(TimeSpan.FromSeconds(5));
+        var early = await harness.Engine.TickAsync("test", "podinfo", TestContext.Current.CancellationToken);
+        Assert.Equal(weight, harness.Status.CanaryWeight);
+        Assert.False(early.StatusWritten);
+
+        await harness.TickAsync();
+        Assert.True(harness.Status.CanaryWeight > weight, "the next interval steps");
+    }
 }

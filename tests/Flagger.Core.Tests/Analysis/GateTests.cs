@@ -229,24 +229,4 @@ public sealed class GateTests
         Assert.Equal(1, harness.Status.FailedChecks);
         Assert.Equal(10, harness.Mesh.Routes.CanaryWeight);
     }
-
-    [Fact]
-    public async Task A_tick_sooner_than_one_interval_after_a_step_does_not_step_again()
-    {
-        using var harness = new CanaryHarness(Walkthrough.Canary());
-        await harness.TickUntilAsync(CanaryPhase.Initialized);
-        harness.Workload.SetImage("v2");
-        await harness.TicksAsync(2);
-        var weight = harness.Status.CanaryWeight;
-        Assert.True(weight > 0, "advanced once");
-
-        // A restarted operator (or a new leader) ticks at once, seconds after the step its predecessor recorded.
-        harness.Clock.Advance(TimeSpan.FromSeconds(5));
-        var early = await harness.Engine.TickAsync("test", "podinfo", TestContext.Current.CancellationToken);
-        Assert.Equal(weight, harness.Status.CanaryWeight);
-        Assert.False(early.StatusWritten);
-
-        await harness.TickAsync();
-        Assert.True(harness.Status.CanaryWeight > weight, "the next interval steps");
-    }
 }

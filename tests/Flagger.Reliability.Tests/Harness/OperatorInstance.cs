@@ -96,7 +96,7 @@ public sealed class OperatorInstance : IAsyncDisposable
         return new OperatorInstance(cluster, identity, app);
     }
 
-    /// <summary>True for requests this replica sends.</summary>
+    /// <summary>True for requests this replica sends (no replica's name may contain another's).</summary>
     public bool Sent(Testing.ApiRequestInfo request) =>
         request?.UserAgent?.Contains(Identity, StringComparison.Ordinal) == true;
 

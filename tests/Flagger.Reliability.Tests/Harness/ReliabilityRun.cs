@@ -96,7 +96,7 @@ public static class ReliabilityRun
         // follows at once), and after a random number of requests. The next operator starts at once.
         async Task CrashAsync()
         {
-            var spacing = ReliabilityCluster.Interval * 6 * options.RolloutsPerApp / options.Crashes;
+            var spacing = ReliabilityCluster.Interval * 3 * options.RolloutsPerApp / options.Crashes;
             for (var i = 0; i < options.Crashes && !chaos.IsCancellationRequested; i++)
             {
                 await cluster.DelayAsync(spacing * random.NextDouble(), chaos.Token).ConfigureAwait(false);
@@ -160,7 +160,8 @@ public static class ReliabilityRun
         }
     }
 
-    private static string Name(int generation) => string.Create(CultureInfo.InvariantCulture, $"flagger-replica-{generation}");
+    // Fixed width: fault rules match a replica by its User-Agent containing its name, so no name may contain another.
+    private static string Name(int generation) => string.Create(CultureInfo.InvariantCulture, $"flagger-replica-{generation:D4}");
 
     private static async Task DropWatchesAsync(ReliabilityCluster cluster, Random random, CancellationToken cancellationToken)
     {
