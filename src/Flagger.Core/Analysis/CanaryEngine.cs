@@ -179,6 +179,12 @@ public sealed class CanaryEngine
         {
             await rollback.RollBackAsync(tick, ct).ConfigureAwait(false);
         }
+        else if (tick.Phase == CanaryPhase.Progressing && tick.Provider != "kubernetes"
+            && TrafficDecisions.IsUnrecordedStep(tick.Status, routes, tick.Analysis.GetStrategy()))
+        {
+            // Record the step the router already serves; the next one comes an interval from now.
+            tick.Status = StatusTransitions.SetWeight(tick.Status, routes.CanaryWeight, tick.Now);
+        }
         else if (IsStepDue(tick) && await analysis.CheckAsync(tick, routes, ct).ConfigureAwait(false))
         {
             await advance.AdvanceAsync(tick, routes, ct).ConfigureAwait(false);

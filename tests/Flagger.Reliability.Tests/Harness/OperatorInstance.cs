@@ -62,7 +62,11 @@ public sealed class OperatorInstance : IAsyncDisposable
         var app = OperatorHost.Build(flags, services =>
         {
             // Quiet: a run with thousands of injected faults would drown the test output in expected errors.
-            services.AddLogging(b => b.ClearProviders());
+            // FLAGGER_RELIABILITY_LOGS=1 keeps the operator's error log, to find out why a run went wrong.
+            if (Environment.GetEnvironmentVariable("FLAGGER_RELIABILITY_LOGS") != "1")
+            {
+                services.AddLogging(b => b.ClearProviders());
+            }
             services.RemoveAll<TimeProvider>();
             services.AddSingleton<TimeProvider>(cluster.Time);
             Replace(services, new SimulatedMeshMetrics(cluster.Mesh));

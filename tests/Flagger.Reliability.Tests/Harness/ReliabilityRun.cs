@@ -84,7 +84,7 @@ public static class ReliabilityRun
         var crashing = options.Crashes > 0 ? CrashAsync() : Task.CompletedTask;
 
         var plans = RolloutDriver.Plan(cluster.Apps, options.RolloutsPerApp, options.Seed);
-        var results = await driver.RunAsync(plans, r => progress?.WriteLine($"{r.Plan.App} rev {r.Plan.Revision} {(r.Plan.Faulty ? "faulty" : "healthy")}: {r.Phase}{(r.Stuck ? " STUCK" : string.Empty)} in {r.Took.TotalSeconds:F0}s{(r.Correct ? string.Empty : " WRONG")}"), cancellationToken).ConfigureAwait(false);
+        var results = await driver.RunAsync(plans, r => progress?.WriteLine($"{r.Plan.App} rev {r.Plan.Revision} {(r.Plan.Faulty ? "faulty" : "healthy")}: {r.Phase}{(r.Stuck ? " STUCK" : string.Empty)} in {r.Took.TotalSeconds:F0}s{(r.Correct ? string.Empty : " WRONG")}{(r.Diagnosis is null ? string.Empty : $": {r.Diagnosis}")}"), cancellationToken).ConfigureAwait(false);
         await chaos.CancelAsync().ConfigureAwait(false);
         await Quietly(dropping).ConfigureAwait(false);
         await Quietly(crashing).ConfigureAwait(false);

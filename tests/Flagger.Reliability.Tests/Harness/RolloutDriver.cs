@@ -1,4 +1,5 @@
 using Flagger.Model;
+using k8s;
 
 namespace Flagger.Reliability.Harness;
 
@@ -14,7 +15,8 @@ public sealed record RolloutPlan(string App, int Revision, bool Faulty);
 /// <param name="PrimaryRevision">The revision the primary runs afterwards.</param>
 /// <param name="Stuck">The rollout did not end before its deadline.</param>
 /// <param name="Took">Scaled time from the new revision to the end.</param>
-public sealed record RolloutResult(RolloutPlan Plan, CanaryPhase? Phase, int? PrimaryRevision, bool Stuck, TimeSpan Took)
+/// <param name="Diagnosis">For a stuck rollout, the Canary's status and its last events.</param>
+public sealed record RolloutResult(RolloutPlan Plan, CanaryPhase? Phase, int? PrimaryRevision, bool Stuck, TimeSpan Took, string? Diagnosis = null)
 {
     /// <summary>A faulty revision reached the primary.</summary>
     public bool FalsePromotion => Plan.Faulty && PrimaryRevision == Plan.Revision;
@@ -112,9 +114,18 @@ public sealed class RolloutDriver(ReliabilityCluster cluster)
             if (ended || stuck)
             {
                 var primary = await cluster.PrimaryRevisionAsync(plan.App, cancellationToken).ConfigureAwait(false);
-                return new RolloutResult(plan, status?.Phase, primary, stuck, cluster.Now - started);
+                var diagnosis = stuck ? await DiagnoseAsync(plan.App, status, cancellationToken).ConfigureAwait(false) : null;
+                return new RolloutResult(plan, status?.Phase, primary, stuck, cluster.Now - started, diagnosis);
             }
         }
+    }
+
+    private async Task<string> DiagnoseAsync(string app, CanaryStatus? status, CancellationToken cancellationToken)
+    {
+        var events = await cluster.Client.CoreV1.ListNamespacedEventAsync(
+            ReliabilityCluster.Namespace, fieldSelector: $"involvedObject.name={app}", cancellationToken: cancellationToken).ConfigureAwait(false);
+        var last = events.Items.OrderBy(e => e.LastTimestamp ?? e.EventTime).TakeLast(4).Select(e => $"{e.LastTimestamp:HH:mm:ss} x{e.Count} {e.Message}");
+        return $"weight {status?.CanaryWeight} failedChecks {status?.FailedChecks} since {status?.LastTransitionTime:HH:mm:ss} (now {cluster.Now:HH:mm:ss}); {string.Join(" | ", last)}";
     }
 
     private async Task<Canary?> ReadOneAsync(string app, CancellationToken cancellationToken)

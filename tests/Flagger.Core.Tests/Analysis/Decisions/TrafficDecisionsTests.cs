@@ -37,6 +37,14 @@ public sealed class TrafficDecisionsTests
         Assert.Equal(due, TrafficDecisions.IsStepDue(status, TimeSpan.FromMinutes(1), now));
     }
 
+    [Theory]
+    [InlineData(DeploymentStrategy.Canary, 25, 25, false, false)]
+    [InlineData(DeploymentStrategy.Canary, 0, 25, false, true)]
+    [InlineData(DeploymentStrategy.Canary, 0, 0, true, false)]
+    [InlineData(DeploymentStrategy.BlueGreen, 0, 100, false, false)]
+    public void A_weight_the_router_serves_but_the_status_lacks_is_an_unrecorded_step(DeploymentStrategy strategy, int recorded, int served, bool mirrored, bool unrecorded) =>
+        Assert.Equal(unrecorded, TrafficDecisions.IsUnrecordedStep(new CanaryStatus { CanaryWeight = recorded }, TrafficDecisions.WithCanaryWeight(served) with { Mirrored = mirrored }, strategy));
+
     [Fact]
     public void Max_weight_of_step_weights_is_their_last_entry_capped_at_100()
     {
