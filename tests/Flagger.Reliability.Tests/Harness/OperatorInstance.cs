@@ -74,9 +74,10 @@ public sealed class OperatorInstance : IAsyncDisposable
             {
                 o.ClientConfiguration!.UserAgent = identity;
 
-                // A hung request (an injected timeout) gives up after 2 s of wall clock rather than the client's 100 s,
-                // as a production operator's would against a real server's request timeout.
-                o.ClientConfiguration.HttpClientTimeout = TimeSpan.FromSeconds(2);
+                // A hung request (an injected timeout) gives up after one analysis interval of scaled time rather
+                // than the client's 100 s of wall clock: the proportion of a production client's timeout to a 1m
+                // interval, so a hang costs a tick, not a whole rollout.
+                o.ClientConfiguration.HttpClientTimeout = cluster.Time.Scale(ReliabilityCluster.Interval);
                 o.LeaderElectionIdentity = identity;
                 if (leaderElection is not null)
                 {

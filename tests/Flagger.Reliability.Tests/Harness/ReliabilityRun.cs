@@ -86,8 +86,8 @@ public static class ReliabilityRun
         var plans = RolloutDriver.Plan(cluster.Apps, options.RolloutsPerApp, options.Seed);
         var results = await driver.RunAsync(plans, r => progress?.WriteLine($"{r.Plan.App} rev {r.Plan.Revision} {(r.Plan.Faulty ? "faulty" : "healthy")}: {r.Phase}{(r.Stuck ? " STUCK" : string.Empty)} in {r.Took.TotalSeconds:F0}s{(r.Correct ? string.Empty : " WRONG")}{(r.Diagnosis is null ? string.Empty : $": {r.Diagnosis}")}"), cancellationToken).ConfigureAwait(false);
         await chaos.CancelAsync().ConfigureAwait(false);
-        await Quietly(dropping).ConfigureAwait(false);
-        await Quietly(crashing).ConfigureAwait(false);
+        await Quietly(dropping, chaos.Token).ConfigureAwait(false);
+        await Quietly(crashing, chaos.Token).ConfigureAwait(false);
         await current.DisposeAsync().ConfigureAwait(false);
         return new ReliabilitySummary(results, crashes, history.AdvancesCloserThan(MinimumAdvanceSpacing), wall.Elapsed);
 
@@ -152,7 +152,7 @@ public static class ReliabilityRun
             {
                 return await OperatorInstance.StartAsync(cluster, name, null, null, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is not OperationCanceledException && attempt < 20)
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested && attempt < 20)
             {
                 progress?.WriteLine($"{name} exited at start-up: {e.GetType().Name}: {e.Message.Split('\n')[0]}; restarting");
                 await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
@@ -172,13 +172,13 @@ public static class ReliabilityRun
         }
     }
 
-    private static async Task Quietly(Task task)
+    private static async Task Quietly(Task task, CancellationToken chaos)
     {
         try
         {
             await task.ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (chaos.IsCancellationRequested)
         {
             // The chaos ended with the run.
         }
