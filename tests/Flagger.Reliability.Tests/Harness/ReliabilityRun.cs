@@ -96,7 +96,8 @@ public static class ReliabilityRun
         // follows at once), and after a random number of requests. The next operator starts at once.
         async Task CrashAsync()
         {
-            var spacing = ReliabilityCluster.Interval * 3 * options.RolloutsPerApp / options.Crashes;
+            // A rollout and the pause after it take about ten intervals: spread the crashes over the whole run.
+            var spacing = ReliabilityCluster.Interval * 10 * options.RolloutsPerApp / options.Crashes;
             for (var i = 0; i < options.Crashes && !chaos.IsCancellationRequested; i++)
             {
                 await cluster.DelayAsync(spacing * random.NextDouble(), chaos.Token).ConfigureAwait(false);
