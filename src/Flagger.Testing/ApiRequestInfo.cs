@@ -8,4 +8,11 @@ namespace Flagger.Testing;
 /// <param name="Namespace">Namespace of the request, if any.</param>
 /// <param name="Name">Object name, if any.</param>
 /// <param name="Subresource">Subresource such as "status" or "scale", if any.</param>
-public sealed record ApiRequestInfo(string Verb, string Group, string Version, string Resource, string? Namespace, string? Name, string? Subresource);
+public sealed record ApiRequestInfo(string Verb, string Group, string Version, string Resource, string? Namespace, string? Name, string? Subresource)
+{
+    /// <summary>
+    /// The client's <c>User-Agent</c> header, if any. Fault rules use it to single out one client among several
+    /// on the same cluster, e.g. to partition one operator replica (<c>KubernetesClientConfiguration.UserAgent</c>).
+    /// </summary>
+    public string? UserAgent { get; init; }
+}

@@ -64,6 +64,21 @@ public sealed class FaultInjectionTests
     }
 
     [Fact]
+    public async Task A_rule_can_single_out_one_client_by_its_user_agent()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        var partitionedConfig = cluster.CreateClientConfiguration();
+        partitionedConfig.UserAgent = "replica-a";
+        using var partitioned = new Kubernetes(partitionedConfig);
+        using var other = cluster.CreateClient();
+        cluster.Faults.FailRequests(1.0, 503, r => r.UserAgent?.StartsWith("replica-a", StringComparison.Ordinal) == true);
+
+        var status = await TestCluster.FailureAsync(() => partitioned.CoreV1.ListNamespaceAsync(cancellationToken: TestCluster.Ct));
+        Assert.Equal(503, status.Code);
+        await other.CoreV1.ListNamespaceAsync(cancellationToken: TestCluster.Ct);
+    }
+
+    [Fact]
     public async Task Requests_are_counted_per_verb_and_resource()
     {
         await using var cluster = await TestCluster.StartAsync();

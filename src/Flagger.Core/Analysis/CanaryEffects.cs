@@ -30,7 +30,18 @@ internal sealed partial class CanaryEffects(
     {
         var canaryEvent = new CanaryEvent(severity, message);
         tick.Events.Add(canaryEvent);
-        await recorder.RecordAsync(tick.Current, canaryEvent, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await recorder.RecordAsync(tick.Current, canaryEvent, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // An event the API server would not take must not undo the tick: what it reports is done (traffic
+            // moved, say), and the status write that records it is still to come. Flagger's recorder never fails
+            // a reconcile either.
+            LogEventNotRecorded(tick.Canary.Id, message, e.Message);
+        }
+
         foreach (var hook in Hooks(tick, WebhookTypes.Event))
         {
             var metadata = new Dictionary<string, string>(hook.Metadata ?? new Dictionary<string, string>())
@@ -200,6 +211,9 @@ internal sealed partial class CanaryEffects(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Alert {Alert} for canary {Canary} failed: {Error}")]
     private partial void LogAlertFailed(string canary, string? alert, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Event '{Message}' of canary {Canary} could not be recorded: {Error}")]
+    private partial void LogEventNotRecorded(string canary, string message, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Event webhook {Hook} for canary {Canary} failed: {Error}")]
     private partial void LogEventHookFailed(string canary, string? hook, string? error);

@@ -166,7 +166,10 @@ public sealed class CanaryEngine
         }
         else if (tick.Phase == CanaryPhase.Promoting)
         {
-            await promotion.ShiftTrafficAsync(tick, routes, ct).ConfigureAwait(false);
+            if (IsStepDue(tick))
+            {
+                await promotion.ShiftTrafficAsync(tick, routes, ct).ConfigureAwait(false);
+            }
         }
         else if (tick.Phase == CanaryPhase.Finalising)
         {
@@ -176,11 +179,19 @@ public sealed class CanaryEngine
         {
             await rollback.RollBackAsync(tick, ct).ConfigureAwait(false);
         }
-        else if (await analysis.CheckAsync(tick, routes, ct).ConfigureAwait(false))
+        else if (tick.Phase == CanaryPhase.Progressing && tick.Provider != "kubernetes"
+            && TrafficDecisions.IsUnrecordedStep(tick.Status, routes, tick.Analysis.GetStrategy()))
+        {
+            // Record the step the router already serves; the next one comes an interval from now.
+            tick.Status = StatusTransitions.SetWeight(tick.Status, routes.CanaryWeight, tick.Now);
+        }
+        else if (IsStepDue(tick) && await analysis.CheckAsync(tick, routes, ct).ConfigureAwait(false))
         {
             await advance.AdvanceAsync(tick, routes, ct).ConfigureAwait(false);
         }
     }
+
+    private bool IsStepDue(TickContext tick) => TrafficDecisions.IsStepDue(tick.Status, GetInterval(tick.Canary), tick.Now);
 
     // A spec the engine cannot run is reported on the status and in an event, once per distinct problem.
     private async Task<bool> IsRunnableAsync(TickContext tick, CancellationToken ct)

@@ -38,7 +38,9 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
     /// <summary>How many times a schedule has started waiting for its next tick; lets tests advance a fake clock safely.</summary>
     internal int Waits => Volatile.Read(ref waits);
 
-    /// <summary>Starts a schedule for a new canary, or retimes an existing one and ticks it now.</summary>
+    /// <summary>
+    /// Starts a schedule for a new canary, or retimes an existing one and, when its spec changed, ticks it now.
+    /// </summary>
     public void Upsert(Canary canary)
     {
         var interval = intervalOf(canary);
@@ -46,11 +48,20 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
         if (schedules.TryGetValue(key, out var existing))
         {
             existing.Interval = interval;
-            existing.Wake();
+
+            // The operator's own status writes come back on the watch, sometimes before the write's answer (so the
+            // cache cannot tell them from someone else's). Ticking on those would run the analysis again at once
+            // and advance the weight twice within one interval; only a new spec generation is a reason to tick
+            // early, as in Flagger's event loop, which enqueues on spec changes only.
+            if (existing.SpecChanged(canary.Metadata.Generation))
+            {
+                existing.Wake();
+            }
+
             return;
         }
 
-        var schedule = new Schedule(canary.Namespace, canary.Name, interval, CancellationTokenSource.CreateLinkedTokenSource(stopping.Token));
+        var schedule = new Schedule(canary.Namespace, canary.Name, interval, CancellationTokenSource.CreateLinkedTokenSource(stopping.Token), canary.Metadata.Generation);
         if (schedules.TryAdd(key, schedule))
         {
             schedule.Loop = RunAsync(schedule);
@@ -131,9 +142,10 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "Tick of canary {Name}.{Namespace} failed")]
     private partial void LogTickFailed(string @namespace, string name, Exception exception);
 
-    private sealed class Schedule(string @namespace, string name, TimeSpan interval, CancellationTokenSource stop) : IDisposable
+    private sealed class Schedule(string @namespace, string name, TimeSpan interval, CancellationTokenSource stop, long? generation) : IDisposable
     {
         private readonly SemaphoreSlim wake = new(0, 1);
+        private long? generation = generation;
 
         public string Namespace { get; } = @namespace;
 
@@ -144,6 +156,14 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
         public CancellationTokenSource Stop { get; } = stop;
 
         public Task Loop { get; set; } = Task.CompletedTask;
+
+        /// <summary>Records <paramref name="seen"/>; true when it differs from the last one (or either is unknown).</summary>
+        public bool SpecChanged(long? seen)
+        {
+            var changed = seen is null || generation is null || seen != generation;
+            generation = seen;
+            return changed;
+        }
 
         public void Wake()
         {

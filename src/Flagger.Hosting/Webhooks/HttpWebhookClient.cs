@@ -37,8 +37,10 @@ internal sealed class HttpWebhookClient(TimeProvider time) : IWebhookClient, IDi
                 await Task.Delay(RetryDelay, time, cancellationToken).ConfigureAwait(false);
             }
 
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            deadline.CancelAfter(timeout);
+            // The hook's timeout runs on the host's clock, like the retry delay: a scaled or fake clock (demo, tests)
+            // must not leave a hanging receiver holding the canary's tick for the timeout in real seconds.
+            using var timer = new CancellationTokenSource(timeout, time);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
             try
             {
                 using var response = await client.PostAsJsonAsync(url, payload, HostingJsonContext.Default.WebhookPayload, deadline.Token).ConfigureAwait(false);

@@ -78,7 +78,10 @@ internal sealed class ApiServer : IAsyncDisposable
         var path = RequestPath.Parse(requestPath);
         var info = path is null
             ? new ApiRequestInfo("discovery", "", "", "", null, null, null)
-            : new ApiRequestInfo(Verb(context, path), path.Group, path.Version, path.Resource, path.Namespace, path.Name, path.Subresource);
+            : new ApiRequestInfo(Verb(context, path), path.Group, path.Version, path.Resource, path.Namespace, path.Name, path.Subresource)
+            {
+                UserAgent = context.Request.Headers.UserAgent.ToString() is { Length: > 0 } agent ? agent : null,
+            };
         try
         {
             if (path is not null)

@@ -199,4 +199,46 @@ public sealed class DepartureTests
         Assert.Contains(bad.Events, e => e.Message.Contains("spec.targetRef", StringComparison.Ordinal));
         Assert.Equal(CanaryPhase.Initialized, harness.Status.Phase);
     }
+
+    [Fact]
+    public async Task D19_a_tick_sooner_than_one_interval_after_a_step_does_not_step_again()
+    {
+        using var harness = new CanaryHarness(Walkthrough.Canary());
+        await harness.TickUntilAsync(CanaryPhase.Initialized);
+        harness.Workload.SetImage("v2");
+        await harness.TicksAsync(2);
+        var weight = harness.Status.CanaryWeight;
+        Assert.True(weight > 0, "advanced once");
+
+        // A restarted operator (or a new leader) ticks at once, seconds after the step its predecessor recorded.
+        harness.Clock.Advance(TimeSpan.FromSeconds(5));
+        var early = await harness.Engine.TickAsync("test", "podinfo", TestContext.Current.CancellationToken);
+        Assert.Equal(weight, harness.Status.CanaryWeight);
+        Assert.False(early.StatusWritten);
+
+        await harness.TickAsync();
+        Assert.True(harness.Status.CanaryWeight > weight, "the next interval steps");
+    }
+
+    [Fact]
+    public async Task D19_a_step_the_router_serves_but_the_status_lacks_is_recorded_and_not_taken_again()
+    {
+        using var harness = new CanaryHarness(Walkthrough.Canary());
+        await harness.TickUntilAsync(CanaryPhase.Initialized);
+        harness.Workload.SetImage("v2");
+        await harness.TicksAsync(2);
+        var stepped = harness.Store.Get("test", "podinfo");
+        Assert.Equal(10, harness.Mesh.Routes.CanaryWeight);
+
+        // The operator died between the VirtualService write and the status write: the status still says 0.
+        await harness.Store.UpdateStatusAsync(stepped, stepped.Status! with { CanaryWeight = 0, LastTransitionTime = stepped.Status.LastTransitionTime - TimeSpan.FromMinutes(1) }, TestContext.Current.CancellationToken);
+        Assert.Equal(0, harness.Status.CanaryWeight);
+        harness.Clock.Advance(TimeSpan.FromSeconds(5));
+        await harness.Engine.TickAsync("test", "podinfo", TestContext.Current.CancellationToken);
+        Assert.Equal(10, harness.Mesh.Routes.CanaryWeight);
+        Assert.Equal(10, harness.Status.CanaryWeight);
+
+        await harness.TickAsync();
+        Assert.Equal(20, harness.Mesh.Routes.CanaryWeight);
+    }
 }

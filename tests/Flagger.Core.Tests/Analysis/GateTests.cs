@@ -229,4 +229,21 @@ public sealed class GateTests
         Assert.Equal(1, harness.Status.FailedChecks);
         Assert.Equal(10, harness.Mesh.Routes.CanaryWeight);
     }
+
+    [Fact]
+    public async Task An_event_the_api_server_refuses_does_not_undo_the_tick()
+    {
+        using var harness = new CanaryHarness(Walkthrough.Canary());
+        await harness.TickUntilAsync(CanaryPhase.Initialized);
+        harness.Workload.SetImage("v2");
+        await harness.TickAsync();
+        harness.Recorder.Unreachable = true;
+
+        var report = await harness.TickAsync();
+
+        // Traffic moved and the status records it, though "Advance ... canary weight 10" was never written.
+        Assert.True(report.StatusWritten);
+        Assert.Equal(10, harness.Mesh.Routes.CanaryWeight);
+        Assert.Equal(10, harness.Status.CanaryWeight);
+    }
 }

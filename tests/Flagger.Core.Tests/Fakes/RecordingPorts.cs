@@ -12,8 +12,16 @@ public sealed class RecordingEventRecorder : IEventRecorder
 
     public IEnumerable<string> Lines => Events.Select(e => e.ToString());
 
+    /// <summary>When set, every write fails as a busy API server would.</summary>
+    public bool Unreachable { get; set; }
+
     public Task RecordAsync(Canary canary, CanaryEvent canaryEvent, CancellationToken cancellationToken)
     {
+        if (Unreachable)
+        {
+            throw new HttpRequestException("the server is currently unable to handle the request");
+        }
+
         Events.Add(canaryEvent);
         return Task.CompletedTask;
     }

@@ -60,7 +60,8 @@ public sealed class HttpWebhookClientTests
         var clock = new FakeTimeProvider();
         using var client = new HttpWebhookClient(clock);
 
-        var call = client.CallAsync(Hook(server, retries: 2), Payload, TestContext.Current.CancellationToken);
+        // The hook's timeout runs on the fake clock too: long enough that only the retry delays are at play.
+        var call = client.CallAsync(Hook(server, timeout: "1h", retries: 2), Payload, TestContext.Current.CancellationToken);
         while (!call.IsCompleted)
         {
             clock.Advance(TimeSpan.FromSeconds(1));
@@ -80,7 +81,7 @@ public sealed class HttpWebhookClientTests
         using var client = new HttpWebhookClient(clock);
         server.Answer(500, "boom 2");
 
-        var call = client.CallAsync(Hook(server, retries: 1), Payload, TestContext.Current.CancellationToken);
+        var call = client.CallAsync(Hook(server, timeout: "1h", retries: 1), Payload, TestContext.Current.CancellationToken);
         while (!call.IsCompleted)
         {
             clock.Advance(TimeSpan.FromSeconds(1));
@@ -100,6 +101,25 @@ public sealed class HttpWebhookClientTests
         var result = await client.CallAsync(Hook(server, timeout: "300ms"), Payload, TestContext.Current.CancellationToken);
 
         Assert.Equal("webhook load-test timed out after 300ms", result.Error);
+    }
+
+    [Fact]
+    public async Task The_hooks_timeout_runs_on_the_hosts_clock()
+    {
+        await using var server = await HookServer.StartAsync();
+        server.Answer(200, delay: TimeSpan.FromMinutes(5));
+        var clock = new FakeTimeProvider();
+        using var client = new HttpWebhookClient(clock);
+
+        var call = client.CallAsync(Hook(server, timeout: "30s"), Payload, TestContext.Current.CancellationToken);
+        while (!call.IsCompleted)
+        {
+            // Thirty virtual seconds, not thirty real ones: the receiver hangs for minutes.
+            clock.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal("webhook load-test timed out after 30s", (await call).Error);
     }
 
     [Fact]

@@ -26,6 +26,25 @@ internal static class TrafficDecisions
         return Math.Clamp(next, canaryWeight, Math.Min(maxWeight, AnalysisDefaults.TotalWeight));
     }
 
+    /// <summary>
+    /// Whether this tick may run the analysis and move traffic: not when the status last changed less than one
+    /// interval ago, since that change was this interval's step. Ticks come sooner than the interval when an
+    /// operator restarts or a new leader takes over (their schedules tick at once) or a target change wakes the
+    /// schedule; each must not advance the weight a second time within one interval. A tenth of the interval is
+    /// allowed for timer and clock granularity (a scaled clock makes a millisecond early look like seconds).
+    /// </summary>
+    public static bool IsStepDue(CanaryStatus status, TimeSpan interval, DateTimeOffset now) =>
+        status.LastTransitionTime is not { } last || now - last >= interval - (interval / 10);
+
+    /// <summary>
+    /// True when the router serves a canary weight the status does not record: the last step was applied but the
+    /// status write recording it never landed (the operator died between the two writes, or the write failed).
+    /// Its time is unknown, so the step must not be taken again until it is recorded and an interval has passed.
+    /// Only for progressive weights; iterations and mirroring do not track the weight.
+    /// </summary>
+    public static bool IsUnrecordedStep(CanaryStatus status, TrafficRoutes routes, DeploymentStrategy strategy) =>
+        strategy == DeploymentStrategy.Canary && !routes.Mirrored && routes.CanaryWeight != status.CanaryWeight;
+
     /// <summary>What the canary strategy does on a successful tick.</summary>
     public static CanaryMove NextCanaryMove(CanaryAnalysis? analysis, TrafficRoutes routes)
     {

@@ -23,6 +23,28 @@ public sealed class TrafficDecisionsTests
     public void Next_weight_takes_the_next_listed_step(int current, int expected) =>
         Assert.Equal(expected, TrafficDecisions.NextCanaryWeight(new CanaryAnalysis { StepWeights = [1, 2, 10, 80] }, current));
 
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData(60, true)]
+    [InlineData(55, true)]
+    [InlineData(53, false)]
+    [InlineData(5, false)]
+    public void A_step_is_due_once_an_interval_has_passed_since_the_last_status_change(int? secondsAgo, bool due)
+    {
+        var now = new DateTimeOffset(2026, 11, 29, 0, 0, 0, TimeSpan.Zero);
+        var status = new CanaryStatus { LastTransitionTime = secondsAgo is { } s ? now.AddSeconds(-s) : null };
+
+        Assert.Equal(due, TrafficDecisions.IsStepDue(status, TimeSpan.FromMinutes(1), now));
+    }
+
+    [Theory]
+    [InlineData(DeploymentStrategy.Canary, 25, 25, false, false)]
+    [InlineData(DeploymentStrategy.Canary, 0, 25, false, true)]
+    [InlineData(DeploymentStrategy.Canary, 0, 0, true, false)]
+    [InlineData(DeploymentStrategy.BlueGreen, 0, 100, false, false)]
+    public void A_weight_the_router_serves_but_the_status_lacks_is_an_unrecorded_step(DeploymentStrategy strategy, int recorded, int served, bool mirrored, bool unrecorded) =>
+        Assert.Equal(unrecorded, TrafficDecisions.IsUnrecordedStep(new CanaryStatus { CanaryWeight = recorded }, TrafficDecisions.WithCanaryWeight(served) with { Mirrored = mirrored }, strategy));
+
     [Fact]
     public void Max_weight_of_step_weights_is_their_last_entry_capped_at_100()
     {
