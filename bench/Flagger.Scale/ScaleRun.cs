@@ -62,7 +62,7 @@ public sealed class ScaleRun(ScaleOptions options, TextWriter log)
             log.WriteLine(Invariant($"API server process peak RSS {child.PeakRssMb():0} MB"));
         }
 
-        var (detect, rollback) = await SampleRolloutsAsync(client, workload, metrics, cancellationToken).ConfigureAwait(false);
+        var (detect, rollback) = await SampleRolloutsAsync(client, workload, metrics, store, cancellationToken).ConfigureAwait(false);
         await app.StopAsync(cancellationToken).ConfigureAwait(false);
         return new ScaleResult
         {
@@ -110,7 +110,7 @@ public sealed class ScaleRun(ScaleOptions options, TextWriter log)
         return new IdleWindow(requests, ticks, lags, cores);
     }
 
-    private async Task<(double[] Detect, double[] Rollback)> SampleRolloutsAsync(IKubernetes client, Workload workload, ScaleMetrics metrics, CancellationToken cancellationToken)
+    private async Task<(double[] Detect, double[] Rollback)> SampleRolloutsAsync(IKubernetes client, Workload workload, ScaleMetrics metrics, ICanaryStore store, CancellationToken cancellationToken)
     {
         var names = Enumerable.Range(0, Math.Min(options.Samples, options.Canaries)).Select(Workload.Name).ToArray();
         foreach (var name in names)
@@ -138,6 +138,13 @@ public sealed class ScaleRun(ScaleOptions options, TextWriter log)
         catch (TimeoutException e)
         {
             log.WriteLine(e.Message);
+
+            // Say where each sample stopped, so a missing time can be explained.
+            foreach (var name in names)
+            {
+                var status = (await store.GetCanaryAsync(Workload.Namespace, name, cancellationToken).ConfigureAwait(false))?.Status;
+                log.WriteLine(Invariant($"  {name}: phase {status?.Phase} weight {status?.CanaryWeight} failedChecks {status?.FailedChecks} failing queries {metrics.FailedChecks(name).Count} detected {probe.Detected(name) is not null} rolled back {probe.RolledBack(name) is not null}"));
+            }
         }
 
         var detect = names.Select(n => probe.Detected(n) is { } t ? time.GetElapsedTime(patched[n], t).TotalMilliseconds : double.NaN).ToArray();
