@@ -312,7 +312,7 @@ public sealed class CanaryEngine
 
     private static TickReport Report(TickContext tick, Canary canary, bool written) => new()
     {
-        Canary = written ? canary : canary with { Status = tick.Original },
+        Canary = written || ReferenceEquals(canary.Status, tick.Original) ? canary : canary with { Status = tick.Original },
         Events = tick.Events,
         Routes = tick.Routes,
         Metrics = tick.Metrics,

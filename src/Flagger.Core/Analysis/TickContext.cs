@@ -63,7 +63,8 @@ internal sealed class TickContext
     public RunOutcome Outcome { get; set; }
 
     /// <summary>The canary with the status built so far: what the providers see.</summary>
-    public Canary Current => current ??= Canary with { Status = Status };
+    /// <remarks>While nothing has changed (every idle tick) that is the canary as read, not a copy.</remarks>
+    public Canary Current => current ??= ReferenceEquals(Status, Canary.Status) ? Canary : Canary with { Status = Status };
 
     public CanaryPhase? Phase => Status.Phase;
 

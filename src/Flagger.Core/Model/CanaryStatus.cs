@@ -85,7 +85,8 @@ public sealed record CanaryStatus
 
     /// <summary>Compares by content, collections included, so an unchanged status is never written.</summary>
     public bool Equals(CanaryStatus? other) =>
-        other is not null
+        ReferenceEquals(this, other) // an idle tick hands back the status it read: no need to walk its collections
+        || (other is not null
         && Phase == other.Phase
         && FailedChecks == other.FailedChecks
         && CanaryWeight == other.CanaryWeight
@@ -97,7 +98,7 @@ public sealed record CanaryStatus
         && LastPromotedSpec == other.LastPromotedSpec
         && LastTransitionTime == other.LastTransitionTime
         && SameConfigs(TrackedConfigs, other.TrackedConfigs)
-        && (Conditions ?? []).SequenceEqual(other.Conditions ?? []);
+        && (Conditions ?? []).SequenceEqual(other.Conditions ?? []));
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(Phase, FailedChecks, CanaryWeight, Iterations, LastAppliedSpec);

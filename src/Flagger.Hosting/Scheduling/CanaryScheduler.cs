@@ -102,16 +102,22 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
     private async Task RunAsync(Schedule schedule)
     {
         var token = schedule.Stop.Token;
+
+        // The first tick is due when the schedule starts; later ones when their wait ends.
+        var due = time.GetTimestamp();
         while (!token.IsCancellationRequested)
         {
             try
             {
                 await slots.WaitAsync(token).ConfigureAwait(false);
                 var started = time.GetTimestamp();
+                SchedulerDiagnostics.TickLag.Record(time.GetElapsedTime(due, started).TotalMilliseconds);
                 try
                 {
                     var report = await tick(schedule.Namespace, schedule.Name, token).ConfigureAwait(false);
-                    Ticked?.Invoke(report, time.GetElapsedTime(started));
+                    var elapsed = time.GetElapsedTime(started);
+                    SchedulerDiagnostics.TickDuration.Record(elapsed.TotalMilliseconds);
+                    Ticked?.Invoke(report, elapsed);
                     if (report.Canary is { } canary)
                     {
                         schedule.Interval = intervalOf(canary);
@@ -122,7 +128,7 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
                     slots.Release();
                 }
 
-                await schedule.WaitAsync(time, () => Interlocked.Increment(ref waits), token).ConfigureAwait(false);
+                due = await schedule.WaitAsync(time, () => Interlocked.Increment(ref waits), token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
@@ -132,7 +138,7 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
             {
                 // A bug in one canary's tick must not end its schedule, nor anyone else's.
                 LogTickFailed(schedule.Namespace, schedule.Name, e);
-                await schedule.WaitAsync(time, () => Interlocked.Increment(ref waits), token).ConfigureAwait(false);
+                due = await schedule.WaitAsync(time, () => Interlocked.Increment(ref waits), token).ConfigureAwait(false);
             }
         }
     }
@@ -180,16 +186,21 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
             }
         }
 
-        /// <summary>Waits one interval, or less if woken.</summary>
-        public async Task WaitAsync(TimeProvider time, Action waiting, CancellationToken cancellationToken)
+        /// <summary>Waits one interval, or less if woken; returns the timestamp the next tick was due at.</summary>
+        public async Task<long> WaitAsync(TimeProvider time, Action waiting, CancellationToken cancellationToken)
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var delay = Task.Delay(Interval, time, linked.Token);
+            var interval = Interval;
+            var due = time.GetTimestamp() + (long)(interval.TotalSeconds * time.TimestampFrequency);
+            var delay = Task.Delay(interval, time, linked.Token);
             waiting();
             var woken = wake.WaitAsync(linked.Token);
-            await Task.WhenAny(delay, woken).ConfigureAwait(false);
+            var first = await Task.WhenAny(delay, woken).ConfigureAwait(false);
             await linked.CancelAsync().ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
+
+            // A woken tick is due the moment it was woken, not at the end of the interval it cut short.
+            return first == woken ? time.GetTimestamp() : due;
         }
 
         public async Task StopAsync()

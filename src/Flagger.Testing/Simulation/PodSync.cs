@@ -17,9 +17,7 @@ internal static class PodSync
         var uid = Meta.Uid(workload);
         var template = workload["spec"]?["template"] as JsonObject;
         var hash = WorkloadStatus.TemplateHash(template);
-        var owned = store.List(pods, ns, Selector.Everything, Selector.Everything).Items
-            .Where(p => (p["metadata"]?["ownerReferences"] as JsonArray)?.Any(r => Meta.Str(r?["uid"]) == uid) == true)
-            .ToList();
+        var owned = store.Where(pods, ns, p => (p["metadata"]?["ownerReferences"] as JsonArray)?.Any(r => Meta.Str(r?["uid"]) == uid) == true);
         var current = new List<JsonObject>();
         foreach (var pod in owned)
         {

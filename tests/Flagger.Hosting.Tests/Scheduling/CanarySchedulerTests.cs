@@ -69,6 +69,32 @@ public sealed class CanarySchedulerTests
     }
 
     [Fact]
+    public async Task Tick_lateness_is_measured_against_the_end_of_the_interval()
+    {
+        var lags = new ConcurrentBag<double>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == SchedulerDiagnostics.MeterName && instrument.Name == SchedulerDiagnostics.TickLagName)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<double>((_, value, _, _) => lags.Add(value));
+        listener.Start();
+        await using var scheduler = Scheduler();
+        scheduler.Upsert(Canary("podinfo"));
+        await EventuallyAsync(() => Ticks("podinfo") == 1, "first tick at once");
+        await IdleAsync(scheduler, 1);
+
+        // The tick was due after one minute; the clock jumps 90 s, so it starts 30 s late.
+        clock.Advance(Minute + (Minute / 2));
+
+        await EventuallyAsync(() => Ticks("podinfo") == 2, "second tick");
+        Assert.Contains(30_000d, lags);
+    }
+
+    [Fact]
     public async Task Trigger_ticks_now_without_waiting_for_the_interval()
     {
         await using var scheduler = Scheduler();

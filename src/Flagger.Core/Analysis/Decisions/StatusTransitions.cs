@@ -57,16 +57,17 @@ internal static class StatusTransitions
     /// <summary>Sets or clears the <c>Valid</c> condition that reports a spec the engine cannot run.</summary>
     public static CanaryStatus SetValidity(CanaryStatus status, string? problem, DateTimeOffset now)
     {
-        var others = (status.Conditions ?? []).Where(c => c.Type != CanaryCondition.ValidType).ToList();
-        var current = status.Conditions?.FirstOrDefault(c => c.Type == CanaryCondition.ValidType);
-        if (problem is null)
-        {
-            return current is null ? status : status with { Conditions = others };
-        }
-
-        if (current?.Message == problem)
+        // Every tick of every canary passes here and almost always changes nothing: decide that without allocating.
+        var current = FindValid(status.Conditions);
+        if (problem is null ? current is null : current?.Message == problem)
         {
             return status;
+        }
+
+        var others = (status.Conditions ?? []).Where(c => c.Type != CanaryCondition.ValidType).ToList();
+        if (problem is null)
+        {
+            return status with { Conditions = others };
         }
 
         others.Add(new CanaryCondition
@@ -79,6 +80,24 @@ internal static class StatusTransitions
             LastTransitionTime = now,
         });
         return status with { Conditions = others };
+    }
+
+    private static CanaryCondition? FindValid(IReadOnlyList<CanaryCondition>? conditions)
+    {
+        if (conditions is null)
+        {
+            return null;
+        }
+
+        for (var i = 0; i < conditions.Count; i++)
+        {
+            if (conditions[i].Type == CanaryCondition.ValidType)
+            {
+                return conditions[i];
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The Promoted condition's status and message for a phase.</summary>

@@ -72,4 +72,18 @@ public sealed class StatusTransitionsTests
 
         Assert.Equal(50, StatusTransitions.SetPhase(status, CanaryPhase.WaitingPromotion, "Deployment", T0).CanaryWeight);
     }
+
+    [Fact]
+    public void Validity_that_has_not_changed_hands_back_the_same_status()
+    {
+        var valid = StatusTransitions.SetPhase(new CanaryStatus(), CanaryPhase.Initialized, "Deployment", T0);
+        var invalid = StatusTransitions.SetValidity(valid, "invalid canary spec: x", T0);
+
+        Assert.Same(valid, StatusTransitions.SetValidity(valid, null, T0.AddMinutes(1)));
+        Assert.Same(invalid, StatusTransitions.SetValidity(invalid, "invalid canary spec: x", T0.AddMinutes(1)));
+        Assert.NotEqual(valid, invalid);
+        var fixedAgain = StatusTransitions.SetValidity(invalid, null, T0.AddMinutes(2));
+        Assert.Equal(valid, fixedAgain);
+        Assert.DoesNotContain(fixedAgain.Conditions!, c => c.Type == CanaryCondition.ValidType);
+    }
 }

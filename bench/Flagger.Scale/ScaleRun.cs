@@ -1,0 +1,211 @@
+using System.Diagnostics;
+using System.Globalization;
+using Flagger.Analysis;
+using Flagger.Metrics;
+using Flagger.Model;
+using Flagger.Operator;
+using Flagger.Store;
+using k8s;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Flagger.Scale;
+
+/// <summary>
+/// One run of the scale harness: the embedded API server, the operator host as production composes it, N idle
+/// canaries measured over a window, then a few new revisions that fail their checks, timed from the watch.
+/// </summary>
+public sealed class ScaleRun(ScaleOptions options, TextWriter log)
+{
+    private readonly TimeProvider time = TimeProvider.System;
+
+    public async Task<ScaleResult> RunAsync(CancellationToken cancellationToken)
+    {
+        await using IApiServer server = options.OutOfProcess
+            ? await ChildProcessApiServer.StartAsync(options, cancellationToken).ConfigureAwait(false)
+            : await InProcessApiServer.StartAsync(options, cancellationToken).ConfigureAwait(false);
+        using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(server.Kubeconfig));
+        var workload = new Workload(client, options);
+        await workload.CreateNamespaceAsync(cancellationToken).ConfigureAwait(false);
+
+        // One canary exists before the operator starts, so that start-to-first-tick and the idle RSS mean something.
+        await workload.CreateAsync(0, cancellationToken).ConfigureAwait(false);
+        using var lag = new TickLag(time);
+        var metrics = new ScaleMetrics(time);
+        await using var app = BuildOperator(server.Kubeconfig, metrics);
+        var starting = time.GetTimestamp();
+        await OperatorHost.StartAsync(app, cancellationToken).ConfigureAwait(false);
+        var store = app.Services.GetRequiredService<ICanaryStore>();
+        await WaitAsync(() => Task.FromResult(lag.FirstTick != 0), TimeSpan.FromSeconds(30), "the first tick", cancellationToken).ConfigureAwait(false);
+        var startToFirstTick = time.GetElapsedTime(starting, lag.FirstTick).TotalMilliseconds;
+        await WaitAsync(() => SettledAsync(store, 1, cancellationToken), TimeSpan.FromSeconds(30), "the first canary to initialize", cancellationToken).ConfigureAwait(false);
+        var idleRss = ProcessStats.RssMb(Environment.ProcessId);
+        log.WriteLine(Invariant($"operator started: first tick after {startToFirstTick:0} ms, RSS with one canary {idleRss:0} MB"));
+
+        var settling = time.GetTimestamp();
+        await Parallel.ForEachAsync(
+            Enumerable.Range(1, options.Canaries - 1),
+            new ParallelOptions { MaxDegreeOfParallelism = options.CreateParallelism, CancellationToken = cancellationToken },
+            async (i, ct) => await workload.CreateAsync(i, ct).ConfigureAwait(false)).ConfigureAwait(false);
+        log.WriteLine(Invariant($"created {options.Canaries} canaries in {time.GetElapsedTime(settling).TotalSeconds:0.0} s"));
+        await WaitAsync(() => SettledAsync(store, options.Canaries, cancellationToken), options.SettleTimeout, "every canary to initialize", cancellationToken).ConfigureAwait(false);
+        var settled = time.GetElapsedTime(settling).TotalSeconds;
+        log.WriteLine(Invariant($"all {options.Canaries} canaries Initialized after {settled:0.0} s"));
+
+        // One more interval, so that the initialisation ticks are over and every schedule is on its idle cadence.
+        await Task.Delay(options.Interval + TimeSpan.FromSeconds(1), time, cancellationToken).ConfigureAwait(false);
+        var window = await MeasureIdleAsync(server, lag, cancellationToken).ConfigureAwait(false);
+        var rss = ProcessStats.PeakRssMb(Environment.ProcessId);
+        if (server is ChildProcessApiServer child)
+        {
+            log.WriteLine(Invariant($"API server process peak RSS {child.PeakRssMb():0} MB"));
+        }
+
+        var (detect, rollback) = await SampleRolloutsAsync(client, workload, metrics, store, cancellationToken).ConfigureAwait(false);
+        await app.StopAsync(cancellationToken).ConfigureAwait(false);
+        return new ScaleResult
+        {
+            Canaries = options.Canaries,
+            IdleRequestsPerCanaryTick = window.Ticks == 0 ? double.NaN : (double)window.Requests.Values.Sum() / window.Ticks,
+            IdleReadsPerCanaryTick = window.Ticks == 0 ? double.NaN : (double)(window.Requests.GetValueOrDefault("get") + window.Requests.GetValueOrDefault("list")) / window.Ticks,
+            IdleRequestsByVerb = window.Requests,
+            IdleTicks = window.Ticks,
+            TickLagP50Ms = TickLag.Percentile(window.Lags, 50),
+            TickLagP99Ms = TickLag.Percentile(window.Lags, 99),
+            CpuCores = window.CpuCores,
+            RssMb = rss,
+            IdleRssMb = idleRss,
+            StartToFirstTickMs = startToFirstTick,
+            SettleSeconds = settled,
+            RevisionDetectMs = detect,
+            RollbackMs = rollback,
+        };
+    }
+
+    private async Task<IdleWindow> MeasureIdleAsync(IApiServer server, TickLag lag, CancellationToken cancellationToken)
+    {
+        using var self = Process.GetCurrentProcess();
+        var before = await server.CountsAsync(cancellationToken).ConfigureAwait(false);
+        var cpu = self.TotalProcessorTime;
+        var ticks = lag.Ticks;
+        var started = time.GetTimestamp();
+        lag.Record();
+        await Task.Delay(options.Window, time, cancellationToken).ConfigureAwait(false);
+        var lags = lag.Stop();
+        var elapsed = time.GetElapsedTime(started);
+        ticks = lag.Ticks - ticks;
+        self.Refresh();
+        var cores = (self.TotalProcessorTime - cpu) / elapsed;
+        var after = await server.CountsAsync(cancellationToken).ConfigureAwait(false);
+
+        // Counters are keyed by verb and by "verb resource"; the verbs alone add up to the total.
+        var requests = after.Where(kv => !kv.Key.Contains(' ', StringComparison.Ordinal))
+            .Select(kv => (kv.Key, Delta: kv.Value - before.GetValueOrDefault(kv.Key)))
+            .Where(kv => kv.Delta != 0)
+            .ToDictionary(kv => kv.Key, kv => kv.Delta, StringComparer.Ordinal);
+        var byResource = after.Where(kv => kv.Key.Contains(' ', StringComparison.Ordinal) && kv.Value != before.GetValueOrDefault(kv.Key))
+            .Select(kv => Invariant($"{kv.Key}={kv.Value - before.GetValueOrDefault(kv.Key)}"));
+        log.WriteLine(Invariant($"idle window {elapsed.TotalSeconds:0.0} s: {ticks} ticks, {lags.Length} lag samples, CPU {cores:0.000} cores, requests: {string.Join(' ', byResource)}"));
+        return new IdleWindow(requests, ticks, lags, cores);
+    }
+
+    private async Task<(double[] Detect, double[] Rollback)> SampleRolloutsAsync(IKubernetes client, Workload workload, ScaleMetrics metrics, ICanaryStore store, CancellationToken cancellationToken)
+    {
+        var names = Enumerable.Range(0, Math.Min(options.Samples, options.Canaries)).Select(Workload.Name).ToArray();
+        foreach (var name in names)
+        {
+            metrics.Fail(name);
+        }
+
+        await using var probe = new RolloutProbe(client, time, metrics, names);
+
+        // The watches must be open before the patches, or an early event would be missed.
+        await Task.Delay(TimeSpan.FromSeconds(1), time, cancellationToken).ConfigureAwait(false);
+        var patched = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            patched[name] = time.GetTimestamp();
+            await workload.SetImageAsync(name, "ghcr.io/stefanprodan/podinfo:6.0.1", cancellationToken).ConfigureAwait(false);
+        }
+
+        // New revision, scale-up, the first step, then `threshold` failing checks, one per interval.
+        var deadline = (options.Interval * (Workload.Threshold + 4)) + TimeSpan.FromSeconds(30);
+        try
+        {
+            await WaitAsync(() => Task.FromResult(names.All(n => probe.RolledBack(n) is not null)), deadline, "the sampled canaries to roll back", cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException e)
+        {
+            log.WriteLine(e.Message);
+
+            // Say where each sample stopped, so a missing time can be explained.
+            foreach (var name in names)
+            {
+                var status = (await store.GetCanaryAsync(Workload.Namespace, name, cancellationToken).ConfigureAwait(false))?.Status;
+                log.WriteLine(Invariant($"  {name}: phase {status?.Phase} weight {status?.CanaryWeight} failedChecks {status?.FailedChecks} failing queries {metrics.FailedChecks(name).Count} detected {probe.Detected(name) is not null} rolled back {probe.RolledBack(name) is not null}"));
+            }
+        }
+
+        var detect = names.Select(n => probe.Detected(n) is { } t ? time.GetElapsedTime(patched[n], t).TotalMilliseconds : double.NaN).ToArray();
+        var rollback = names.Select(n =>
+        {
+            var failed = metrics.FailedChecks(n);
+            return probe.RolledBack(n) is { } t && failed.Count >= Workload.Threshold
+                ? time.GetElapsedTime(failed[Workload.Threshold - 1], t).TotalMilliseconds
+                : double.NaN;
+        }).ToArray();
+        log.WriteLine(Invariant($"revision detect ms: {string.Join(' ', detect.Select(d => d.ToString("0", CultureInfo.InvariantCulture)))}"));
+        log.WriteLine(Invariant($"rollback ms: {string.Join(' ', rollback.Select(d => d.ToString("0", CultureInfo.InvariantCulture)))}"));
+        return (detect, rollback);
+    }
+
+    private WebApplication BuildOperator(string kubeconfig, ScaleMetrics metrics) => OperatorHost.Build(
+        [
+            "-kubeconfig", kubeconfig,
+            "-port", "0",
+            "-log-level", "error",
+            "-mesh-provider", "istio",
+            "-metrics-server", "http://prometheus.scale:9090",
+        ],
+        services =>
+        {
+            // Flagger's 10 s floor is lowered only when the run asks for a shorter interval (the CI smoke).
+            services.Configure<EngineOptions>(o => o.MinimumInterval = options.Interval < o.MinimumInterval ? options.Interval : o.MinimumInterval);
+            services.RemoveAllKeyed<IMetricsProviderFactory>("prometheus");
+            services.AddKeyedSingleton<IMetricsProviderFactory>("prometheus", metrics);
+            services.AddSingleton(time);
+        });
+
+    private static async Task<bool> SettledAsync(ICanaryStore store, int count, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            var canary = await store.GetCanaryAsync(Workload.Namespace, Workload.Name(i), cancellationToken).ConfigureAwait(false);
+            if (canary?.Status?.Phase != CanaryPhase.Initialized)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private async Task WaitAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        while (!await condition().ConfigureAwait(false))
+        {
+            if (time.GetElapsedTime(started) > timeout)
+            {
+                throw new TimeoutException($"timed out after {timeout.TotalSeconds:0} s waiting for {what}");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    private sealed record IdleWindow(IReadOnlyDictionary<string, long> Requests, long Ticks, double[] Lags, double CpuCores);
+}
