@@ -23,6 +23,14 @@ public sealed record Canary
     /// <summary>Where the release stands.</summary>
     public CanaryStatus? Status { get; init; }
 
+    /// <summary>
+    /// Set by <see cref="FlaggerJson.ReadCanary"/> when the stored object could not be read as a Canary (a field of
+    /// the wrong type or form): the field and what is wrong. <see cref="Spec"/> is then empty, and the engine reports
+    /// the canary as invalid instead of running it.
+    /// </summary>
+    [JsonIgnore]
+    public string? ReadError { get; init; }
+
     /// <summary>Canary name.</summary>
     [JsonIgnore]
     public string Name => Metadata.Name ?? string.Empty;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
 namespace Flagger.Model;
@@ -16,6 +17,7 @@ namespace Flagger.Model;
 [JsonSerializable(typeof(AlertProvider))]
 [JsonSerializable(typeof(WebhookPayload))]
 [JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(ObjectMetadata))]
 internal sealed partial class FlaggerJsonContext : JsonSerializerContext;
 
 /// <summary>Reads and writes the flagger.app resources.</summary>
@@ -25,6 +27,27 @@ public static class FlaggerJson
     public static Canary DeserializeCanary(string json) =>
         JsonSerializer.Deserialize(json, FlaggerJsonContext.Default.Canary) ?? throw new JsonException("empty Canary document");
 
+    /// <summary>
+    /// Parses a Canary as a watch cache must: one object that does not fit the model (a number written as a word,
+    /// a list where an object belongs) must not stop the others. Such an object comes back with its metadata, an
+    /// empty spec and <see cref="Canary.ReadError"/> naming the field, so the engine reports it on that canary.
+    /// </summary>
+    /// <param name="json">The object as the API server stored it.</param>
+    /// <returns>The canary, readable or not.</returns>
+    public static Canary ReadCanary(string json)
+    {
+        try
+        {
+            return DeserializeCanary(json);
+        }
+        catch (JsonException e)
+        {
+            var root = TryParse(json);
+            var metadata = root?["metadata"] is JsonObject meta ? TryDeserializeMetadata(meta) : null;
+            return new Canary { Metadata = metadata ?? new ObjectMetadata(), ReadError = DescribeReadError(root, e) };
+        }
+    }
+
     /// <summary>Parses a MetricTemplate.</summary>
     public static MetricTemplate DeserializeMetricTemplate(string json) =>
         JsonSerializer.Deserialize(json, FlaggerJsonContext.Default.MetricTemplate) ?? throw new JsonException("empty MetricTemplate document");
@@ -32,6 +55,78 @@ public static class FlaggerJson
     /// <summary>Parses an AlertProvider.</summary>
     public static AlertProvider DeserializeAlertProvider(string json) =>
         JsonSerializer.Deserialize(json, FlaggerJsonContext.Default.AlertProvider) ?? throw new JsonException("empty AlertProvider document");
+
+    // "spec.analysis.stepWeight: cannot be read as this field's type (got "ten")": the field as a user writes it,
+    // with the offending value, from the serializer's JSON path.
+    private static string DescribeReadError(JsonNode? root, JsonException error)
+    {
+        var path = (error.Path ?? "$").TrimStart('$').TrimStart('.');
+        var value = path.Length > 0 && root is not null ? Find(root, path) : null;
+        var got = value is null ? string.Empty : $" (got {Shorten(value.ToJsonString())})";
+        return path.Length == 0
+            ? "the object cannot be read as a Canary; check it against deploy/crds"
+            : $"{path}: cannot be read as this field's type{got}; see the Canary reference for what it takes";
+    }
+
+    private static JsonNode? Find(JsonNode node, string path)
+    {
+        JsonNode? current = node;
+        foreach (var part in path.Split('.'))
+        {
+            var name = part;
+            var index = -1;
+            var bracket = part.IndexOf('[', StringComparison.Ordinal);
+            if (bracket >= 0 && int.TryParse(part[(bracket + 1)..^1], System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var i))
+            {
+                name = part[..bracket];
+                index = i;
+            }
+
+            current = current is JsonObject o && o.TryGetPropertyValue(name, out var child) ? child : null;
+            if (index >= 0)
+            {
+                current = current is JsonArray a && index < a.Count ? a[index] : null;
+            }
+
+            if (current is null)
+            {
+                return null;
+            }
+        }
+
+        return current;
+    }
+
+    private static string Shorten(string text) => text.Length <= 60 ? text : string.Concat(text.AsSpan(0, 57), "...");
+
+    private static JsonNode? TryParse(string json)
+    {
+        try
+        {
+            return JsonNode.Parse(json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static ObjectMetadata? TryDeserializeMetadata(JsonObject metadata)
+    {
+        try
+        {
+            return metadata.Deserialize(FlaggerJsonContext.Default.ObjectMetadata);
+        }
+        catch (JsonException)
+        {
+            return new ObjectMetadata
+            {
+                Name = metadata["name"]?.ToString(),
+                Namespace = metadata["namespace"]?.ToString(),
+                ResourceVersion = metadata["resourceVersion"]?.ToString(),
+            };
+        }
+    }
 
     /// <summary>Writes a Canary.</summary>
     public static string Serialize(Canary canary) => JsonSerializer.Serialize(canary, FlaggerJsonContext.Default.Canary);

@@ -13,7 +13,7 @@ namespace Flagger.Kubernetes.Caches;
 /// Service, ConfigMap, Secret and HorizontalPodAutoscaler, in the watched namespace or all of them. Started on
 /// first use; a read waits for the first list of every resource, after which a miss means "does not exist".
 /// </summary>
-internal sealed class ClusterCache : IAsyncDisposable
+internal sealed partial class ClusterCache : IAsyncDisposable
 {
     internal const string FlaggerGroup = "flagger.app";
     internal const string FlaggerVersion = "v1beta1";
@@ -33,7 +33,7 @@ internal sealed class ClusterCache : IAsyncDisposable
     {
         this.wallClock = wallClock;
         var ns = string.IsNullOrEmpty(watchNamespace) ? null : watchNamespace;
-        Canaries = Custom(client, ns, FlaggerGroup, FlaggerVersion, "canaries", e => FlaggerJson.DeserializeCanary(e.GetRawText()), c => Key(c.Metadata), logger);
+        Canaries = Custom(client, ns, FlaggerGroup, FlaggerVersion, "canaries", e => FlaggerJson.ReadCanary(e.GetRawText()), c => Key(c.Metadata), logger);
         MetricTemplates = Custom(client, ns, FlaggerGroup, FlaggerVersion, "metrictemplates", e => FlaggerJson.DeserializeMetricTemplate(e.GetRawText()), m => Key(m.Metadata), logger);
         AlertProviders = Custom(client, ns, FlaggerGroup, FlaggerVersion, "alertproviders", e => FlaggerJson.DeserializeAlertProvider(e.GetRawText()), a => Key(a.Metadata), logger);
         Hpas = Custom(client, ns, "autoscaling", "v2", "horizontalpodautoscalers", e => JsonNode.Parse(e.GetRawText())!.AsObject(), Key, logger);
@@ -153,12 +153,30 @@ internal sealed class ClusterCache : IAsyncDisposable
     private static Informer<T> Custom<T>(IKubernetes client, string? ns, string group, string version, string plural, Func<JsonElement, T> convert, Func<T, ObjectKey> key, ILogger logger)
         where T : class
     {
+        // One object the model cannot read (a MetricTemplate or AlertProvider with a field of the wrong type; Canaries
+        // come back with ReadError instead) is left out and logged: it must not stop the list, and every other object.
+        T? Convert(JsonElement element)
+        {
+            try
+            {
+                return convert(element);
+            }
+            catch (JsonException e)
+            {
+                var meta = element.TryGetProperty("metadata", out var m) ? m : default;
+                var name = meta.ValueKind == JsonValueKind.Object && meta.TryGetProperty("name", out var n) ? n.GetString() : "?";
+                var space = meta.ValueKind == JsonValueKind.Object && meta.TryGetProperty("namespace", out var s) ? s.GetString() : "?";
+                LogUnreadable(logger, plural, name, space, e.Path, e);
+                return null;
+            }
+        }
+
         async Task<(IReadOnlyList<T>, string)> ListAsync(CancellationToken ct)
         {
             var body = (JsonElement)(ns is null
                 ? await client.CustomObjects.ListClusterCustomObjectAsync(group, version, plural, cancellationToken: ct).ConfigureAwait(false)
                 : await client.CustomObjects.ListNamespacedCustomObjectAsync(group, version, ns, plural, cancellationToken: ct).ConfigureAwait(false));
-            var items = body.TryGetProperty("items", out var array) && array.ValueKind == JsonValueKind.Array ? array.EnumerateArray().Select(convert).ToList() : [];
+            var items = body.TryGetProperty("items", out var array) && array.ValueKind == JsonValueKind.Array ? array.EnumerateArray().Select(Convert).OfType<T>().ToList() : [];
             var rv = body.TryGetProperty("metadata", out var meta) && meta.TryGetProperty("resourceVersion", out var v) ? v.GetString() ?? string.Empty : string.Empty;
             return (items, rv);
         }
@@ -170,7 +188,10 @@ internal sealed class ClusterCache : IAsyncDisposable
                 : client.CustomObjects.WatchListNamespacedCustomObjectAsync(group, version, ns, plural, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: 300, onError: onError, cancellationToken: ct);
             await foreach (var (type, item) in events.ConfigureAwait(false))
             {
-                yield return (type, convert((JsonElement)item));
+                if (Convert((JsonElement)item) is { } converted)
+                {
+                    yield return (type, converted);
+                }
             }
         }
 
@@ -184,4 +205,7 @@ internal sealed class ClusterCache : IAsyncDisposable
     {
         public Task Synced => SyncedTask();
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Plural} {Name}.{Namespace} cannot be read and is ignored until fixed (field {Path})")]
+    private static partial void LogUnreadable(ILogger logger, string plural, string? name, string? @namespace, string? path, Exception error);
 }

@@ -103,6 +103,20 @@ public sealed class CanaryJsonTests
     }
 
     [Fact]
+    public void ReadCanary_keeps_an_unreadable_canary_with_its_metadata_and_names_the_field()
+    {
+        var json = JsonEdit.Apply(WalkthroughCanary.V1Beta1Json, "spec.analysis.stepWeight=\"ten\" & metadata.generation=3");
+
+        var canary = FlaggerJson.ReadCanary(json);
+
+        Assert.Equal(("podinfo", "test", 3L), (canary.Name, canary.Namespace, canary.Metadata.Generation));
+        Assert.Equal("spec.analysis.stepWeight: cannot be read as this field's type (got \"ten\"); see the Canary reference for what it takes", canary.ReadError);
+        var problem = Assert.Single(Flagger.Model.Validation.CanaryValidator.Validate(canary));
+        Assert.Equal("spec.analysis.stepWeight", problem.Path);
+        Assert.Null(FlaggerJson.ReadCanary(WalkthroughCanary.V1Beta1Json).ReadError);
+    }
+
+    [Fact]
     public void A_timestamp_that_is_not_RFC3339_is_named()
     {
         var error = Assert.Throws<JsonException>(() => FlaggerJson.DeserializeCanary("""{"status":{"lastTransitionTime":"yesterday"}}"""));

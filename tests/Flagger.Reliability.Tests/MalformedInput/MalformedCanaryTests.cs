@@ -46,8 +46,8 @@ public sealed class MalformedCanaryTests : IAsyncLifetime
         ("spec.service.retries={\"attempts\":-1}", "spec.service.retries.attempts"),
         ("spec.progressDeadlineSeconds=-1", "spec.progressDeadlineSeconds"),
         ("spec.provider=\"linkerd-but-not-registered\"", "linkerd-but-not-registered"),
-        ("spec.analysis.metrics=[{\"name\":\"error-rate\",\"interval\":\"1m\",\"templateRef\":{\"name\":\"no-such-template\"}}]", "no-such-template"),
         ("spec.analysis.metrics=[{\"name\":\"error-rate\",\"templateRef\":{\"name\":\"t\",\"namespace\":\"other\"}}]", "other"),
+        // (A templateRef naming a template that does not exist is reported when analysis reads it, as in Flagger.)
         ("spec.analysis.metrics=[{\"interval\":\"1m\"}]", "spec.analysis.metrics[0].name"),
         ("spec.analysis.webhooks=[{\"name\":\"load\",\"url\":\"not a url\"}]", "spec.analysis.webhooks[0].url"),
         ("spec.analysis.webhooks=[{\"url\":\"http://flagger-loadtester.test/\"}]", "spec.analysis.webhooks[0].name"),
@@ -126,8 +126,8 @@ public sealed class MalformedCanaryTests : IAsyncLifetime
         }
 
         // Both paths are exercised: the schema refuses wrong types, the engine reports what only it can judge.
-        Assert.True(refused.Count >= 3, $"refused by the schema: {string.Join(", ", refused.Keys)}");
-        Assert.True(accepted.Count >= 25, $"reported by the operator: {string.Join(", ", accepted.Keys)}");
+        Assert.True(refused.Count >= 5, $"refused by the schema: {string.Join(", ", refused.Keys)}");
+        Assert.True(accepted.Count >= 15, $"reported by the operator: {string.Join(", ", accepted.Keys)}");
         using var http = new HttpClient();
         Assert.Equal("OK", await http.GetStringAsync(new Uri(Address(app), "/healthz"), Ct));
     }
@@ -159,12 +159,16 @@ public sealed class MalformedCanaryTests : IAsyncLifetime
         cluster.Apply(JsonEdit.Set(await DeploymentJsonAsync(), "spec.template.spec.containers[0].image", "\"stefanprodan/podinfo:1.4.1\""), "test");
         Assert.Equal(CanaryPhase.Succeeded, await WaitForPhaseAsync(store, "podinfo", CanaryPhase.Succeeded));
 
-        // Every fuzzed canary the server took has been looked at: it has a phase, or a Valid=False condition.
+        // Every fuzzed canary the server took has been looked at and answered: a Valid=False condition and a Warning
+        // event for what cannot run, or (a valid spec whose target does not exist) a Warning event saying so.
         Assert.NotEmpty(accepted);
+        using var client = cluster.CreateClient();
         foreach (var name in accepted)
         {
             var status = (await store.GetCanaryAsync("test", name, Ct))?.Status;
-            Assert.True(status?.Phase is not null || status?.Conditions?.Any(c => c.Type == CanaryCondition.ValidType) == true, $"{name} has no status");
+            var events = await client.CoreV1.ListNamespacedEventAsync("test", fieldSelector: $"involvedObject.name={name}", cancellationToken: Ct);
+            var warnings = events.Items.Where(e => e.Type == "Warning").Select(e => e.Message).ToList();
+            Assert.True(warnings.Count > 0, $"{name}: no Warning event; status {FlaggerJson.Serialize(status ?? new CanaryStatus())}");
         }
     }
 

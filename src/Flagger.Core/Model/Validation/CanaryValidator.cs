@@ -17,6 +17,13 @@ public static class CanaryValidator
     {
         ArgumentNullException.ThrowIfNull(canary);
         options ??= ValidationOptions.Default;
+        if (canary.ReadError is { } readError)
+        {
+            // The object did not fit the model at all: that one problem is all there is to say.
+            var colon = readError.IndexOf(": ", StringComparison.Ordinal);
+            return colon > 0 ? [new ValidationProblem(readError[..colon], readError[(colon + 2)..])] : [new ValidationProblem("spec", readError)];
+        }
+
         var problems = new ProblemList();
         var spec = canary.Spec;
         if (spec is null)
