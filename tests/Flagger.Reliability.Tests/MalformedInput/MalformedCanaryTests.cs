@@ -94,7 +94,7 @@ public sealed class MalformedCanaryTests : IAsyncLifetime
         var index = 0;
         foreach (var row in BadCanaries)
         {
-            var (edit, field) = ((string)row[0]!, (string)row[1]!);
+            var (edit, field) = row.Data;
             var name = $"bad-{index++:00}";
             var json = JsonEdit.Apply(Named(name), edit);
             try
