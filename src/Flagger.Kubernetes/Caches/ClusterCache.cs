@@ -158,7 +158,7 @@ internal sealed class ClusterCache : IAsyncDisposable
             var body = (JsonElement)(ns is null
                 ? await client.CustomObjects.ListClusterCustomObjectAsync(group, version, plural, cancellationToken: ct).ConfigureAwait(false)
                 : await client.CustomObjects.ListNamespacedCustomObjectAsync(group, version, ns, plural, cancellationToken: ct).ConfigureAwait(false));
-            var items = body.TryGetProperty("items", out var array) && array.ValueKind == JsonValueKind.Array ? array.EnumerateArray().Select(convert).ToList() : [];
+            var items = body.TryGetProperty("items", out var array) && array.ValueKind == JsonValueKind.Array ? array.EnumerateArray().Select(TryConvert).OfType<T>().ToList() : [];
             var rv = body.TryGetProperty("metadata", out var meta) && meta.TryGetProperty("resourceVersion", out var v) ? v.GetString() ?? string.Empty : string.Empty;
             return (items, rv);
         }
@@ -170,7 +170,27 @@ internal sealed class ClusterCache : IAsyncDisposable
                 : client.CustomObjects.WatchListNamespacedCustomObjectAsync(group, version, ns, plural, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: 300, onError: onError, cancellationToken: ct);
             await foreach (var (type, item) in events.ConfigureAwait(false))
             {
-                yield return (type, convert((JsonElement)item));
+                if (TryConvert((JsonElement)item) is { } converted)
+                {
+                    yield return (type, converted);
+                }
+            }
+        }
+
+        // The schema takes what the model cannot hold (an integer field is int64 to the API server, int here): one
+        // such object must not fail the list and with it every other canary. It is left out, and said so.
+        T? TryConvert(JsonElement item)
+        {
+            try
+            {
+                return convert(item);
+            }
+            catch (JsonException e)
+            {
+                var name = item.TryGetProperty("metadata", out var m) && m.TryGetProperty("name", out var n) ? n.GetString() : null;
+                var itemNamespace = item.TryGetProperty("metadata", out m) && m.TryGetProperty("namespace", out var itemNs) ? itemNs.GetString() : null;
+                logger.LogError("{Plural}.{Group} {Namespace}/{Name} ignored: cannot be read at {Path}: {Reason}", plural, group, itemNamespace, name, e.Path, e.Message);
+                return null;
             }
         }
 
