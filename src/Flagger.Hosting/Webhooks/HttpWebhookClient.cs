@@ -24,7 +24,7 @@ internal sealed class HttpWebhookClient(TimeProvider time) : IWebhookClient, IDi
     {
         if (!Uri.TryCreate(webhook.Url, UriKind.Absolute, out var url))
         {
-            return WebhookResult.Failure($"invalid webhook url '{webhook.Url}'");
+            return WebhookResult.Failure($"invalid webhook url '{WebhookErrorText.Address(webhook.Url)}'");
         }
 
         var timeout = Timeout(webhook);
@@ -49,7 +49,7 @@ internal sealed class HttpWebhookClient(TimeProvider time) : IWebhookClient, IDi
                     return WebhookResult.Success;
                 }
 
-                error = await response.Content.ReadAsStringAsync(deadline.Token).ConfigureAwait(false);
+                error = await ReadBoundedAsync(response.Content, deadline.Token).ConfigureAwait(false);
                 if (string.IsNullOrWhiteSpace(error))
                 {
                     error = $"status {(int)response.StatusCode}";
@@ -70,13 +70,34 @@ internal sealed class HttpWebhookClient(TimeProvider time) : IWebhookClient, IDi
             }
         }
 
-        return WebhookResult.Failure(error.Trim());
+        // The answer goes to events, the status and alerts: bounded and without the hook's own secrets.
+        return WebhookResult.Failure(WebhookErrorText.Clean(error, webhook));
     }
 
     public void Dispose()
     {
         verifying.Dispose();
         skippingTls.Dispose();
+    }
+
+    // Reads no more of the answer than can be shown (plus a little, so the cut is reported): a receiver that
+    // streams megabytes must neither fill the operator's memory nor hold the tick until the hook's timeout.
+    private static async Task<string> ReadBoundedAsync(HttpContent content, CancellationToken cancellationToken)
+    {
+        var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            using var reader = new StreamReader(stream);
+            var buffer = new char[WebhookErrorText.MaxLength * 4];
+            var read = 0;
+            int chunk;
+            while (read < buffer.Length && (chunk = await reader.ReadAsync(buffer.AsMemory(read), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                read += chunk;
+            }
+
+            return new string(buffer, 0, read);
+        }
     }
 
     internal static TimeSpan Timeout(CanaryWebhook webhook) =>

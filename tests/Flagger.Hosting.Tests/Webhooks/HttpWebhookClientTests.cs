@@ -92,6 +92,22 @@ public sealed class HttpWebhookClientTests
     }
 
     [Fact]
+    public async Task A_huge_answer_echoing_the_hooks_token_is_cut_and_redacted()
+    {
+        await using var server = await HookServer.StartAsync();
+        server.Answer(403, "bad token tok-0123456789 " + new string('x', 1_000_000));
+        using var client = new HttpWebhookClient(TimeProvider.System);
+        var hook = Hook(server) with { Metadata = new Dictionary<string, string> { ["token"] = "tok-0123456789" } };
+
+        var result = await client.CallAsync(hook, Payload, TestContext.Current.CancellationToken);
+
+        Assert.False(result.Succeeded);
+        Assert.StartsWith("bad token [redacted] xxx", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("tok-0123456789", result.Error, StringComparison.Ordinal);
+        Assert.True(result.Error!.Length <= WebhookErrorText.MaxLength + WebhookErrorText.CutMark.Length, $"{result.Error.Length} characters");
+    }
+
+    [Fact]
     public async Task Slow_receiver_fails_after_the_hooks_timeout()
     {
         await using var server = await HookServer.StartAsync();

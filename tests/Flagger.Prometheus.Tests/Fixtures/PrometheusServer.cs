@@ -24,6 +24,7 @@ public sealed class PrometheusServer : IAsyncLifetime
     private readonly StringBuilder log = new();
     private readonly string directory = Path.Combine(Path.GetTempPath(), $"flagger-prometheus-{Guid.NewGuid():N}");
     private Process? process;
+    private string config = string.Empty;
 
     public IstioExporter Exporter { get; private set; } = null!;
 
@@ -33,11 +34,11 @@ public sealed class PrometheusServer : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var binary = FindPrometheus() ?? throw new InvalidOperationException("prometheus not found: apt-get install prometheus");
+        _ = FindPrometheus() ?? throw new InvalidOperationException("prometheus not found: apt-get install prometheus");
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         Exporter = await IstioExporter.StartAsync([Canary, Primary], timeout.Token);
         Directory.CreateDirectory(directory);
-        var config = Path.Combine(directory, "prometheus.yml");
+        config = Path.Combine(directory, "prometheus.yml");
         await File.WriteAllTextAsync(config, $"""
             global:
               scrape_interval: 1s
@@ -49,25 +50,37 @@ public sealed class PrometheusServer : IAsyncLifetime
             """, timeout.Token);
         var port = FreePort();
         Address = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
-        var start = new ProcessStartInfo(binary)
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-            WorkingDirectory = directory,
-        };
-        foreach (var argument in new[] { $"--config.file={config}", $"--storage.tsdb.path={Path.Combine(directory, "data")}", $"--web.listen-address=127.0.0.1:{port}" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {binary}");
-        process.ErrorDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
-        process.OutputDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
+        StartProcess();
         await WaitForFirstRatesAsync(timeout.Token);
         Proxy = await AuthProxy.StartAsync(Address, timeout.Token);
+    }
+
+    /// <summary>True while the process runs (between <see cref="StopAsync"/> and <see cref="RestartAsync"/> it does not).</summary>
+    public bool IsRunning => process is { HasExited: false };
+
+    /// <summary>
+    /// Kills the process, as an outage does: its port refuses connections until <see cref="RestartAsync"/>. Its
+    /// storage stays, so the samples scraped before the outage are there after it.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (process is { HasExited: false })
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(cancellationToken);
+        }
+
+        process?.Dispose();
+        process = null;
+    }
+
+    /// <summary>Starts the process again on the same port and storage and waits until it answers rates.</summary>
+    public async Task RestartAsync(CancellationToken cancellationToken)
+    {
+        StartProcess();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        await WaitForFirstRatesAsync(timeout.Token);
     }
 
     public async ValueTask DisposeAsync()
@@ -131,6 +144,29 @@ public sealed class PrometheusServer : IAsyncLifetime
 
             await Task.Delay(200, cancellationToken);
         }
+    }
+
+    private void StartProcess()
+    {
+        var binary = FindPrometheus() ?? throw new InvalidOperationException("prometheus not found: apt-get install prometheus");
+        var start = new ProcessStartInfo(binary)
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+            WorkingDirectory = directory,
+        };
+
+        foreach (var argument in new[] { $"--config.file={config}", $"--storage.tsdb.path={Path.Combine(directory, "data")}", $"--web.listen-address={Address.Authority}" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {binary}");
+        process.ErrorDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
+        process.OutputDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
     }
 
     private string Log()
