@@ -41,12 +41,13 @@ public static class AlertProviderValidator
 
         if (!string.IsNullOrWhiteSpace(spec.Address) && !ProblemList.IsHttpAddress(spec.Address))
         {
-            problems.Add("spec.address", $"must be an absolute http or https URL, got {ProblemList.Quote(spec.Address)}");
+            // The value is not repeated: a chat webhook URL is the credential (events and status are widely readable).
+            problems.Add("spec.address", "must be an absolute http or https URL such as https://hooks.slack.com/services/...; the value given is not shown because it may hold a token");
         }
 
         if (!string.IsNullOrWhiteSpace(spec.Proxy) && !ProblemList.IsHttpAddress(spec.Proxy))
         {
-            problems.Add("spec.proxy", $"must be an absolute http or https URL, got {ProblemList.Quote(spec.Proxy)}");
+            problems.Add("spec.proxy", "must be an absolute http or https URL; the value given is not shown because it may hold credentials");
         }
 
         return problems.Problems;

@@ -32,10 +32,16 @@ public sealed class AlertProviderValidatorTests
     [InlineData("spec.type=\"Slack\"", "spec.type", "unknown type 'Slack'")]
     [InlineData("spec.secretRef-", "spec.address", "required unless spec.secretRef names a Secret with an address key")]
     [InlineData("spec.secretRef={}", "spec.secretRef.name", "required")]
-    [InlineData("spec.address=\"hooks.slack.com\"", "spec.address", "must be an absolute http or https URL, got 'hooks.slack.com'")]
+    [InlineData("spec.address=\"hooks.slack.com/services/T0/B0/secret-token\"", "spec.address", "must be an absolute http or https URL such as https://hooks.slack.com/services/...; the value given is not shown because it may hold a token")]
     [InlineData("spec.proxy=\"proxy:3128\"", "spec.proxy", "must be an absolute http or https URL")]
     public void Reports_bad_fields(string edit, string path, string message) =>
         HasProblem(Validate(edit), path, message);
+
+    [Fact]
+    public void A_malformed_address_or_proxy_is_never_repeated_in_the_message() =>
+        Assert.All(
+            Validate("spec.address=\"hooks.slack.com/services/T0/B0/secret-token\" & spec.proxy=\"user:hunter2@proxy\""),
+            p => Assert.DoesNotMatch("secret-token|hunter2", p.ToString()));
 
     [Fact]
     public void Every_problem_is_returned_together() =>
