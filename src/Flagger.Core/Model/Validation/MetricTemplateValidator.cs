@@ -62,7 +62,7 @@ public static class MetricTemplateValidator
             }
             else if (!ProblemList.IsHttpAddress(provider.Address))
             {
-                problems.Add("spec.provider.address", $"must be an absolute http or https URL, got {ProblemList.Quote(provider.Address)}");
+                problems.Add("spec.provider.address", $"must be an absolute http or https URL, got {ProblemList.QuoteAddress(provider.Address)}");
             }
         }
 

@@ -78,6 +78,31 @@ internal sealed class ProblemList
 
     public static string Quote(string? value) => $"'{value}'";
 
+    /// <summary>
+    /// Quotes an address that failed validation without what may be a credential in it: user info before an
+    /// <c>@</c> and every query value (<c>?token=…</c>) become <c>***</c>, so the message can go into events.
+    /// </summary>
+    public static string QuoteAddress(string? value)
+    {
+        var text = value ?? string.Empty;
+        var at = text.IndexOf('@', StringComparison.Ordinal);
+        var scheme = text.IndexOf("://", StringComparison.Ordinal);
+        if (at >= 0)
+        {
+            var start = scheme >= 0 && scheme < at ? scheme + 3 : 0;
+            text = string.Concat(text.AsSpan(0, start), "***", text.AsSpan(at));
+        }
+
+        var query = text.IndexOf('?', StringComparison.Ordinal);
+        if (query >= 0)
+        {
+            var pairs = text[(query + 1)..].Split('&').Select(p => p.Contains('=', StringComparison.Ordinal) ? p[..(p.IndexOf('=', StringComparison.Ordinal) + 1)] + "***" : p);
+            text = text[..(query + 1)] + string.Join('&', pairs);
+        }
+
+        return Quote(text);
+    }
+
     public static string Index(string path, int index) => string.Create(CultureInfo.InvariantCulture, $"{path}[{index}]");
 
     public static string List(IEnumerable<string> values) => string.Join(", ", values);

@@ -36,7 +36,7 @@ internal static class WebhookRules
             }
             else if (!ProblemList.IsHttpAddress(webhook.Url))
             {
-                problems.Add($"{path}.url", $"must be an absolute http or https URL, got {ProblemList.Quote(webhook.Url)}");
+                problems.Add($"{path}.url", $"must be an absolute http or https URL, got {ProblemList.QuoteAddress(webhook.Url)}");
             }
 
             problems.Duration($"{path}.timeout", webhook.Timeout, "10s");
