@@ -163,14 +163,7 @@ public sealed class SimulatedMesh : IDisposable
         lock (_gate)
         {
             Account(_time.GetUtcNow());
-            foreach (var destination in _routing.Route($"{request.ServiceName}.{request.ServiceNamespace}", request.ServiceNamespace))
-            {
-                var faults = RevisionFaults.From(destination.Template);
-                var errorPercent = response.StatusCode >= 500 ? 100 : faults.ErrorPercent;
-                var key = (destination.Namespace, destination.Workload);
-                var counters = _counters.GetValueOrDefault(key) ?? WorkloadCounters.Empty(destination.Namespace, destination.Workload);
-                _counters[key] = counters.Add(destination.Share, errorPercent, milliseconds + faults.AddedLatencyMilliseconds);
-            }
+            Count($"{request.ServiceName}.{request.ServiceNamespace}", request.ServiceNamespace, 1, response.StatusCode >= 500, milliseconds);
         }
 
         return response;
@@ -212,18 +205,26 @@ public sealed class SimulatedMesh : IDisposable
                 continue;
             }
 
-            var requests = flow.RequestsPerSecond * (to - from).TotalSeconds;
-            foreach (var destination in _routing.Route(flow.Host, flow.FromNamespace))
-            {
-                var faults = RevisionFaults.From(destination.Template);
-                var key = (destination.Namespace, destination.Workload);
-                var counters = _counters.GetValueOrDefault(key) ?? WorkloadCounters.Empty(destination.Namespace, destination.Workload);
-                _counters[key] = counters.Add(requests * destination.Share, faults.ErrorPercent, _options.BaseP99Milliseconds + faults.AddedLatencyMilliseconds);
-            }
+            Count(flow.Host, flow.FromNamespace, flow.RequestsPerSecond * (to - from).TotalSeconds, answeredWith5xx: false, _options.BaseP99Milliseconds);
         }
 
         _flows.RemoveAll(f => f.End <= now);
         _accountedUntil = now;
+    }
+
+    /// <summary>
+    /// Counts <paramref name="requests"/> to <paramref name="host"/>, split by the routes as they are now; each
+    /// destination fails as often as its revision's faults say, or always when the answer was already a 5xx.
+    /// </summary>
+    private void Count(string host, string fromNamespace, double requests, bool answeredWith5xx, double p99Milliseconds)
+    {
+        foreach (var destination in _routing.Route(host, fromNamespace))
+        {
+            var faults = RevisionFaults.From(destination.Template);
+            var key = (destination.Namespace, destination.Workload);
+            var counters = _counters.GetValueOrDefault(key) ?? WorkloadCounters.Empty(destination.Namespace, destination.Workload);
+            _counters[key] = counters.Add(requests * destination.Share, answeredWith5xx ? 100 : faults.ErrorPercent, p99Milliseconds + faults.AddedLatencyMilliseconds);
+        }
     }
 
     private sealed record Flow(string Host, string FromNamespace, double RequestsPerSecond, DateTimeOffset Start, DateTimeOffset End);

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Flagger.Analysis;
 using Flagger.Model;
 using Flagger.Operator;
+using Flagger.Reliability.Harness;
 using Flagger.Store;
 using Flagger.Testing;
 using Flagger.Tests.Model;
@@ -65,7 +66,6 @@ public sealed class MalformedCanaryTests : IAsyncLifetime
                  "analysis":{"interval":"1s","threshold":5,"maxWeight":50,"stepWeight":25}}}
         """;
 
-    private static readonly string Repository = FindRepository();
     private readonly string kubeconfig = Path.Combine(Path.GetTempPath(), $"flagger-malformed-{Guid.NewGuid():N}.yaml");
     private EmbeddedCluster cluster = null!;
 
@@ -75,8 +75,8 @@ public sealed class MalformedCanaryTests : IAsyncLifetime
     {
         cluster = await EmbeddedCluster.StartAsync(new EmbeddedClusterOptions { RolloutDelay = TimeSpan.FromMilliseconds(200) }, Ct);
         cluster.WriteKubeconfig(kubeconfig);
-        cluster.ApplyPath(Path.Combine(Repository, "deploy/artifacts/namespaces/test.yaml"));
-        cluster.ApplyPath(Path.Combine(Repository, "deploy/artifacts/canaries/deployment.yaml"), "test");
+        cluster.ApplyPath(Path.Combine(Repository.Root, "deploy/artifacts/namespaces/test.yaml"));
+        cluster.ApplyPath(Path.Combine(Repository.Root, "deploy/artifacts/canaries/deployment.yaml"), "test");
     }
 
     public async ValueTask DisposeAsync()
@@ -250,15 +250,4 @@ public sealed class MalformedCanaryTests : IAsyncLifetime
 
     private static Uri Address(WebApplication app) =>
         new(app.Urls.First().Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
-
-    private static string FindRepository()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Flagger.slnx")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("repository root (Flagger.slnx) not found above " + AppContext.BaseDirectory);
-    }
 }

@@ -1,6 +1,7 @@
 using Flagger.Analysis;
 using Flagger.Model;
 using Flagger.Operator;
+using Flagger.Reliability.Harness;
 using Flagger.Prometheus.Tests.Fixtures;
 using Flagger.Store;
 using Flagger.Testing;

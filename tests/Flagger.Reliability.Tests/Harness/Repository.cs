@@ -1,4 +1,4 @@
-namespace Flagger.Reliability.MetricsOutage;
+namespace Flagger.Reliability.Harness;
 
 /// <summary>The repository's root, for the walkthrough's manifests under <c>deploy/</c>.</summary>
 internal static class Repository
