@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using Flagger.Providers;
 
 namespace Flagger.Notifications;
 
@@ -31,12 +32,29 @@ internal sealed class ChatPoster : IDisposable
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(Timeout);
-        using var response = await client.SendAsync(request, timeout.Token).ConfigureAwait(false);
-        if (!response.IsSuccessStatusCode)
+        HttpResponseMessage response;
+        try
         {
-            var text = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
-            // The address holds the webhook secret: name only the host in the error.
-            throw new HttpRequestException($"posting to {address.Host} failed with status {(int)response.StatusCode}: {Truncate(text)}", null, response.StatusCode);
+            response = await client.SendAsync(request, timeout.Token).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e)
+        {
+            // A proxy's failure names the proxy's address, user info and all.
+            throw new HttpRequestException(Redact(e.Message, address, proxy, token), null, e.StatusCode);
+        }
+
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                var text = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
+
+                // The address holds the webhook secret: name only the host, and keep no echo of the request.
+                throw new HttpRequestException(
+                    $"posting to {address.Host} failed with status {(int)response.StatusCode}: {Truncate(Redact(text, address, proxy, token))}",
+                    null,
+                    response.StatusCode);
+            }
         }
     }
 
@@ -58,6 +76,10 @@ internal sealed class ChatPoster : IDisposable
         };
         return new HttpClient(handler) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
     }
+
+    // A chat service's incoming-webhook address is the credential, path and all.
+    private static string Redact(string text, Uri address, string? proxy, string? token) =>
+        SecretText.Redact(text, SecretText.SecretsOf(address.AbsoluteUri, includePath: true).Concat(SecretText.SecretsOf(proxy)).Append(token));
 
     private static string Truncate(string text) => text.Length <= 200 ? text : text[..200];
 }

@@ -34,8 +34,11 @@ public static class FlaggerEngineBuilderPrometheusExtensions
         if (!services.Any(d => d.ServiceType == typeof(PrometheusMarker)))
         {
             services.AddSingleton<PrometheusMarker>();
-            services.AddHttpClient(PrometheusMetricsProviderFactory.ClientName).UseHttpClientMetrics();
+            // No request logging: the factory's trace records carry the Authorization header's value in their state
+            // (only the formatted text is redacted), and a structured log sink would write it out.
+            services.AddHttpClient(PrometheusMetricsProviderFactory.ClientName).RemoveAllLoggers().UseHttpClientMetrics();
             services.AddHttpClient(PrometheusMetricsProviderFactory.InsecureClientName)
+                .RemoveAllLoggers()
                 .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
                 {
                     SslOptions = new SslClientAuthenticationOptions

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Flagger.Metrics;
+using Flagger.Providers;
 
 namespace Flagger.Prometheus;
 
@@ -20,6 +21,9 @@ internal sealed partial class PrometheusMetricsProvider(
 {
     /// <summary>Flagger's text for an empty or NaN result; the engine prefixes it with the workload hint.</summary>
     public const string NoValuesFound = "running query failed: no values found";
+
+    // How messages name the server: without user info or query values, which may be credentials.
+    private readonly string shown = SecretText.Address(address.AbsoluteUri);
 
     /// <summary>Collapses every whitespace run to one space, as Flagger does before sending.</summary>
     public static string CollapseWhitespace(string query) => Whitespace().Replace(query, " ").Trim();
@@ -49,16 +53,16 @@ internal sealed partial class PrometheusMetricsProvider(
             body = await response.Content.ReadAsStringAsync(linked.Token).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode && ReadError(body) is null)
             {
-                return MetricQueryResult.Failed($"{address} answered {(int)status} {response.ReasonPhrase}: {Shorten(body)}");
+                return MetricQueryResult.Failed($"{shown} answered {(int)status} {response.ReasonPhrase}: {Shorten(Redact(body))}");
             }
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            return MetricQueryResult.Failed($"no answer from {address} within {timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)}s");
+            return MetricQueryResult.Failed($"no answer from {shown} within {timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)}s");
         }
         catch (HttpRequestException e)
         {
-            return MetricQueryResult.Failed($"request to {address} failed: {e.Message}");
+            return MetricQueryResult.Failed($"request to {shown} failed: {Redact(e.Message)}");
         }
 
         return Parse(body);
@@ -71,7 +75,7 @@ internal sealed partial class PrometheusMetricsProvider(
         return result switch
         {
             { Outcome: MetricQueryOutcome.Value, Value: 1 } => ProviderHealth.Online,
-            { Outcome: MetricQueryOutcome.Value } => new ProviderHealth(false, $"vector(1) returned {result.Value.ToString(CultureInfo.InvariantCulture)} from {address}"),
+            { Outcome: MetricQueryOutcome.Value } => new ProviderHealth(false, $"vector(1) returned {result.Value.ToString(CultureInfo.InvariantCulture)} from {shown}"),
             _ => new ProviderHealth(false, result.Error ?? NoValuesFound),
         };
     }
@@ -117,6 +121,10 @@ internal sealed partial class PrometheusMetricsProvider(
             };
         }
     }
+
+    // A server, or a proxy in front of it, may echo the request in its error page: never pass the credentials on.
+    private string Redact(string text) =>
+        SecretText.Redact(text, (headers?.Values.SelectMany(v => v) ?? []).Append(authorization?.Parameter).Concat(SecretText.SecretsOf(address.AbsoluteUri)));
 
     internal static Uri QueryUri(Uri address, string query) =>
         new($"{address.AbsoluteUri.TrimEnd('/')}/api/v1/query?query={Uri.EscapeDataString(query)}");

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using Flagger.Metrics;
+using Flagger.Providers;
 using Microsoft.Extensions.Options;
 
 namespace Flagger.Prometheus;
@@ -26,7 +27,7 @@ internal sealed class PrometheusMetricsProviderFactory(IHttpClientFactory client
         ArgumentNullException.ThrowIfNull(settings);
         if (!Uri.TryCreate(settings.Address, UriKind.Absolute, out var address) || (address.Scheme != Uri.UriSchemeHttp && address.Scheme != Uri.UriSchemeHttps))
         {
-            return new MisconfiguredMetricsProvider($"prometheus address '{settings.Address}' is not an absolute http(s) URL");
+            return new MisconfiguredMetricsProvider($"prometheus address '{SecretText.Address(settings.Address)}' is not an absolute http(s) URL");
         }
 
         AuthenticationHeaderValue? authorization = null;

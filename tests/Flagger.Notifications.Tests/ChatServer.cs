@@ -20,6 +20,9 @@ public sealed class ChatServer : IAsyncDisposable
 
     public int Status { get; set; } = 200;
 
+    /// <summary>When set, a refusal's body repeats the request line and Authorization header, as some error pages do.</summary>
+    public bool EchoRequest { get; set; }
+
     public string Address => app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 
     public static async Task<ChatServer> StartAsync()
@@ -35,7 +38,10 @@ public sealed class ChatServer : IAsyncDisposable
             var body = await reader.ReadToEndAsync(context.RequestAborted);
             server.Requests.Enqueue((context.Request.Path + context.Request.QueryString, context.Request.Headers.Authorization.FirstOrDefault(), context.Request.ContentType, body));
             context.Response.StatusCode = server.Status;
-            await context.Response.WriteAsync(server.Status == 200 ? "ok" : "invalid_payload", context.RequestAborted);
+            var answer = server.Status == 200 ? "ok"
+                : server.EchoRequest ? $"invalid_payload for POST {context.Request.Path}{context.Request.QueryString} ({context.Request.Headers.Authorization})"
+                : "invalid_payload";
+            await context.Response.WriteAsync(answer, context.RequestAborted);
         });
         await app.StartAsync(TestContext.Current.CancellationToken);
         return server;

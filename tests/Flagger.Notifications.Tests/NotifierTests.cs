@@ -68,6 +68,22 @@ public sealed class NotifierTests
     }
 
     [Fact]
+    public async Task A_refusal_that_echoes_the_request_loses_the_webhook_path_and_token()
+    {
+        await using var chat = await ChatServer.StartAsync();
+        chat.Status = 500;
+        chat.EchoRequest = true;
+        using var services = Services();
+        var notifier = services.GetRequiredKeyedService<INotifierFactory>("msteams")
+            .Create(new NotifierSettings { Type = "msteams", Address = chat.Address + "/webhookb2/tenant-4711@abc/IncomingWebhook/key-0815?code=c0de-99", Token = "bearer-1234" });
+
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => notifier.PostAsync(Rollback, TestContext.Current.CancellationToken));
+
+        Assert.StartsWith("posting to 127.0.0.1 failed with status 500: invalid_payload for POST [redacted]", error.Message, StringComparison.Ordinal);
+        Assert.All(new[] { "tenant-4711", "key-0815", "c0de-99", "bearer-1234" }, secret => Assert.DoesNotContain(secret, error.Message, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Address_that_is_not_a_url_names_the_provider_type()
     {
         using var services = Services();

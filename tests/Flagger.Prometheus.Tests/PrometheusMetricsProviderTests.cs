@@ -130,6 +130,18 @@ public sealed class PrometheusMetricsProviderTests(PrometheusServer prometheus)
     }
 
     [Fact]
+    public async Task Errors_name_the_server_without_the_credentials_in_its_address()
+    {
+        using var services = Prometheus.Services();
+
+        var result = await services.Provider(new Uri("http://flagger:pa55-in-url@127.0.0.1:1/?tenant=t-secret")).RunQueryAsync("vector(1)", Ct);
+
+        Assert.StartsWith("request to http://[redacted]@127.0.0.1:1/?tenant=[redacted] failed: ", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("pa55-in-url", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("t-secret", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Sends_the_query_with_whitespace_collapsed_and_the_template_headers()
     {
         using var services = Prometheus.Services();

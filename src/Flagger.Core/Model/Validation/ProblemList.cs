@@ -1,4 +1,5 @@
 using System.Globalization;
+using Flagger.Providers;
 
 namespace Flagger.Model.Validation;
 
@@ -79,29 +80,10 @@ internal sealed class ProblemList
     public static string Quote(string? value) => $"'{value}'";
 
     /// <summary>
-    /// Quotes an address that failed validation without what may be a credential in it: user info before an
-    /// <c>@</c> and every query value (<c>?token=…</c>) become <c>***</c>, so the message can go into events.
+    /// Quotes an address that failed validation without what may be a credential in it (user info, query values),
+    /// so the message can go into events and status.
     /// </summary>
-    public static string QuoteAddress(string? value)
-    {
-        var text = value ?? string.Empty;
-        var at = text.IndexOf('@', StringComparison.Ordinal);
-        var scheme = text.IndexOf("://", StringComparison.Ordinal);
-        if (at >= 0)
-        {
-            var start = scheme >= 0 && scheme < at ? scheme + 3 : 0;
-            text = string.Concat(text.AsSpan(0, start), "***", text.AsSpan(at));
-        }
-
-        var query = text.IndexOf('?', StringComparison.Ordinal);
-        if (query >= 0)
-        {
-            var pairs = text[(query + 1)..].Split('&').Select(p => p.Contains('=', StringComparison.Ordinal) ? p[..(p.IndexOf('=', StringComparison.Ordinal) + 1)] + "***" : p);
-            text = text[..(query + 1)] + string.Join('&', pairs);
-        }
-
-        return Quote(text);
-    }
+    public static string QuoteAddress(string? value) => Quote(SecretText.Address(value));
 
     public static string Index(string path, int index) => string.Create(CultureInfo.InvariantCulture, $"{path}[{index}]");
 

@@ -25,7 +25,7 @@ public sealed class AnalysisListValidationTests
     [InlineData("spec.analysis.webhooks[0].type=\"Rollout\"", "spec.analysis.webhooks[0].type", "unknown type 'Rollout'")]
     [InlineData("spec.analysis.webhooks[0].url-", "spec.analysis.webhooks[0].url", "required")]
     [InlineData("spec.analysis.webhooks[0].url=\"flagger-loadtester.test\"", "spec.analysis.webhooks[0].url", "must be an absolute http or https URL, got 'flagger-loadtester.test'")]
-    [InlineData("spec.analysis.webhooks[0].url=\"user:pw@hooks.local/x?token=abc&team=1\"", "spec.analysis.webhooks[0].url", "must be an absolute http or https URL, got '***@hooks.local/x?token=***&team=***'")]
+    [InlineData("spec.analysis.webhooks[0].url=\"user:pw@hooks.local/x?token=abc&team=1\"", "spec.analysis.webhooks[0].url", "must be an absolute http or https URL, got '[redacted]@hooks.local/x?token=[redacted]&team=[redacted]'")]
     [InlineData("spec.analysis.webhooks[0].url=\"ftp://flagger-loadtester.test/\"", "spec.analysis.webhooks[0].url", "must be an absolute http or https URL")]
     [InlineData("spec.analysis.webhooks[0].url=\"/gate/approve\"", "spec.analysis.webhooks[0].url", "must be an absolute http or https URL")]
     [InlineData("spec.analysis.webhooks[0].timeout=\"5\"", "spec.analysis.webhooks[0].timeout", "must be a duration such as 10s, got '5'")]
