@@ -11,11 +11,51 @@ namespace Flagger.Operator;
 /// <summary>
 /// Before any watch starts, lists each custom resource the operator needs (as Flagger does at start-up), so a
 /// cluster without the CRDs gets one message naming every missing one and the command that installs them, instead
-/// of a watch failing later.
+/// of a watch failing later. Transient API errors are retried for about 15 s before they stop the start.
 /// </summary>
-internal sealed class CrdCheck(IKubernetes client, IOptions<EngineOptions> engine, IOptions<KubernetesOptions> kubernetes, IOptions<IstioRouterOptions> istio)
+internal sealed class CrdCheck(
+    IKubernetes client,
+    IOptions<EngineOptions> engine,
+    IOptions<KubernetesOptions> kubernetes,
+    IOptions<IstioRouterOptions> istio,
+    TimeProvider time)
 {
+    /// <summary>
+    /// Waits between attempts when the API server answers with a transient error (5xx, 429, no connection): an
+    /// operator started with its cluster, or during a control-plane upgrade, should wait it out rather than exit.
+    /// About 15 s in all, then the last error is reported.
+    /// </summary>
+    internal static readonly TimeSpan[] RetryDelays = [.. new[] { 0.5, 1, 2, 4, 8 }.Select(TimeSpan.FromSeconds)];
+
     public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await CheckAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (attempt < RetryDelays.Length && IsTransient(e, cancellationToken))
+            {
+                await Task.Delay(RetryDelays[attempt], time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (IsTransient(e, cancellationToken))
+            {
+                throw new StartupCheckException($"cannot reach the Kubernetes API server at {client.BaseUri}: {e.Message}; check --kubeconfig or the in-cluster service account", e);
+            }
+        }
+    }
+
+    private static bool IsTransient(Exception e, CancellationToken cancellationToken) => e switch
+    {
+        HttpRequestException => true,
+        HttpOperationException { Response.StatusCode: HttpStatusCode.TooManyRequests or >= HttpStatusCode.InternalServerError } => true,
+        OperationCanceledException => !cancellationToken.IsCancellationRequested, // the client's own timeout
+        _ => false,
+    };
+
+    private async Task CheckAsync(CancellationToken cancellationToken)
     {
         var missing = new List<string>();
         var forbidden = new List<string>();
@@ -32,10 +72,6 @@ internal sealed class CrdCheck(IKubernetes client, IOptions<EngineOptions> engin
             catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
             {
                 forbidden.Add($"{plural}.{group}");
-            }
-            catch (HttpRequestException e)
-            {
-                throw new StartupCheckException($"cannot reach the Kubernetes API server at {client.BaseUri}: {e.Message}; check --kubeconfig or the in-cluster service account", e);
             }
         }
 

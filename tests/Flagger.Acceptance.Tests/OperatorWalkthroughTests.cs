@@ -135,6 +135,22 @@ public sealed class OperatorWalkthroughTests(PrometheusServer prometheus) : IAsy
             error.Message);
     }
 
+    [Fact]
+    public async Task Transient_api_errors_at_start_up_are_waited_out()
+    {
+        await ApplyAsync("-f", Path.Combine(Repository, "deploy/crds"));
+        var refused = 0;
+        cluster.Faults.FailRequests(1.0, 503, r => r.Resource == "canaries" && r.Verb == "list" && Interlocked.Increment(ref refused) <= 2);
+        await using var app = OperatorHost.Build(["-kubeconfig", kubeconfig, "-mesh-provider=istio", "-port", "0", "-log-level", "error"]);
+
+        await OperatorHost.StartAsync(app, Ct);
+
+        Assert.True(Volatile.Read(ref refused) >= 3, $"{refused} canary lists");
+        using var http = new HttpClient();
+        Assert.Equal("OK", await http.GetStringAsync(new Uri(OperatorAddress(app), "/healthz"), Ct));
+        await app.StopAsync(Ct);
+    }
+
     private static async Task<CanaryPhase?> WaitForPhaseAsync(ICanaryStore store, CanaryPhase phase)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
