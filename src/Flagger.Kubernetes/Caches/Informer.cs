@@ -21,6 +21,13 @@ internal sealed partial class Informer<T>(
     Func<T, ObjectKey> keyOf,
     ILogger logger) where T : class
 {
+    /// <summary>
+    /// How long one watch may last on this side. The server ends each after <see cref="ClusterCache.WatchTimeoutSeconds"/>;
+    /// one still open half a minute later is hung (a proxy or load balancer that accepted the connection and never
+    /// answered, a half-open connection) and is given up and resumed, since the client sets no timeout on watches.
+    /// </summary>
+    internal static readonly TimeSpan WatchDeadline = TimeSpan.FromSeconds(ClusterCache.WatchTimeoutSeconds + 30);
+
     private readonly ConcurrentDictionary<(string Namespace, string Name), T> objects = new();
     private readonly TaskCompletionSource synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -67,7 +74,7 @@ internal sealed partial class Informer<T>(
                     synced.TrySetResult();
                 }
 
-                version = await WatchAsync(version, cancellationToken).ConfigureAwait(false);
+                version = await WatchAsync(version, wallClock, cancellationToken).ConfigureAwait(false);
                 failures = 0;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -127,40 +134,56 @@ internal sealed partial class Informer<T>(
         return version;
     }
 
-    private async Task<string> WatchAsync(string version, CancellationToken cancellationToken)
+    private async Task<string> WatchAsync(string version, TimeProvider wallClock, CancellationToken cancellationToken)
     {
         Exception? failure = null;
-        await foreach (var (type, item) in watch(version, e => failure ??= e, cancellationToken).ConfigureAwait(false))
+        using var deadline = new CancellationTokenSource(WatchDeadline, wallClock);
+        using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        try
         {
-            if (failure is not null)
+            await foreach (var (type, item) in watch(version, e => failure ??= e, watching.Token).ConfigureAwait(false))
             {
-                break;
-            }
-
-            var key = keyOf(item);
-            version = string.IsNullOrEmpty(key.ResourceVersion) ? version : key.ResourceVersion;
-            switch (type)
-            {
-                case WatchEventType.Bookmark:
-                    continue;
-                case WatchEventType.Deleted:
-                    objects.TryRemove((key.Namespace, key.Name), out _);
+                if (failure is not null)
+                {
                     break;
-                case WatchEventType.Error:
-                    continue;
-                default:
-                    // The same resourceVersion means this process wrote it and cached it already: keep that
-                    // instance (atomically, a write-through may race this event), so readers see no change.
-                    var stored = objects.AddOrUpdate((key.Namespace, key.Name), item, (_, old) => keyOf(old).ResourceVersion == key.ResourceVersion ? old : item);
-                    if (!ReferenceEquals(stored, item))
-                    {
+                }
+
+                var key = keyOf(item);
+                version = string.IsNullOrEmpty(key.ResourceVersion) ? version : key.ResourceVersion;
+                switch (type)
+                {
+                    case WatchEventType.Bookmark:
                         continue;
-                    }
+                    case WatchEventType.Deleted:
+                        objects.TryRemove((key.Namespace, key.Name), out _);
+                        break;
+                    case WatchEventType.Error:
+                        continue;
+                    default:
+                        // The same resourceVersion means this process wrote it and cached it already: keep that
+                        // instance (atomically, a write-through may race this event), so readers see no change.
+                        var stored = objects.AddOrUpdate((key.Namespace, key.Name), item, (_, old) => keyOf(old).ResourceVersion == key.ResourceVersion ? old : item);
+                        if (!ReferenceEquals(stored, item))
+                        {
+                            continue;
+                        }
 
-                    break;
+                        break;
+                }
+
+                Changed?.Invoke(type, item);
             }
+        }
+        catch (Exception e) when (Hung() && e is OperationCanceledException or IOException or HttpRequestException)
+        {
+            // Ended by the deadline: below.
+        }
 
-            Changed?.Invoke(type, item);
+        if (Hung())
+        {
+            // Resumed from the last resourceVersion seen, so nothing is missed.
+            LogWatchHung(resource, WatchDeadline.TotalSeconds);
+            return version;
         }
 
         // The client passes watch ERROR events (410 Gone) to onError only; surface them to the loop.
@@ -170,6 +193,8 @@ internal sealed partial class Informer<T>(
         }
 
         return version;
+
+        bool Hung() => deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested;
     }
 
     private static bool IsGone(Exception e) => e switch
@@ -185,6 +210,9 @@ internal sealed partial class Informer<T>(
         !long.TryParse(candidate, NumberStyles.None, CultureInfo.InvariantCulture, out var a)
         || !long.TryParse(current, NumberStyles.None, CultureInfo.InvariantCulture, out var b)
         || a > b;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Watch of {Resource} still open {Seconds}s after the server should have ended it: taken as hung and resumed")]
+    private partial void LogWatchHung(string resource, double seconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Watch of {Resource}: resourceVersion too old, relisting")]
     private partial void LogRelist(string resource);

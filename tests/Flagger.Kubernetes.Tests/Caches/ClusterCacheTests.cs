@@ -29,4 +29,30 @@ public sealed class ClusterCacheTests
 
         Assert.Contains("flagger.app (is its CRD installed?)", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_hung_watch_is_given_up_after_its_deadline_and_resumed_without_missing_a_change()
+    {
+        await using var cluster = await Flagger.Testing.EmbeddedCluster.StartAsync(KubeCluster.Ct);
+        using var client = cluster.CreateClient();
+        var wallClock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+
+        // The ConfigMap watch is accepted and never answered, as behind a proxy that hangs; the list works.
+        var hang = 1;
+        cluster.Faults.TimeOutRequests(1.0, r => r.Verb == "watch" && r.Resource == "configmaps" && Volatile.Read(ref hang) == 1);
+        await using var cache = new ClusterCache(client, null, wallClock, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        await cache.SyncAsync(KubeCluster.Ct);
+        await client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "late" } }, "default", cancellationToken: KubeCluster.Ct);
+        await Task.Delay(TimeSpan.FromMilliseconds(500), KubeCluster.Ct);
+        Assert.Null(cache.ConfigMaps.Get("default", "late"));
+
+        Volatile.Write(ref hang, 0);
+        wallClock.Advance(Informer<V1ConfigMap>.WatchDeadline);
+
+        for (var waited = 0; cache.ConfigMaps.Get("default", "late") is null; waited += 50)
+        {
+            Assert.True(waited < 10_000, "the hung watch was never resumed");
+            await Task.Delay(50, KubeCluster.Ct);
+        }
+    }
 }

@@ -108,7 +108,7 @@ public sealed class OperatorInstance : IAsyncDisposable
     /// <summary>
     /// Cuts the replica off from the API server: every request it sends from now on fails, or with
     /// <paramref name="hang"/> is never answered, as behind a link that drops packets (its watches then fail to
-    /// start instead: the client sets no timeout on a watch, so a hung one would stay hung after the link heals).
+    /// start instead: a hung watch is given up only at the informer's watch deadline, minutes after the link heals).
     /// </summary>
     public void Partition(bool hang = false)
     {
