@@ -15,6 +15,7 @@ namespace Flagger.Model;
 [JsonSerializable(typeof(CanaryStatus))]
 [JsonSerializable(typeof(MetricTemplate))]
 [JsonSerializable(typeof(AlertProvider))]
+[JsonSerializable(typeof(ResourceStatus))]
 [JsonSerializable(typeof(WebhookPayload))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(ObjectMetadata))]
@@ -44,7 +45,45 @@ public static class FlaggerJson
         {
             var root = TryParse(json);
             var metadata = root?["metadata"] is JsonObject meta ? TryDeserializeMetadata(meta) : null;
-            return new Canary { Metadata = metadata ?? new ObjectMetadata(), ReadError = DescribeReadError(root, e) };
+            return new Canary { Metadata = metadata ?? new ObjectMetadata(), ReadError = DescribeReadError(root, e, "Canary") };
+        }
+    }
+
+    /// <summary>
+    /// Parses a MetricTemplate as a watch cache must: one that does not fit the model comes back with its metadata,
+    /// an empty spec and <see cref="MetricTemplate.ReadError"/> naming the field, so the operator reports it.
+    /// </summary>
+    /// <param name="json">The object as the API server stored it.</param>
+    /// <returns>The template, readable or not.</returns>
+    public static MetricTemplate ReadMetricTemplate(string json)
+    {
+        try
+        {
+            return DeserializeMetricTemplate(json);
+        }
+        catch (JsonException e)
+        {
+            // The value is not quoted: a header or address may carry a token.
+            return new MetricTemplate { Metadata = SalvageMetadata(json), ReadError = DescribeReadError(null, e, "MetricTemplate") };
+        }
+    }
+
+    /// <summary>
+    /// Parses an AlertProvider as a watch cache must: one that does not fit the model comes back with its metadata,
+    /// an empty spec and <see cref="AlertProvider.ReadError"/> naming the field, so the operator reports it.
+    /// </summary>
+    /// <param name="json">The object as the API server stored it.</param>
+    /// <returns>The provider, readable or not.</returns>
+    public static AlertProvider ReadAlertProvider(string json)
+    {
+        try
+        {
+            return DeserializeAlertProvider(json);
+        }
+        catch (JsonException e)
+        {
+            // The value is not quoted: an AlertProvider's address or proxy may be the credential itself.
+            return new AlertProvider { Metadata = SalvageMetadata(json), ReadError = DescribeReadError(null, e, "AlertProvider") };
         }
     }
 
@@ -58,14 +97,14 @@ public static class FlaggerJson
 
     // "spec.analysis.stepWeight: cannot be read as this field's type (got "ten")": the field as a user writes it,
     // with the offending value, from the serializer's JSON path.
-    private static string DescribeReadError(JsonNode? root, JsonException error)
+    private static string DescribeReadError(JsonNode? root, JsonException error, string kind)
     {
         var path = (error.Path ?? "$").TrimStart('$').TrimStart('.');
         var value = path.Length > 0 && root is not null ? Find(root, path) : null;
         var got = value is null ? string.Empty : $" (got {Shorten(value.ToJsonString())})";
         return path.Length == 0
-            ? "the object cannot be read as a Canary; check it against deploy/crds"
-            : $"{path}: cannot be read as this field's type{got}; see the Canary reference for what it takes";
+            ? $"the object cannot be read as a {kind}; check it against deploy/crds"
+            : $"{path}: cannot be read as this field's type{got}; see the {kind} reference for what it takes";
     }
 
     private static JsonNode? Find(JsonNode node, string path)
@@ -98,6 +137,9 @@ public static class FlaggerJson
     }
 
     private static string Shorten(string text) => text.Length <= 60 ? text : string.Concat(text.AsSpan(0, 57), "...");
+
+    private static ObjectMetadata SalvageMetadata(string json) =>
+        (TryParse(json)?["metadata"] is JsonObject meta ? TryDeserializeMetadata(meta) : null) ?? new ObjectMetadata();
 
     private static JsonNode? TryParse(string json)
     {
@@ -133,4 +175,7 @@ public static class FlaggerJson
 
     /// <summary>Writes a Canary status.</summary>
     public static string Serialize(CanaryStatus status) => JsonSerializer.Serialize(status, FlaggerJsonContext.Default.CanaryStatus);
+
+    /// <summary>Writes a MetricTemplate or AlertProvider status.</summary>
+    public static string Serialize(ResourceStatus status) => JsonSerializer.Serialize(status, FlaggerJsonContext.Default.ResourceStatus);
 }
