@@ -1,13 +1,7 @@
 using System.Text.Json.Nodes;
-using Flagger.Analysis;
 using Flagger.Model;
-using Flagger.Operator;
-using Flagger.Reliability.Harness;
 using Flagger.Store;
-using Flagger.Testing;
 using Flagger.Tests.Model;
-using k8s;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Flagger.Reliability.MalformedInput;
