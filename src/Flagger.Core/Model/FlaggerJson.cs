@@ -45,7 +45,12 @@ public static class FlaggerJson
         {
             var root = TryParse(json);
             var metadata = root?["metadata"] is JsonObject meta ? TryDeserializeMetadata(meta) : null;
-            return new Canary { Metadata = metadata ?? new ObjectMetadata(), ReadError = DescribeReadError(root, e, "Canary") };
+            return new Canary
+            {
+                Metadata = metadata ?? new ObjectMetadata(),
+                Status = Salvage(root, FlaggerJsonContext.Default.CanaryStatus),
+                ReadError = DescribeReadError(root, e, "Canary"),
+            };
         }
     }
 
@@ -64,7 +69,8 @@ public static class FlaggerJson
         catch (JsonException e)
         {
             // The value is not quoted: a header or address may carry a token.
-            return new MetricTemplate { Metadata = SalvageMetadata(json), ReadError = DescribeReadError(null, e, "MetricTemplate") };
+            var root = TryParse(json);
+            return new MetricTemplate { Metadata = SalvageMetadata(root), Status = Salvage(root, FlaggerJsonContext.Default.ResourceStatus), ReadError = DescribeReadError(null, e, "MetricTemplate") };
         }
     }
 
@@ -83,7 +89,8 @@ public static class FlaggerJson
         catch (JsonException e)
         {
             // The value is not quoted: an AlertProvider's address or proxy may be the credential itself.
-            return new AlertProvider { Metadata = SalvageMetadata(json), ReadError = DescribeReadError(null, e, "AlertProvider") };
+            var root = TryParse(json);
+            return new AlertProvider { Metadata = SalvageMetadata(root), Status = Salvage(root, FlaggerJsonContext.Default.ResourceStatus), ReadError = DescribeReadError(null, e, "AlertProvider") };
         }
     }
 
@@ -138,8 +145,23 @@ public static class FlaggerJson
 
     private static string Shorten(string text) => text.Length <= 60 ? text : string.Concat(text.AsSpan(0, 57), "...");
 
-    private static ObjectMetadata SalvageMetadata(string json) =>
-        (TryParse(json)?["metadata"] is JsonObject meta ? TryDeserializeMetadata(meta) : null) ?? new ObjectMetadata();
+    private static ObjectMetadata SalvageMetadata(JsonNode? root) =>
+        (root?["metadata"] is JsonObject meta ? TryDeserializeMetadata(meta) : null) ?? new ObjectMetadata();
+
+    // The status of an object whose spec cannot be read is still the operator's own writing: keeping it lets the
+    // operator see that it has already reported the object, instead of writing the same report again on every pass.
+    private static T? Salvage<T>(JsonNode? root, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+        where T : class
+    {
+        try
+        {
+            return root?["status"] is JsonObject status ? status.Deserialize(type) : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     private static JsonNode? TryParse(string json)
     {

@@ -26,6 +26,20 @@ public sealed class ReferenceJsonTests
     }
 
     [Fact]
+    public void Unreadable_objects_keep_the_status_the_operator_wrote()
+    {
+        const string Status = ""","status":{"conditions":[{"type":"Valid","status":"False","reason":"Unreadable","message":"m"}]}}""";
+        var template = FlaggerJson.ReadMetricTemplate("""{"metadata":{"name":"t"},"spec":{"query":7}""" + Status);
+        var provider = FlaggerJson.ReadAlertProvider("""{"metadata":{"name":"p"},"spec":{"type":7}""" + Status);
+        var canary = FlaggerJson.ReadCanary("""{"metadata":{"name":"c"},"spec":{"analysis":{"maxWeight":9223372036854775807}},"status":{"phase":"Initializing","conditions":[{"type":"Valid","status":"False","message":"m"}]}}""");
+
+        Assert.Equal("Unreadable", Assert.Single(template.Status!.Conditions!).Reason);
+        Assert.Equal("Unreadable", Assert.Single(provider.Status!.Conditions!).Reason);
+        Assert.NotNull(canary.ReadError);
+        Assert.Equal(CanaryPhase.Initializing, canary.Status!.Phase);
+    }
+
+    [Fact]
     public void Readable_objects_have_no_read_error_and_keep_their_status()
     {
         var template = FlaggerJson.ReadMetricTemplate("""{"metadata":{"name":"t"},"spec":{"provider":{"type":"prometheus"},"query":"up"},"status":{"conditions":[{"type":"Valid","status":"False","message":"m"}]}}""");

@@ -137,38 +137,10 @@ public sealed class MalformedCanaryTests : IAsyncLifetime
         }
     }
 
-    /// <summary>One random change: a field deleted, or set to a value of another type, an extreme number or garbage.</summary>
     private static string Mutate(JsonObject canary, Random random)
     {
         var spec = canary["spec"]!.AsObject();
-        var containers = new List<JsonObject> { spec, spec["targetRef"]!.AsObject(), spec["service"]!.AsObject(), spec["analysis"]!.AsObject() };
-        for (var changes = random.Next(1, 4); changes > 0; changes--)
-        {
-            var target = containers[random.Next(containers.Count)];
-            var keys = target.Select(p => p.Key).Concat(["stepWeights", "iterations", "metrics", "webhooks", "provider"]).ToList();
-            var key = keys[random.Next(keys.Count)];
-            JsonNode? value = random.Next(9) switch
-            {
-                0 => null,
-                1 => JsonValue.Create(-random.Next(1, 1000)),
-                2 => JsonValue.Create(long.MaxValue),
-                3 => JsonValue.Create("\u00ff\u0000garbage"),
-                4 => new JsonArray(JsonValue.Create(random.Next(-10, 200)), JsonValue.Create("x")),
-                5 => new JsonObject { ["name"] = "x" },
-                6 => JsonValue.Create(random.Next(0, 200)),
-                7 => JsonValue.Create(random.NextDouble() * 1e6),
-                _ => JsonValue.Create(string.Concat(Enumerable.Repeat("9", random.Next(1, 40)))),
-            };
-            if (random.Next(5) == 0)
-            {
-                target.Remove(key);
-            }
-            else
-            {
-                target[key] = value;
-            }
-        }
-
+        JsonFuzzer.Mutate([spec, spec["targetRef"]!.AsObject(), spec["service"]!.AsObject(), spec["analysis"]!.AsObject()], ["stepWeights", "iterations", "metrics", "webhooks", "provider"], random);
         return canary.ToJsonString();
     }
 

@@ -1,5 +1,7 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Flagger.Model;
+using Flagger.Model.Validation;
 using Flagger.Store;
 using Flagger.Tests.Model;
 using k8s;
@@ -164,6 +166,63 @@ public sealed class MalformedReferenceTests : IAsyncLifetime
         Assert.True(resolved is { Status: "False" }, $"no ResolvedRefs=False condition; status {FlaggerJson.Serialize(status ?? new CanaryStatus())}");
         Assert.Equal("spec.analysis.metrics[0].templateRef: Metric template missing.test error: not found", resolved!.Message);
         Assert.Contains(await cluster.WarningsAsync("orders"), m => m.Contains("Metric template missing.test error: not found", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Fuzzed_templates_and_providers_never_stop_the_operator_and_each_unusable_one_is_reported()
+    {
+        await using var app = await cluster.StartOperatorAsync();
+        var random = new Random(20261129);
+        var accepted = new List<(string Plural, string Name)>();
+        for (var i = 0; i < 100; i++)
+        {
+            var template = JsonNode.Parse(JsonEdit.Set(Template, "metadata.name", $"\"fuzz-t-{i:000}\""))!.AsObject();
+            var spec = template["spec"]!.AsObject();
+            JsonFuzzer.Mutate([spec, spec["provider"]!.AsObject()], ["secretRef", "region", "insecureSkipVerify", "headers"], random);
+            var provider = JsonNode.Parse(JsonEdit.Set(Provider, "metadata.name", $"\"fuzz-p-{i:000}\""))!.AsObject();
+            JsonFuzzer.Mutate([provider["spec"]!.AsObject()], ["proxy", "secretRef", "username"], random);
+            foreach (var (plural, body) in new[] { ("metrictemplates", template), ("alertproviders", provider) })
+            {
+                try
+                {
+                    cluster.Cluster.Apply(body.ToJsonString(), "test");
+                    accepted.Add((plural, body["metadata"]!["name"]!.GetValue<string>()));
+                }
+                catch (InvalidOperationException)
+                {
+                    // Refused by the schema: the API server's job, not the operator's.
+                }
+            }
+        }
+
+        await cluster.PromoteGoodCanaryAsync(app);
+
+        // The validators with no operator knowledge are the oracle: what they reject must be reported (the operator,
+        // knowing its registered providers, may reject more, and then must say so in an event too).
+        Assert.NotEmpty(accepted);
+        using var client = cluster.Cluster.CreateClient();
+        foreach (var (plural, name) in accepted)
+        {
+            var raw = ((JsonElement)await client.CustomObjects.GetNamespacedCustomObjectAsync("flagger.app", "v1beta1", "test", plural, name, Ct)).GetRawText();
+            var problems = plural == "metrictemplates"
+                ? MetricTemplateValidator.Validate(FlaggerJson.ReadMetricTemplate(raw))
+                : AlertProviderValidator.Validate(FlaggerJson.ReadAlertProvider(raw));
+            var valid = problems.Count > 0
+                ? await WaitForValidConditionAsync(plural, name, c => c is { Status: "False" })
+                : await WaitForValidConditionAsync(plural, name, _ => true);
+            if (problems.Count > 0)
+            {
+                Assert.True(valid is { Status: "False" }, $"{name}: {problems[0]} but no Valid=False condition");
+                Assert.Contains(problems[0].Path, valid!.Message, StringComparison.Ordinal);
+            }
+
+            if (valid is not null)
+            {
+                Assert.Contains(valid.Message, await cluster.WarningsAsync(name));
+            }
+        }
+
+        Assert.Equal("OK", await MalformedCluster.HealthAsync(app));
     }
 
     private async Task<CanaryCondition?> WaitForValidConditionAsync(string plural, string name, Func<CanaryCondition?, bool> until)
