@@ -46,6 +46,7 @@ public sealed class MalformedReferenceTests : IAsyncLifetime
         ("spec.query=5", "spec.query", null),
         ("spec.provider=\"prometheus\"", "spec.provider", null),
         ("spec.provider.insecureSkipVerify=\"yes\"", "insecureSkipVerify", null),
+        ("spec.provider.headers={\"Authorization\":\"Bearer s3cretHeader\"}", "spec.provider.headers.Authorization", "s3cretHeader"),
         ("spec.provider-", "spec.provider", null),
         ("spec.provider.type-", "type", null),
         ("spec.provider.secretRef={}", "name", null),
