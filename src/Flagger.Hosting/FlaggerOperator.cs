@@ -11,8 +11,8 @@ using Microsoft.Extensions.Options;
 namespace Flagger.Hosting;
 
 /// <summary>
-/// The operator loop: follows the canary feed and keeps one schedule per canary while this replica leads.
-/// Losing leadership stops every schedule at once.
+/// The operator loop: follows the canary feed and keeps one schedule per canary while this replica leads, and
+/// meanwhile checks MetricTemplates and AlertProviders as they appear or change. Losing leadership stops both at once.
 /// </summary>
 internal sealed partial class FlaggerOperator(
     ICanaryFeed feed,
@@ -22,7 +22,8 @@ internal sealed partial class FlaggerOperator(
     TimeProvider time,
     IOptions<FlaggerHostOptions> options,
     IOptions<EngineOptions> engineOptions,
-    ILogger<FlaggerOperator> logger) : BackgroundService
+    ILogger<FlaggerOperator> logger,
+    ReferenceMonitor? references = null) : BackgroundService
 {
     private volatile OperatorState state = OperatorState.Starting;
 
@@ -52,6 +53,7 @@ internal sealed partial class FlaggerOperator(
         await using var scheduler = new CanaryScheduler(engine.TickAsync, engine.GetInterval, time, logger, options.Value.MaxConcurrentTicks);
         scheduler.Ticked += metrics.Record;
         var known = new Dictionary<string, Canary>(StringComparer.Ordinal);
+        var referenced = RunReferencesAsync(both.Token);
         try
         {
             await foreach (var change in feed.WatchAsync(both.Token).ConfigureAwait(false))
@@ -81,10 +83,38 @@ internal sealed partial class FlaggerOperator(
         {
             // Stopping, or leadership lost: the scheduler is disposed below, ending every schedule.
         }
+
+        await both.CancelAsync().ConfigureAwait(false);
+        await referenced.ConfigureAwait(false);
+    }
+
+    private async Task RunReferencesAsync(CancellationToken term)
+    {
+        if (references is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await references.RunAsync(term).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (term.IsCancellationRequested)
+        {
+            // Stopping, or leadership lost.
+        }
+        catch (Exception e)
+        {
+            // The canaries go on without the reports on templates and providers; the next term starts them again.
+            LogReferencesFailed(e);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Acquired leadership; scheduling canaries")]
     private partial void LogLeading();
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Checking MetricTemplates and AlertProviders stopped")]
+    private partial void LogReferencesFailed(Exception exception);
 }
 
 /// <summary>The operator's readiness states.</summary>

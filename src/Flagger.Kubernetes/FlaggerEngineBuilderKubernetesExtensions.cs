@@ -49,7 +49,9 @@ public static class FlaggerEngineBuilderKubernetesExtensions
         services.TryAddSingleton<ICanaryStore>(sp => sp.GetRequiredService<KubernetesCanaryStore>());
         services.TryAddSingleton<ISecretReader>(sp => sp.GetRequiredService<KubernetesCanaryStore>());
         services.TryAddSingleton<ICanaryFeed, KubernetesCanaryFeed>();
-        services.TryAddSingleton<IEventRecorder, KubernetesEventRecorder>();
+        services.TryAddSingleton<KubernetesEventRecorder>();
+        services.TryAddSingleton<IEventRecorder>(sp => sp.GetRequiredService<KubernetesEventRecorder>());
+        services.TryAddSingleton<IReferencedResourceStore, KubernetesReferenceStore>();
         services.TryAddSingleton<ILeaseLeadership, LeaseLeadership>();
 
         // Replaces the host's default single-replica gate; decided when resolved, after options are bound.

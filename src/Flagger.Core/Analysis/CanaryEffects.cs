@@ -150,6 +150,11 @@ internal sealed partial class CanaryEffects(
         var name = alert.ProviderRef?.Name ?? string.Empty;
         var provider = await store.GetAlertProviderAsync(ns, name, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"alert provider {name}.{ns} not found");
+        if (provider.ReadError is { } unreadable)
+        {
+            throw new InvalidOperationException($"alert provider {name}.{ns} cannot be read: {unreadable}");
+        }
+
         var address = provider.Spec.Address;
         string? token = null;
         if (provider.Spec.SecretRef?.Name is { Length: > 0 } secretName && secrets is not null)

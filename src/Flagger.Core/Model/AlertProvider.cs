@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Flagger.Model;
 
 /// <summary>A <c>flagger.app/v1beta1</c> AlertProvider: a chat destination for a canary's alerts.</summary>
@@ -14,6 +16,16 @@ public sealed record AlertProvider
 
     /// <summary>Destination settings.</summary>
     public AlertProviderSpec Spec { get; init; } = new();
+
+    /// <summary>What the operator reports on this provider (a <c>Valid=False</c> condition while it cannot be used).</summary>
+    public ResourceStatus? Status { get; init; }
+
+    /// <summary>
+    /// Set by <see cref="FlaggerJson.ReadAlertProvider"/> when the stored object could not be read as an AlertProvider
+    /// (a field of the wrong type): the field and what is wrong. <see cref="Spec"/> is then empty.
+    /// </summary>
+    [JsonIgnore]
+    public string? ReadError { get; init; }
 }
 
 /// <summary>The AlertProvider's <c>spec</c>.</summary>

@@ -123,6 +123,12 @@ public sealed record CanaryCondition
     /// <summary>The condition type this project adds for a spec that cannot run.</summary>
     public const string ValidType = "Valid";
 
+    /// <summary>
+    /// The condition type this project adds for a reference analysis could not resolve (a MetricTemplate that does
+    /// not exist or cannot be used); status <c>False</c> with the metric's field and the template in the message.
+    /// </summary>
+    public const string ResolvedRefsType = "ResolvedRefs";
+
     /// <summary>Condition type.</summary>
     public string Type { get; init; } = PromotedType;
 

@@ -15,6 +15,7 @@ namespace Flagger.Model;
 [JsonSerializable(typeof(CanaryStatus))]
 [JsonSerializable(typeof(MetricTemplate))]
 [JsonSerializable(typeof(AlertProvider))]
+[JsonSerializable(typeof(ResourceStatus))]
 [JsonSerializable(typeof(WebhookPayload))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(ObjectMetadata))]
@@ -44,7 +45,52 @@ public static class FlaggerJson
         {
             var root = TryParse(json);
             var metadata = root?["metadata"] is JsonObject meta ? TryDeserializeMetadata(meta) : null;
-            return new Canary { Metadata = metadata ?? new ObjectMetadata(), ReadError = DescribeReadError(root, e) };
+            return new Canary
+            {
+                Metadata = metadata ?? new ObjectMetadata(),
+                Status = Salvage(root, FlaggerJsonContext.Default.CanaryStatus),
+                ReadError = DescribeReadError(root, e, "Canary"),
+            };
+        }
+    }
+
+    /// <summary>
+    /// Parses a MetricTemplate as a watch cache must: one that does not fit the model comes back with its metadata,
+    /// an empty spec and <see cref="MetricTemplate.ReadError"/> naming the field, so the operator reports it.
+    /// </summary>
+    /// <param name="json">The object as the API server stored it.</param>
+    /// <returns>The template, readable or not.</returns>
+    public static MetricTemplate ReadMetricTemplate(string json)
+    {
+        try
+        {
+            return DeserializeMetricTemplate(json);
+        }
+        catch (JsonException e)
+        {
+            // The value is not quoted: a header or address may carry a token.
+            var root = TryParse(json);
+            return new MetricTemplate { Metadata = SalvageMetadata(root), Status = Salvage(root, FlaggerJsonContext.Default.ResourceStatus), ReadError = DescribeReadError(null, e, "MetricTemplate") };
+        }
+    }
+
+    /// <summary>
+    /// Parses an AlertProvider as a watch cache must: one that does not fit the model comes back with its metadata,
+    /// an empty spec and <see cref="AlertProvider.ReadError"/> naming the field, so the operator reports it.
+    /// </summary>
+    /// <param name="json">The object as the API server stored it.</param>
+    /// <returns>The provider, readable or not.</returns>
+    public static AlertProvider ReadAlertProvider(string json)
+    {
+        try
+        {
+            return DeserializeAlertProvider(json);
+        }
+        catch (JsonException e)
+        {
+            // The value is not quoted: an AlertProvider's address or proxy may be the credential itself.
+            var root = TryParse(json);
+            return new AlertProvider { Metadata = SalvageMetadata(root), Status = Salvage(root, FlaggerJsonContext.Default.ResourceStatus), ReadError = DescribeReadError(null, e, "AlertProvider") };
         }
     }
 
@@ -58,14 +104,14 @@ public static class FlaggerJson
 
     // "spec.analysis.stepWeight: cannot be read as this field's type (got "ten")": the field as a user writes it,
     // with the offending value, from the serializer's JSON path.
-    private static string DescribeReadError(JsonNode? root, JsonException error)
+    private static string DescribeReadError(JsonNode? root, JsonException error, string kind)
     {
         var path = (error.Path ?? "$").TrimStart('$').TrimStart('.');
         var value = path.Length > 0 && root is not null ? Find(root, path) : null;
         var got = value is null ? string.Empty : $" (got {Shorten(value.ToJsonString())})";
         return path.Length == 0
-            ? "the object cannot be read as a Canary; check it against deploy/crds"
-            : $"{path}: cannot be read as this field's type{got}; see the Canary reference for what it takes";
+            ? $"the object cannot be read as a {kind}; check it against deploy/crds"
+            : $"{path}: cannot be read as this field's type{got}; see the {kind} reference for what it takes";
     }
 
     private static JsonNode? Find(JsonNode node, string path)
@@ -98,6 +144,24 @@ public static class FlaggerJson
     }
 
     private static string Shorten(string text) => text.Length <= 60 ? text : string.Concat(text.AsSpan(0, 57), "...");
+
+    private static ObjectMetadata SalvageMetadata(JsonNode? root) =>
+        (root?["metadata"] is JsonObject meta ? TryDeserializeMetadata(meta) : null) ?? new ObjectMetadata();
+
+    // The status of an object whose spec cannot be read is still the operator's own writing: keeping it lets the
+    // operator see that it has already reported the object, instead of writing the same report again on every pass.
+    private static T? Salvage<T>(JsonNode? root, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+        where T : class
+    {
+        try
+        {
+            return root?["status"] is JsonObject status ? status.Deserialize(type) : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     private static JsonNode? TryParse(string json)
     {
@@ -133,4 +197,7 @@ public static class FlaggerJson
 
     /// <summary>Writes a Canary status.</summary>
     public static string Serialize(CanaryStatus status) => JsonSerializer.Serialize(status, FlaggerJsonContext.Default.CanaryStatus);
+
+    /// <summary>Writes a MetricTemplate or AlertProvider status.</summary>
+    public static string Serialize(ResourceStatus status) => JsonSerializer.Serialize(status, FlaggerJsonContext.Default.ResourceStatus);
 }

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Flagger.Model;
 
 /// <summary>A <c>flagger.app/v1beta1</c> MetricTemplate: a metrics provider and a query template.</summary>
@@ -14,6 +16,16 @@ public sealed record MetricTemplate
 
     /// <summary>Provider and query.</summary>
     public MetricTemplateSpec Spec { get; init; } = new();
+
+    /// <summary>What the operator reports on this template (a <c>Valid=False</c> condition while it cannot be used).</summary>
+    public ResourceStatus? Status { get; init; }
+
+    /// <summary>
+    /// Set by <see cref="FlaggerJson.ReadMetricTemplate"/> when the stored object could not be read as a MetricTemplate
+    /// (a field of the wrong type): the field and what is wrong. <see cref="Spec"/> is then empty.
+    /// </summary>
+    [JsonIgnore]
+    public string? ReadError { get; init; }
 }
 
 /// <summary>The MetricTemplate's <c>spec</c>.</summary>

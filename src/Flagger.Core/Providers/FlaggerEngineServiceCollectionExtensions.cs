@@ -35,6 +35,11 @@ public static class FlaggerEngineServiceCollectionExtensions
             sp.GetRequiredService<Analysis.Steps.MetricChecks>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<EngineOptions>>()));
+        services.TryAddSingleton(sp => new ReferenceMonitor(
+            sp.GetRequiredService<ProviderResolver>(),
+            sp.GetService<Store.IReferencedResourceStore>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<Microsoft.Extensions.Logging.ILoggerFactory>()));
         return new FlaggerEngineBuilder(services)
             .AddMeshRouter<KubernetesNoopRouter>("kubernetes")
             .AddMetricObserver<IstioMetricObserver>("istio")

@@ -37,8 +37,8 @@ internal sealed partial class ClusterCache : IAsyncDisposable
         this.wallClock = wallClock;
         var ns = string.IsNullOrEmpty(watchNamespace) ? null : watchNamespace;
         Canaries = Custom(client, ns, FlaggerGroup, FlaggerVersion, "canaries", e => FlaggerJson.ReadCanary(e.GetRawText()), c => Key(c.Metadata), logger);
-        MetricTemplates = Custom(client, ns, FlaggerGroup, FlaggerVersion, "metrictemplates", e => FlaggerJson.DeserializeMetricTemplate(e.GetRawText()), m => Key(m.Metadata), logger);
-        AlertProviders = Custom(client, ns, FlaggerGroup, FlaggerVersion, "alertproviders", e => FlaggerJson.DeserializeAlertProvider(e.GetRawText()), a => Key(a.Metadata), logger);
+        MetricTemplates = Custom(client, ns, FlaggerGroup, FlaggerVersion, "metrictemplates", e => FlaggerJson.ReadMetricTemplate(e.GetRawText()), m => Key(m.Metadata), logger);
+        AlertProviders = Custom(client, ns, FlaggerGroup, FlaggerVersion, "alertproviders", e => FlaggerJson.ReadAlertProvider(e.GetRawText()), a => Key(a.Metadata), logger);
         Hpas = Custom(client, ns, "autoscaling", "v2", "horizontalpodautoscalers", e => JsonNode.Parse(e.GetRawText())!.AsObject(), Key, logger);
         Deployments = Typed<V1Deployment>(
             "deployments",
@@ -156,8 +156,9 @@ internal sealed partial class ClusterCache : IAsyncDisposable
     private static Informer<T> Custom<T>(IKubernetes client, string? ns, string group, string version, string plural, Func<JsonElement, T> convert, Func<T, ObjectKey> key, ILogger logger)
         where T : class
     {
-        // One object the model cannot read (a MetricTemplate or AlertProvider with a field of the wrong type; Canaries
-        // come back with ReadError instead) is left out and logged: it must not stop the list, and every other object.
+        // Canaries, MetricTemplates and AlertProviders the model cannot read come back with ReadError, so the operator
+        // reports them on the object. Anything else that cannot be read is left out and logged: it must not stop the
+        // list, and every other object.
         T? Convert(JsonElement element)
         {
             try

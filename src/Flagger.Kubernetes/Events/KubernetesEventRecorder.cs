@@ -12,7 +12,8 @@ using k8s.Models;
 namespace Flagger.Kubernetes.Events;
 
 /// <summary>
-/// Records canary events as core/v1 Events on the Canary (source <c>flagger</c>, reason <c>Synced</c>). A repeat of
+/// Records canary events as core/v1 Events on the Canary (source <c>flagger</c>, reason <c>Synced</c>), and the
+/// operator's reports on MetricTemplates and AlertProviders as Events on those. A repeat of
 /// the same message bumps the count and last timestamp of the existing Event, as client-go's recorder does,
 /// instead of creating a new object.
 /// </summary>
@@ -24,32 +25,40 @@ internal sealed class KubernetesEventRecorder(IKubernetes client, TimeProvider t
     private readonly ConcurrentDictionary<string, int> counts = new(StringComparer.Ordinal);
     private readonly string instance = Environment.MachineName;
 
-    public async Task RecordAsync(Canary canary, CanaryEvent canaryEvent, CancellationToken cancellationToken)
+    public Task RecordAsync(Canary canary, CanaryEvent canaryEvent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(canary);
         ArgumentNullException.ThrowIfNull(canaryEvent);
+        var involved = new V1ObjectReference
+        {
+            ApiVersion = canary.ApiVersion ?? Canary.CurrentApiVersion,
+            Kind = "Canary",
+            Name = canary.Name,
+            NamespaceProperty = canary.Namespace,
+            Uid = canary.Metadata.Uid,
+        };
+        return RecordAsync(involved, canaryEvent.KubernetesType, canaryEvent.Message, cancellationToken);
+    }
+
+    /// <summary>Records an event on any object (a MetricTemplate or AlertProvider the operator reports on).</summary>
+    internal async Task RecordAsync(V1ObjectReference involved, string type, string message, CancellationToken cancellationToken)
+    {
         var now = time.GetUtcNow().UtcDateTime;
-        var name = EventName(canary, canaryEvent);
+        var name = EventName(involved, type, message);
+        var @namespace = involved.NamespaceProperty;
         if (counts.TryGetValue(name, out var count))
         {
-            await BumpAsync(canary.Namespace, name, count + 1, now, cancellationToken).ConfigureAwait(false);
+            await BumpAsync(@namespace, name, count + 1, now, cancellationToken).ConfigureAwait(false);
             return;
         }
 
         var body = new Corev1Event
         {
-            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = canary.Namespace },
-            InvolvedObject = new V1ObjectReference
-            {
-                ApiVersion = canary.ApiVersion ?? Canary.CurrentApiVersion,
-                Kind = "Canary",
-                Name = canary.Name,
-                NamespaceProperty = canary.Namespace,
-                Uid = canary.Metadata.Uid,
-            },
+            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = @namespace },
+            InvolvedObject = involved,
             Reason = Reason,
-            Message = canaryEvent.Message,
-            Type = canaryEvent.KubernetesType,
+            Message = message,
+            Type = type,
             Source = new V1EventSource { Component = Component },
             ReportingComponent = Component,
             ReportingInstance = instance,
@@ -59,14 +68,14 @@ internal sealed class KubernetesEventRecorder(IKubernetes client, TimeProvider t
         };
         try
         {
-            await client.CoreV1.CreateNamespacedEventAsync(body, canary.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await client.CoreV1.CreateNamespacedEventAsync(body, @namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
             counts[name] = 1;
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
         {
             // Recorded by an earlier run of this process: continue its series.
-            var existing = await client.CoreV1.ReadNamespacedEventAsync(name, canary.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
-            await BumpAsync(canary.Namespace, name, (existing.Count ?? 1) + 1, now, cancellationToken).ConfigureAwait(false);
+            var existing = await client.CoreV1.ReadNamespacedEventAsync(name, @namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await BumpAsync(@namespace, name, (existing.Count ?? 1) + 1, now, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -87,11 +96,13 @@ internal sealed class KubernetesEventRecorder(IKubernetes client, TimeProvider t
         }
     }
 
-    // One name per (canary, type, message), like client-go's aggregation key, so repeats find their series.
-    private static string EventName(Canary canary, CanaryEvent canaryEvent)
+    // One name per (object, type, message), like client-go's aggregation key, so repeats find their series. A Canary's
+    // key leaves out the kind, as it always has, so series recorded before other kinds were reported continue.
+    private static string EventName(V1ObjectReference involved, string type, string message)
     {
-        var key = $"{canary.Namespace}/{canary.Name}/{canary.Metadata.Uid}/{canaryEvent.KubernetesType}/{Reason}/{canaryEvent.Message}";
+        var kind = involved.Kind == "Canary" ? string.Empty : $"{involved.Kind}/";
+        var key = $"{kind}{involved.NamespaceProperty}/{involved.Name}/{involved.Uid}/{type}/{Reason}/{message}";
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)).AsSpan(0, 8));
-        return $"{canary.Name}.{hash}";
+        return $"{involved.Name}.{hash}";
     }
 }

@@ -33,17 +33,18 @@ internal sealed class KubernetesCanaryStore(IKubernetes client, ClusterCache cac
         {
             try
             {
+                // An unreadable canary (ReadError) has an empty spec here; the status subresource ignores the spec.
                 var body = JsonNode.Parse(FlaggerJson.Serialize(current with { Status = status }))!.AsObject();
                 var stored = await client.CustomObjects.ReplaceNamespacedCustomObjectStatusAsync(
                     body, ClusterCache.FlaggerGroup, ClusterCache.FlaggerVersion, canary.Namespace, "canaries", canary.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
-                return cache.Canaries.Upsert(FlaggerJson.DeserializeCanary(((JsonElement)stored).GetRawText()));
+                return cache.Canaries.Upsert(FlaggerJson.ReadCanary(((JsonElement)stored).GetRawText()));
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict && attempt < ConflictRetries)
             {
                 // Someone else changed the Canary (a spec edit, another writer): take theirs, put our status on it.
                 var fresh = await client.CustomObjects.GetNamespacedCustomObjectAsync(
                     ClusterCache.FlaggerGroup, ClusterCache.FlaggerVersion, canary.Namespace, "canaries", canary.Name, cancellationToken).ConfigureAwait(false);
-                current = cache.Canaries.Upsert(FlaggerJson.DeserializeCanary(((JsonElement)fresh).GetRawText()));
+                current = cache.Canaries.Upsert(FlaggerJson.ReadCanary(((JsonElement)fresh).GetRawText()));
             }
         }
     }

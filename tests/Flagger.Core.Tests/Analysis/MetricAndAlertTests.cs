@@ -109,6 +109,54 @@ public sealed class MetricAndAlertTests
     }
 
     [Fact]
+    public async Task Missing_template_is_reported_on_the_canary_status_naming_the_metric_and_the_template()
+    {
+        using var harness = await AnalysingAsync(WithTemplateMetric());
+
+        await harness.TickAsync();
+
+        var condition = Assert.Single(harness.Status.Conditions!, c => c.Type == CanaryCondition.ResolvedRefsType);
+        Assert.Equal(("False", "MetricTemplateError"), (condition.Status, condition.Reason));
+        Assert.Equal("spec.analysis.metrics[0].templateRef: Metric template errors.test error: not found", condition.Message);
+    }
+
+    [Fact]
+    public async Task Missing_template_is_reported_before_the_first_rollout_by_the_provider_check()
+    {
+        using var harness = new CanaryHarness(WithTemplateMetric());
+
+        await harness.TickUntilAsync(CanaryPhase.Initialized);
+
+        Assert.Contains("Warning Error checking metric providers: error-rate: Metric template errors.test error: not found", harness.Recorder.Lines);
+        Assert.Contains(harness.Status.Conditions!, c => c.Type == CanaryCondition.ResolvedRefsType && c.Message!.Contains("errors.test", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Template_created_later_clears_the_condition_at_the_next_analysis()
+    {
+        using var harness = await AnalysingAsync(WithTemplateMetric());
+        await harness.TickAsync();
+        harness.Store.Apply(ErrorsTemplate(secret: null));
+        harness.Metrics.Custom = MetricQueryResult.Of(1);
+
+        await harness.TicksAsync(2);
+
+        Assert.DoesNotContain(harness.Status.Conditions ?? [], c => c.Type == CanaryCondition.ResolvedRefsType);
+    }
+
+    [Fact]
+    public async Task Unreadable_template_is_an_error_naming_its_field()
+    {
+        var unreadable = FlaggerJson.ReadMetricTemplate("""{"metadata":{"name":"errors","namespace":"test"},"spec":{"provider":{"type":"prometheus"},"query":7}}""");
+        using var harness = await AnalysingAsync(WithTemplateMetric(), h => h.Store.Apply(unreadable));
+
+        await harness.TickAsync();
+
+        Assert.StartsWith("Warning Metric template errors.test error: spec.query: cannot be read", harness.Recorder.Lines.Last(), StringComparison.Ordinal);
+        Assert.Equal(1, harness.Status.FailedChecks);
+    }
+
+    [Fact]
     public async Task Template_with_an_unknown_provider_type_names_the_known_ones()
     {
         using var harness = await AnalysingAsync(WithTemplateMetric(), h => h.Store.Apply(ErrorsTemplate(secret: null) is var t

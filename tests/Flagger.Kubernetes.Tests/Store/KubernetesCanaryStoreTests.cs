@@ -26,6 +26,30 @@ public sealed class KubernetesCanaryStoreTests
     }
 
     [Fact]
+    public async Task An_unreadable_canary_gets_its_status_written_and_keeps_it_in_the_cache()
+    {
+        // An integer the schema takes but the model cannot hold: the canary is read with ReadError and an empty spec.
+        await using var kube = await KubeCluster.StartAsync();
+        await kube.ApplyWalkthroughAsync(hpa: false, canary: c =>
+        {
+            (c["spec"]!["analysis"] ?? c["spec"]!["canaryAnalysis"])!["maxWeight"] = long.MaxValue;
+            return c;
+        });
+        await kube.SettleAsync();
+        var store = new KubernetesCanaryStore(kube.Client, kube.Cache);
+        var canary = await store.GetCanaryAsync("test", "podinfo", KubeCluster.Ct);
+        Assert.NotNull(canary!.ReadError);
+
+        var stored = await store.UpdateStatusAsync(canary, new CanaryStatus { Phase = CanaryPhase.Initializing }, KubeCluster.Ct);
+
+        Assert.NotNull(stored.ReadError);
+        Assert.Equal(CanaryPhase.Initializing, stored.Status?.Phase);
+        var raw = (System.Text.Json.JsonElement)await kube.Client.CustomObjects.GetNamespacedCustomObjectAsync("flagger.app", "v1beta1", "test", "canaries", "podinfo", KubeCluster.Ct);
+        Assert.Equal(CanaryPhase.Initializing.ToString(), raw.GetProperty("status").GetProperty("phase").GetString());
+        Assert.Contains("9223372036854775807", raw.GetProperty("spec").GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_conflict_during_a_status_write_is_retried_and_nothing_is_lost()
     {
         await using var kube = await KubeCluster.StartAsync();

@@ -1,13 +1,7 @@
 using System.Text.Json.Nodes;
-using Flagger.Analysis;
 using Flagger.Model;
-using Flagger.Operator;
-using Flagger.Reliability.Harness;
 using Flagger.Store;
-using Flagger.Testing;
 using Flagger.Tests.Model;
-using k8s;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Flagger.Reliability.MalformedInput;
@@ -59,36 +53,18 @@ public sealed class MalformedCanaryTests : IAsyncLifetime
         ("spec.analysis.metrics={\"name\":\"x\"}", "metrics"),
     ];
 
-    private const string GoodCanary = """
-        {"apiVersion":"flagger.app/v1beta1","kind":"Canary","metadata":{"name":"podinfo","namespace":"test"},
-         "spec":{"targetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"podinfo"},
-                 "service":{"port":9898},
-                 "analysis":{"interval":"1s","threshold":5,"maxWeight":50,"stepWeight":25}}}
-        """;
-
-    private readonly string kubeconfig = Path.Combine(Path.GetTempPath(), $"flagger-malformed-{Guid.NewGuid():N}.yaml");
-    private EmbeddedCluster cluster = null!;
+    private MalformedCluster cluster = null!;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public async ValueTask InitializeAsync()
-    {
-        cluster = await EmbeddedCluster.StartAsync(new EmbeddedClusterOptions { RolloutDelay = TimeSpan.FromMilliseconds(200) }, Ct);
-        cluster.WriteKubeconfig(kubeconfig);
-        cluster.ApplyPath(Path.Combine(Repository.Root, "deploy/artifacts/namespaces/test.yaml"));
-        cluster.ApplyPath(Path.Combine(Repository.Root, "deploy/artifacts/canaries/deployment.yaml"), "test");
-    }
+    public async ValueTask InitializeAsync() => cluster = await MalformedCluster.StartAsync();
 
-    public async ValueTask DisposeAsync()
-    {
-        await cluster.DisposeAsync();
-        File.Delete(kubeconfig);
-    }
+    public ValueTask DisposeAsync() => cluster.DisposeAsync();
 
     [Fact]
     public async Task Every_bad_canary_is_refused_or_reported_naming_its_field_and_the_good_one_is_promoted()
     {
-        await using var app = await StartOperatorAsync();
+        await using var app = await cluster.StartOperatorAsync();
         var refused = new Dictionary<string, string>(StringComparer.Ordinal);
         var accepted = new Dictionary<string, string>(StringComparer.Ordinal);
         var index = 0;
@@ -98,7 +74,7 @@ public sealed class MalformedCanaryTests : IAsyncLifetime
             var json = JsonEdit.Apply(Named(name), edit);
             try
             {
-                cluster.Apply(json, "test");
+                cluster.Cluster.Apply(json, "test");
                 accepted[name] = field;
             }
             catch (InvalidOperationException e)
@@ -108,34 +84,28 @@ public sealed class MalformedCanaryTests : IAsyncLifetime
             }
         }
 
-        cluster.Apply(GoodCanary, "test");
+        await cluster.PromoteGoodCanaryAsync(app);
         var store = app.Services.GetRequiredService<ICanaryStore>();
-        Assert.Equal(CanaryPhase.Initialized, await WaitForPhaseAsync(store, "podinfo", CanaryPhase.Initialized));
-        cluster.Apply(JsonEdit.Set(await DeploymentJsonAsync(), "spec.template.spec.containers[0].image", "\"stefanprodan/podinfo:1.4.1\""), "test");
-        Assert.Equal(CanaryPhase.Succeeded, await WaitForPhaseAsync(store, "podinfo", CanaryPhase.Succeeded));
 
-        using var client = cluster.CreateClient();
         foreach (var (name, field) in accepted)
         {
             var canary = await store.GetCanaryAsync("test", name, Ct);
             var valid = canary?.Status?.Conditions?.FirstOrDefault(c => c.Type == CanaryCondition.ValidType);
             Assert.True(valid is { Status: "False" }, $"{name} ({field}): no Valid=False condition; status {FlaggerJson.Serialize(canary?.Status ?? new CanaryStatus())}");
             Assert.Contains(field, valid!.Message, StringComparison.Ordinal);
-            var events = await client.CoreV1.ListNamespacedEventAsync("test", fieldSelector: $"involvedObject.name={name}", cancellationToken: Ct);
-            Assert.Contains(events.Items, e => e.Type == "Warning" && e.Message.Contains(field, StringComparison.Ordinal));
+            Assert.Contains(await cluster.WarningsAsync(name), m => m.Contains(field, StringComparison.Ordinal));
         }
 
         // Both paths are exercised: the schema refuses wrong types, the engine reports what only it can judge.
         Assert.True(refused.Count >= 5, $"refused by the schema: {string.Join(", ", refused.Keys)}");
         Assert.True(accepted.Count >= 15, $"reported by the operator: {string.Join(", ", accepted.Keys)}");
-        using var http = new HttpClient();
-        Assert.Equal("OK", await http.GetStringAsync(new Uri(Address(app), "/healthz"), Ct));
+        Assert.Equal("OK", await MalformedCluster.HealthAsync(app));
     }
 
     [Fact]
     public async Task Fuzzed_canaries_never_stop_the_operator_and_each_gets_a_status()
     {
-        await using var app = await StartOperatorAsync();
+        await using var app = await cluster.StartOperatorAsync();
         var random = new Random(20261128);
         var accepted = new List<string>();
         for (var i = 0; i < 200; i++)
@@ -144,7 +114,7 @@ public sealed class MalformedCanaryTests : IAsyncLifetime
             var json = Mutate(JsonNode.Parse(Named(name))!.AsObject(), random);
             try
             {
-                cluster.Apply(json, "test");
+                cluster.Cluster.Apply(json, "test");
                 accepted.Add(name);
             }
             catch (InvalidOperationException)
@@ -153,101 +123,27 @@ public sealed class MalformedCanaryTests : IAsyncLifetime
             }
         }
 
-        cluster.Apply(GoodCanary, "test");
+        await cluster.PromoteGoodCanaryAsync(app);
         var store = app.Services.GetRequiredService<ICanaryStore>();
-        Assert.Equal(CanaryPhase.Initialized, await WaitForPhaseAsync(store, "podinfo", CanaryPhase.Initialized));
-        cluster.Apply(JsonEdit.Set(await DeploymentJsonAsync(), "spec.template.spec.containers[0].image", "\"stefanprodan/podinfo:1.4.1\""), "test");
-        Assert.Equal(CanaryPhase.Succeeded, await WaitForPhaseAsync(store, "podinfo", CanaryPhase.Succeeded));
 
         // Every fuzzed canary the server took has been looked at and answered: a Valid=False condition and a Warning
         // event for what cannot run, or (a valid spec whose target does not exist) a Warning event saying so.
         Assert.NotEmpty(accepted);
-        using var client = cluster.CreateClient();
         foreach (var name in accepted)
         {
             var status = (await store.GetCanaryAsync("test", name, Ct))?.Status;
-            var events = await client.CoreV1.ListNamespacedEventAsync("test", fieldSelector: $"involvedObject.name={name}", cancellationToken: Ct);
-            var warnings = events.Items.Where(e => e.Type == "Warning").Select(e => e.Message).ToList();
+            var warnings = await cluster.WarningsAsync(name);
             Assert.True(warnings.Count > 0, $"{name}: no Warning event; status {FlaggerJson.Serialize(status ?? new CanaryStatus())}");
         }
     }
 
-    /// <summary>One random change: a field deleted, or set to a value of another type, an extreme number or garbage.</summary>
     private static string Mutate(JsonObject canary, Random random)
     {
         var spec = canary["spec"]!.AsObject();
-        var containers = new List<JsonObject> { spec, spec["targetRef"]!.AsObject(), spec["service"]!.AsObject(), spec["analysis"]!.AsObject() };
-        for (var changes = random.Next(1, 4); changes > 0; changes--)
-        {
-            var target = containers[random.Next(containers.Count)];
-            var keys = target.Select(p => p.Key).Concat(["stepWeights", "iterations", "metrics", "webhooks", "provider"]).ToList();
-            var key = keys[random.Next(keys.Count)];
-            JsonNode? value = random.Next(9) switch
-            {
-                0 => null,
-                1 => JsonValue.Create(-random.Next(1, 1000)),
-                2 => JsonValue.Create(long.MaxValue),
-                3 => JsonValue.Create("\u00ff\u0000garbage"),
-                4 => new JsonArray(JsonValue.Create(random.Next(-10, 200)), JsonValue.Create("x")),
-                5 => new JsonObject { ["name"] = "x" },
-                6 => JsonValue.Create(random.Next(0, 200)),
-                7 => JsonValue.Create(random.NextDouble() * 1e6),
-                _ => JsonValue.Create(string.Concat(Enumerable.Repeat("9", random.Next(1, 40)))),
-            };
-            if (random.Next(5) == 0)
-            {
-                target.Remove(key);
-            }
-            else
-            {
-                target[key] = value;
-            }
-        }
-
+        JsonFuzzer.Mutate([spec, spec["targetRef"]!.AsObject(), spec["service"]!.AsObject(), spec["analysis"]!.AsObject()], ["stepWeights", "iterations", "metrics", "webhooks", "provider"], random);
         return canary.ToJsonString();
     }
 
     private static string Named(string name) =>
-        JsonEdit.Set(JsonEdit.Set(GoodCanary, "metadata.name", $"\"{name}\""), "spec.targetRef.name", "\"bad-target\"");
-
-    private async Task<string> DeploymentJsonAsync()
-    {
-        using var client = cluster.CreateClient();
-        var deployment = await client.AppsV1.ReadNamespacedDeploymentAsync("podinfo", "test", cancellationToken: Ct);
-        return KubernetesJson.Serialize(deployment);
-    }
-
-    private async Task<WebApplication> StartOperatorAsync()
-    {
-        var app = OperatorHost.Build(
-            ["-kubeconfig", kubeconfig, "-mesh-provider=istio", "-metrics-server", "http://127.0.0.1:1", "-no-cross-namespace-refs=true", "-port", "0", "-log-level", "error"],
-            services => services.Configure<EngineOptions>(o => o.MinimumInterval = TimeSpan.FromSeconds(1)));
-        await OperatorHost.StartAsync(app, Ct);
-        return app;
-    }
-
-    private static async Task<CanaryPhase?> WaitForPhaseAsync(ICanaryStore store, string name, CanaryPhase phase)
-    {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        deadline.CancelAfter(TimeSpan.FromSeconds(60));
-        CanaryPhase? seen = null;
-        try
-        {
-            while (seen != phase)
-            {
-                // The operator runs on the wall clock here (1s intervals); poll its own cache.
-                await Task.Delay(TimeSpan.FromMilliseconds(100), deadline.Token);
-                seen = (await store.GetCanaryAsync("test", name, deadline.Token))?.Status?.Phase;
-            }
-        }
-        catch (OperationCanceledException) when (!Ct.IsCancellationRequested)
-        {
-            // Reported by the caller's assertion with the phase reached.
-        }
-
-        return seen;
-    }
-
-    private static Uri Address(WebApplication app) =>
-        new(app.Urls.First().Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
+        JsonEdit.Set(JsonEdit.Set(MalformedCluster.GoodCanary, "metadata.name", $"\"{name}\""), "spec.targetRef.name", "\"bad-target\"");
 }

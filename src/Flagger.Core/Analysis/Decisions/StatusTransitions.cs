@@ -55,16 +55,23 @@ internal static class StatusTransitions
         Stamp(status, status with { FailedChecks = status.FailedChecks + 1 }, now);
 
     /// <summary>Sets or clears the <c>Valid</c> condition that reports a spec the engine cannot run.</summary>
-    public static CanaryStatus SetValidity(CanaryStatus status, string? problem, DateTimeOffset now)
+    public static CanaryStatus SetValidity(CanaryStatus status, string? problem, DateTimeOffset now) =>
+        SetProblem(status, CanaryCondition.ValidType, "InvalidSpec", problem, now);
+
+    /// <summary>Sets or clears the <c>ResolvedRefs</c> condition that reports a MetricTemplate analysis could not use.</summary>
+    public static CanaryStatus SetResolvedRefs(CanaryStatus status, string? problem, DateTimeOffset now) =>
+        SetProblem(status, CanaryCondition.ResolvedRefsType, "MetricTemplateError", problem, now);
+
+    private static CanaryStatus SetProblem(CanaryStatus status, string type, string reason, string? problem, DateTimeOffset now)
     {
         // Every tick of every canary passes here and almost always changes nothing: decide that without allocating.
-        var current = FindValid(status.Conditions);
+        var current = Find(status.Conditions, type);
         if (problem is null ? current is null : current?.Message == problem)
         {
             return status;
         }
 
-        var others = (status.Conditions ?? []).Where(c => c.Type != CanaryCondition.ValidType).ToList();
+        var others = (status.Conditions ?? []).Where(c => c.Type != type).ToList();
         if (problem is null)
         {
             return status with { Conditions = others };
@@ -72,9 +79,9 @@ internal static class StatusTransitions
 
         others.Add(new CanaryCondition
         {
-            Type = CanaryCondition.ValidType,
+            Type = type,
             Status = "False",
-            Reason = "InvalidSpec",
+            Reason = reason,
             Message = problem,
             LastUpdateTime = now,
             LastTransitionTime = now,
@@ -82,7 +89,7 @@ internal static class StatusTransitions
         return status with { Conditions = others };
     }
 
-    private static CanaryCondition? FindValid(IReadOnlyList<CanaryCondition>? conditions)
+    private static CanaryCondition? Find(IReadOnlyList<CanaryCondition>? conditions, string type)
     {
         if (conditions is null)
         {
@@ -91,7 +98,7 @@ internal static class StatusTransitions
 
         for (var i = 0; i < conditions.Count; i++)
         {
-            if (conditions[i].Type == CanaryCondition.ValidType)
+            if (conditions[i].Type == type)
             {
                 return conditions[i];
             }

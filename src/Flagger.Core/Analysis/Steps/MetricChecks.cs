@@ -1,3 +1,4 @@
+using System.Globalization;
 using Flagger.Analysis.Decisions;
 using Flagger.Events;
 using Flagger.Metrics;
@@ -14,10 +15,12 @@ internal sealed class MetricChecks(ProviderResolver providers, ICanaryStore stor
     /// <summary>Checks every metric in order and returns the first failure (severity and event text), or null.</summary>
     public async Task<CanaryEvent?> RunAsync(TickContext tick, CancellationToken cancellationToken)
     {
-        foreach (var metric in tick.Analysis?.Metrics ?? [])
+        var metrics = tick.Analysis?.Metrics ?? [];
+        for (var i = 0; i < metrics.Count; i++)
         {
+            var metric = metrics[i];
             var failure = metric.TemplateRef is { Name.Length: > 0 }
-                ? await CheckTemplateMetricAsync(tick, metric, cancellationToken).ConfigureAwait(false)
+                ? await CheckTemplateMetricAsync(tick, metric, i, cancellationToken).ConfigureAwait(false)
                 : BuiltinMetrics.IsBuiltin(metric.Name)
                     ? await CheckBuiltinMetricAsync(tick, metric, cancellationToken).ConfigureAwait(false)
                     : await CheckInlineMetricAsync(tick, metric, cancellationToken).ConfigureAwait(false);
@@ -27,6 +30,8 @@ internal sealed class MetricChecks(ProviderResolver providers, ICanaryStore stor
             }
         }
 
+        // Every template was found and used: a ResolvedRefs problem reported earlier is over.
+        tick.Status = StatusTransitions.SetResolvedRefs(tick.Status, null, tick.Now);
         return null;
     }
 
@@ -34,8 +39,11 @@ internal sealed class MetricChecks(ProviderResolver providers, ICanaryStore stor
     public async Task<string?> CheckProvidersAsync(TickContext tick, CancellationToken cancellationToken)
     {
         var errors = new List<string>();
-        foreach (var metric in tick.Analysis?.Metrics ?? [])
+        string? unresolved = null;
+        var metrics = tick.Analysis?.Metrics ?? [];
+        for (var i = 0; i < metrics.Count; i++)
         {
+            var metric = metrics[i];
             try
             {
                 var provider = metric.TemplateRef is { Name.Length: > 0 }
@@ -47,12 +55,18 @@ internal sealed class MetricChecks(ProviderResolver providers, ICanaryStore stor
                     errors.Add($"{metric.Name}: {health.Error}");
                 }
             }
+            catch (MetricTemplateException e)
+            {
+                unresolved ??= TemplateProblem(i, e);
+                errors.Add($"{metric.Name}: {e.Message}");
+            }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 errors.Add($"{metric.Name}: {e.Message}");
             }
         }
 
+        tick.Status = StatusTransitions.SetResolvedRefs(tick.Status, unresolved, tick.Now);
         return errors.Count == 0 ? null : string.Join("; ", errors);
     }
 
@@ -86,7 +100,7 @@ internal sealed class MetricChecks(ProviderResolver providers, ICanaryStore stor
         return Halt(MetricVerdicts.CheckRequestDuration(tick.Canary, metric, result.Value));
     }
 
-    private async Task<CanaryEvent?> CheckTemplateMetricAsync(TickContext tick, CanaryMetric metric, CancellationToken cancellationToken)
+    private async Task<CanaryEvent?> CheckTemplateMetricAsync(TickContext tick, CanaryMetric metric, int index, CancellationToken cancellationToken)
     {
         (IMetricsProvider Provider, string Query) loaded;
         try
@@ -95,6 +109,8 @@ internal sealed class MetricChecks(ProviderResolver providers, ICanaryStore stor
         }
         catch (MetricTemplateException e)
         {
+            // Flagger's event text, plus a condition that stays on the Canary, naming the metric's field.
+            tick.Status = StatusTransitions.SetResolvedRefs(tick.Status, TemplateProblem(index, e), tick.Now);
             return new CanaryEvent(EventSeverity.Error, e.Message);
         }
 
@@ -133,6 +149,11 @@ internal sealed class MetricChecks(ProviderResolver providers, ICanaryStore stor
         var name = metric.TemplateRef.Name!;
         var template = await store.GetMetricTemplateAsync(ns, name, cancellationToken).ConfigureAwait(false)
             ?? throw new MetricTemplateException($"Metric template {name}.{ns} error: not found");
+        if (template.ReadError is { } unreadable)
+        {
+            throw new MetricTemplateException($"Metric template {name}.{ns} error: {unreadable}");
+        }
+
         IReadOnlyDictionary<string, string>? credentials = null;
         if (template.Spec.Provider.SecretRef?.Name is { Length: > 0 } secretName)
         {
@@ -179,6 +200,9 @@ internal sealed class MetricChecks(ProviderResolver providers, ICanaryStore stor
         return providers.Resolve<IMetricsProviderFactory>("metrics provider type", type)
             .Create(new MetricsProviderSettings { Type = type, Address = address });
     }
+
+    private static string TemplateProblem(int index, MetricTemplateException e) =>
+        string.Create(CultureInfo.InvariantCulture, $"spec.analysis.metrics[{index}].templateRef: {e.Message}");
 
     private static CanaryEvent? Halt(string? message) => message is null ? null : new CanaryEvent(EventSeverity.Warning, message);
 

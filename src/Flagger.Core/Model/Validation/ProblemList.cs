@@ -6,6 +6,8 @@ namespace Flagger.Model.Validation;
 /// <summary>Collects problems so that one pass reports all of them, not only the first.</summary>
 internal sealed class ProblemList
 {
+    private const int MaxQuoted = 100;
+
     private readonly List<ValidationProblem> _problems = [];
 
     public IReadOnlyList<ValidationProblem> Problems => _problems;
@@ -77,7 +79,10 @@ internal sealed class ProblemList
         (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) &&
         !string.IsNullOrEmpty(uri.Host);
 
-    public static string Quote(string? value) => $"'{value}'";
+    /// <summary>Quotes a value the user wrote; a huge one is cut, saying how long it was, so messages stay readable.</summary>
+    public static string Quote(string? value) => value is { Length: > MaxQuoted }
+        ? string.Create(CultureInfo.InvariantCulture, $"'{value.AsSpan(0, MaxQuoted)}...' ({value.Length} characters)")
+        : $"'{value}'";
 
     /// <summary>
     /// Quotes an address that failed validation without what may be a credential in it (user info, query values),

@@ -1,0 +1,112 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Flagger.Events;
+using Flagger.Leadership;
+using Flagger.Model;
+using Flagger.Store;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Flagger.Hosting;
+
+public sealed class FlaggerOperatorTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Checks_templates_and_providers_while_leading_and_stops_when_leadership_is_lost()
+    {
+        var references = new ReferenceFeed();
+        using var leadership = new OneTerm();
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton<ICanaryFeed>(new EmptyFeed());
+        services.AddSingleton<ICanaryStore>(new NoCanaries());
+        services.AddSingleton<IEventRecorder>(new NoEvents());
+        services.AddSingleton<IReferencedResourceStore>(references);
+        services.AddFlagger();
+        services.AddSingleton<ILeaderGate>(leadership);
+        await using var provider = services.BuildServiceProvider();
+        var host = provider.GetRequiredService<FlaggerOperator>();
+
+        await host.StartAsync(Ct);
+        references.Send(ReferencedResource.From(new MetricTemplate { Metadata = new ObjectMetadata { Name = "errors", Namespace = "test" } }));
+        var (resource, report) = await references.Reports.Reader.ReadAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        Assert.Equal("errors", resource.Name);
+        Assert.Contains("spec.query", report.Warning, StringComparison.Ordinal);
+
+        await leadership.LoseAsync();
+        await references.Stopped.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        await host.StopAsync(Ct);
+    }
+
+    private sealed class OneTerm : ILeaderGate, IDisposable
+    {
+        private readonly CancellationTokenSource term = new();
+        private int terms;
+
+        public async Task<CancellationToken> AcquireAsync(CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref terms) > 1)
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+
+            return term.Token;
+        }
+
+        public Task LoseAsync() => term.CancelAsync();
+
+        public void Dispose() => term.Dispose();
+    }
+
+    private sealed class ReferenceFeed : IReferencedResourceStore
+    {
+        private readonly Channel<ReferencedResource> changes = Channel.CreateUnbounded<ReferencedResource>();
+
+        public Channel<(ReferencedResource, ResourceReport)> Reports { get; } = Channel.CreateUnbounded<(ReferencedResource, ResourceReport)>();
+
+        public TaskCompletionSource Stopped { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Send(ReferencedResource resource) => changes.Writer.TryWrite(resource);
+
+        public async IAsyncEnumerable<ReferencedResource> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            using var stopped = cancellationToken.Register(() => Stopped.TrySetResult());
+            while (true)
+            {
+                yield return await changes.Reader.ReadAsync(cancellationToken);
+            }
+        }
+
+        public Task ReportAsync(ReferencedResource resource, ResourceReport report, CancellationToken cancellationToken)
+        {
+            Reports.Writer.TryWrite((resource, report));
+            return Task.CompletedTask;
+        }
+    }
+
+    private sealed class EmptyFeed : ICanaryFeed
+    {
+        public async IAsyncEnumerable<CanaryChange> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            yield return new CanaryChange(CanaryChangeType.Listed, string.Empty, string.Empty);
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+    }
+
+    private sealed class NoCanaries : ICanaryStore
+    {
+        public Task<Canary?> GetCanaryAsync(string @namespace, string name, CancellationToken cancellationToken) => Task.FromResult<Canary?>(null);
+
+        public Task<Canary> UpdateStatusAsync(Canary canary, CanaryStatus status, CancellationToken cancellationToken) => Task.FromResult(canary);
+
+        public Task<MetricTemplate?> GetMetricTemplateAsync(string @namespace, string name, CancellationToken cancellationToken) => Task.FromResult<MetricTemplate?>(null);
+
+        public Task<AlertProvider?> GetAlertProviderAsync(string @namespace, string name, CancellationToken cancellationToken) => Task.FromResult<AlertProvider?>(null);
+    }
+
+    private sealed class NoEvents : IEventRecorder
+    {
+        public Task RecordAsync(Canary canary, CanaryEvent canaryEvent, CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
