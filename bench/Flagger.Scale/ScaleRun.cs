@@ -110,7 +110,7 @@ public sealed class ScaleRun(ScaleOptions options, TextWriter log)
         return new IdleWindow(requests, ticks, lags, cores);
     }
 
-    private async Task<(double[] Detect, double[] Rollback)> SampleRolloutsAsync(IKubernetes client, Workload workload, ScaleMetrics metrics, ICanaryStore store, CancellationToken cancellationToken)
+    private async Task<(double[] Detect, double[] Rollback)> SampleRolloutsAsync(k8s.Kubernetes client, Workload workload, ScaleMetrics metrics, ICanaryStore store, CancellationToken cancellationToken)
     {
         var names = Enumerable.Range(0, Math.Min(options.Samples, options.Canaries)).Select(Workload.Name).ToArray();
         foreach (var name in names)
@@ -144,6 +144,13 @@ public sealed class ScaleRun(ScaleOptions options, TextWriter log)
             {
                 var status = (await store.GetCanaryAsync(Workload.Namespace, name, cancellationToken).ConfigureAwait(false))?.Status;
                 log.WriteLine(Invariant($"  {name}: phase {status?.Phase} weight {status?.CanaryWeight} failedChecks {status?.FailedChecks} failing queries {metrics.FailedChecks(name).Count} detected {probe.Detected(name) is not null} rolled back {probe.RolledBack(name) is not null}"));
+                var condition = status?.Conditions is [var first, ..] ? first : null;
+                log.WriteLine(Invariant($"    condition: {condition?.Reason} {condition?.Message}"));
+
+                // What the API server holds for the canary's Deployment: tells a slow controller from a stale cache.
+                var target = await client.AppsV1.ReadNamespacedDeploymentAsync(name, Workload.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+                var available = target.Status?.Conditions?.FirstOrDefault(c => c.Type == "Progressing");
+                log.WriteLine(Invariant($"    deployment: rv {target.Metadata.ResourceVersion} generation {target.Metadata.Generation} observed {target.Status?.ObservedGeneration} replicas {target.Spec?.Replicas} updated {target.Status?.UpdatedReplicas} available {target.Status?.AvailableReplicas} progressing {available?.Reason}"));
             }
         }
 
