@@ -9,6 +9,19 @@ Console.CancelKeyPress += (_, e) =>
     stop.Cancel();
 };
 
+// SIGTERM cancels the run as Ctrl+C does (the operator host's own handler only stopped the host, so the harness
+// kept waiting); a second SIGTERM exits at once. The child API server exits when its stdin closes.
+using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    if (stop.IsCancellationRequested)
+    {
+        Environment.Exit(143);
+    }
+
+    stop.Cancel();
+});
+
 if (args.Contains("--serve-only"))
 {
     var kubeconfig = args.SkipWhile(a => a != "--kubeconfig").Skip(1).FirstOrDefault() ?? throw new ArgumentException("--serve-only needs --kubeconfig PATH");
@@ -29,6 +42,6 @@ catch (Exception e) when (e is ArgumentException or FormatException)
 
 var result = await new ScaleRun(options, Console.Out).RunAsync(stop.Token);
 Console.WriteLine($"idle requests by verb: {string.Join(' ', result.IdleRequestsByVerb.Select(kv => $"{kv.Key}={kv.Value}"))}; idle reads per canary tick {result.IdleReadsPerCanaryTick:0.000}");
-Console.WriteLine($"ticks {result.IdleTicks}, tick lag p50 {result.TickLagP50Ms:0.0} ms p99 {result.TickLagP99Ms:0.0} ms, CPU {result.CpuCores:0.000} cores, idle RSS {result.IdleRssMb:0} MB, start to first tick {result.StartToFirstTickMs:0} ms, settle {result.SettleSeconds:0.0} s");
+Console.WriteLine($"ticks {result.IdleTicks}, tick lag p50 {result.TickLagP50Ms:0.0} ms p99 {result.TickLagP99Ms:0.0} ms, CPU {result.CpuCores:0.000} cores, {result.AllocatedBytesPerTick:0} B allocated per tick, idle RSS {result.IdleRssMb:0} MB, start to first tick {result.StartToFirstTickMs:0} ms, settle {result.SettleSeconds:0.0} s");
 Console.WriteLine(result.Line());
 return double.IsNaN(result.RevisionDetectP50Ms) || double.IsNaN(result.RollbackMaxMs) ? 1 : 0;

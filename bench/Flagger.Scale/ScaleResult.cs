@@ -25,6 +25,9 @@ public sealed record ScaleResult
     /// <summary>Operator (harness) process CPU over the window, in cores (1.0 = one core busy).</summary>
     public required double CpuCores { get; init; }
 
+    /// <summary>Bytes the operator's process allocated over the window per tick started (watch, HTTP and the harness's listener included).</summary>
+    public double AllocatedBytesPerTick { get; init; } = double.NaN;
+
     /// <summary>Peak resident set of the operator's process (with the in-process server, the server's too).</summary>
     public required double RssMb { get; init; }
 

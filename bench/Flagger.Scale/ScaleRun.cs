@@ -74,6 +74,7 @@ public sealed class ScaleRun(ScaleOptions options, TextWriter log)
             TickLagP50Ms = TickLag.Percentile(window.Lags, 50),
             TickLagP99Ms = TickLag.Percentile(window.Lags, 99),
             CpuCores = window.CpuCores,
+            AllocatedBytesPerTick = window.Ticks == 0 ? double.NaN : (double)window.AllocatedBytes / window.Ticks,
             RssMb = rss,
             IdleRssMb = idleRss,
             StartToFirstTickMs = startToFirstTick,
@@ -89,12 +90,14 @@ public sealed class ScaleRun(ScaleOptions options, TextWriter log)
         var before = await server.CountsAsync(cancellationToken).ConfigureAwait(false);
         var cpu = self.TotalProcessorTime;
         var ticks = lag.Ticks;
+        var allocated = GC.GetTotalAllocatedBytes();
         var started = time.GetTimestamp();
         lag.Record();
         await Task.Delay(options.Window, time, cancellationToken).ConfigureAwait(false);
         var lags = lag.Stop();
         var elapsed = time.GetElapsedTime(started);
         ticks = lag.Ticks - ticks;
+        allocated = GC.GetTotalAllocatedBytes() - allocated;
         self.Refresh();
         var cores = (self.TotalProcessorTime - cpu) / elapsed;
         var after = await server.CountsAsync(cancellationToken).ConfigureAwait(false);
@@ -106,11 +109,11 @@ public sealed class ScaleRun(ScaleOptions options, TextWriter log)
             .ToDictionary(kv => kv.Key, kv => kv.Delta, StringComparer.Ordinal);
         var byResource = after.Where(kv => kv.Key.Contains(' ', StringComparison.Ordinal) && kv.Value != before.GetValueOrDefault(kv.Key))
             .Select(kv => Invariant($"{kv.Key}={kv.Value - before.GetValueOrDefault(kv.Key)}"));
-        log.WriteLine(Invariant($"idle window {elapsed.TotalSeconds:0.0} s: {ticks} ticks, {lags.Length} lag samples, CPU {cores:0.000} cores, requests: {string.Join(' ', byResource)}"));
-        return new IdleWindow(requests, ticks, lags, cores);
+        log.WriteLine(Invariant($"idle window {elapsed.TotalSeconds:0.0} s: {ticks} ticks, {lags.Length} lag samples, CPU {cores:0.000} cores, allocated {allocated / 1024.0 / 1024.0:0.0} MB, requests: {string.Join(' ', byResource)}"));
+        return new IdleWindow(requests, ticks, lags, cores, allocated);
     }
 
-    private async Task<(double[] Detect, double[] Rollback)> SampleRolloutsAsync(IKubernetes client, Workload workload, ScaleMetrics metrics, ICanaryStore store, CancellationToken cancellationToken)
+    private async Task<(double[] Detect, double[] Rollback)> SampleRolloutsAsync(k8s.Kubernetes client, Workload workload, ScaleMetrics metrics, ICanaryStore store, CancellationToken cancellationToken)
     {
         var names = Enumerable.Range(0, Math.Min(options.Samples, options.Canaries)).Select(Workload.Name).ToArray();
         foreach (var name in names)
@@ -144,6 +147,13 @@ public sealed class ScaleRun(ScaleOptions options, TextWriter log)
             {
                 var status = (await store.GetCanaryAsync(Workload.Namespace, name, cancellationToken).ConfigureAwait(false))?.Status;
                 log.WriteLine(Invariant($"  {name}: phase {status?.Phase} weight {status?.CanaryWeight} failedChecks {status?.FailedChecks} failing queries {metrics.FailedChecks(name).Count} detected {probe.Detected(name) is not null} rolled back {probe.RolledBack(name) is not null}"));
+                var condition = status?.Conditions is [var first, ..] ? first : null;
+                log.WriteLine(Invariant($"    condition: {condition?.Reason} {condition?.Message}"));
+
+                // What the API server holds for the canary's Deployment: tells a slow controller from a stale cache.
+                var target = await client.AppsV1.ReadNamespacedDeploymentAsync(name, Workload.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+                var available = target.Status?.Conditions?.FirstOrDefault(c => c.Type == "Progressing");
+                log.WriteLine(Invariant($"    deployment: rv {target.Metadata.ResourceVersion} generation {target.Metadata.Generation} observed {target.Status?.ObservedGeneration} replicas {target.Spec?.Replicas} updated {target.Status?.UpdatedReplicas} available {target.Status?.AvailableReplicas} progressing {available?.Reason}"));
             }
         }
 
@@ -207,5 +217,5 @@ public sealed class ScaleRun(ScaleOptions options, TextWriter log)
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
-    private sealed record IdleWindow(IReadOnlyDictionary<string, long> Requests, long Ticks, double[] Lags, double CpuCores);
+    private sealed record IdleWindow(IReadOnlyDictionary<string, long> Requests, long Ticks, double[] Lags, double CpuCores, long AllocatedBytes);
 }

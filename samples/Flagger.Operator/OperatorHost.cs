@@ -36,7 +36,7 @@ public static class OperatorHost
         {
             try
             {
-                clientConfiguration = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfigPath);
+                clientConfiguration = Kubeconfig.Load(kubeconfigPath);
             }
             catch (Exception e) when (e is k8s.Exceptions.KubeConfigException or IOException or YamlDotNet.Core.YamlException)
             {

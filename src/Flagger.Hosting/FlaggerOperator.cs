@@ -52,7 +52,10 @@ internal sealed partial class FlaggerOperator(
         using var both = CancellationTokenSource.CreateLinkedTokenSource(term, stoppingToken);
         await using var scheduler = new CanaryScheduler(engine.TickAsync, engine.GetInterval, time, logger, options.Value.MaxConcurrentTicks);
         scheduler.Ticked += metrics.Record;
-        var known = new Dictionary<string, Canary>(StringComparer.Ordinal);
+        // Per-namespace totals move by one per canary seen or deleted: recounting every canary on each change
+        // was O(N) per event, O(N²) while the first list of N canaries arrives.
+        var known = new HashSet<(string Namespace, string Name)>();
+        metrics.SetTotals([]);
         var referenced = RunReferencesAsync(both.Token);
         try
         {
@@ -62,13 +65,19 @@ internal sealed partial class FlaggerOperator(
                 {
                     case CanaryChangeType.Upserted when change.Canary is not null:
                         scheduler.Upsert(change.Canary);
-                        known[$"{change.Namespace}/{change.Name}"] = change.Canary;
-                        metrics.SetTotals(known.Values);
+                        if (known.Add((change.Namespace, change.Name)))
+                        {
+                            metrics.AddToTotal(change.Namespace);
+                        }
+
                         break;
                     case CanaryChangeType.Deleted:
                         await scheduler.RemoveAsync(change.Namespace, change.Name).ConfigureAwait(false);
-                        known.Remove($"{change.Namespace}/{change.Name}");
-                        metrics.SetTotals(known.Values);
+                        if (known.Remove((change.Namespace, change.Name)))
+                        {
+                            metrics.RemoveFromTotal(change.Namespace);
+                        }
+
                         break;
                     case CanaryChangeType.TargetChanged:
                         scheduler.Trigger(change.Namespace, change.Name);

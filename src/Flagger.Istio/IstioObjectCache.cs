@@ -21,8 +21,8 @@ internal sealed class IstioObjectCache(IKubernetes client, string group, string 
     private volatile bool synced;
 
     /// <summary>
-    /// True when the cache can answer: <paramref name="found"/> is a copy of the object, or null when it does not
-    /// exist. Starts the list-and-watch loop on first use.
+    /// True when the cache can answer: <paramref name="found"/> is the object, or null when it does not exist.
+    /// Starts the list-and-watch loop on first use.
     /// </summary>
     public bool TryGet(string @namespace, string name, out JsonElement? found)
     {
@@ -34,7 +34,25 @@ internal sealed class IstioObjectCache(IKubernetes client, string group, string 
             return false;
         }
 
-        found = objects.TryGetValue(key, out var item) ? item.Clone() : null;
+        // Every stored element is a standalone clone, and a JsonElement cannot be changed: no copy per read
+        // (this runs three times in every idle tick of every canary).
+        found = objects.TryGetValue(key, out var item) ? item : null;
+        return true;
+    }
+
+    /// <summary>
+    /// True when the cache can answer: <paramref name="version"/> is the object's resourceVersion, or null when it
+    /// does not exist. Reads one field, where <see cref="TryGet"/> callers deserialize the whole object.
+    /// </summary>
+    public bool TryGetVersion(string @namespace, string name, out string? version)
+    {
+        version = null;
+        if (!TryGet(@namespace, name, out var found))
+        {
+            return false;
+        }
+
+        version = found is { } item ? ResourceVersion(item) : null;
         return true;
     }
 

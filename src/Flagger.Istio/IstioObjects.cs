@@ -35,6 +35,16 @@ internal sealed class IstioObjects : IDisposable, IAsyncDisposable
 
     public string ApiVersion => options.ApiVersion;
 
+    /// <summary>
+    /// True when the watch cache can answer for the object: <paramref name="version"/> is its resourceVersion, or
+    /// null when it does not exist. False without a cache, before its first list and after a lost conflict.
+    /// </summary>
+    public bool TryGetVersion(string plural, string @namespace, string name, out string? version)
+    {
+        version = null;
+        return caches.GetValueOrDefault(plural) is { } cache && cache.TryGetVersion(@namespace, name, out version);
+    }
+
     /// <summary>The object, or null when it does not exist.</summary>
     public async Task<T?> GetAsync<T>(string plural, string @namespace, string name, CancellationToken cancellationToken)
         where T : class

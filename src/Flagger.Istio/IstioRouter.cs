@@ -18,6 +18,7 @@ namespace Flagger.Istio;
 internal sealed partial class IstioRouter(IstioObjects objects, IOptions<IstioRouterOptions> options, ILogger<IstioRouter>? logger = null) : IMeshRouter
 {
     private readonly ILogger log = logger ?? NullLogger<IstioRouter>.Instance;
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Canary, ObjectVersions> reconciled = [];
 
     /// <summary>Where kubectl keeps what the user applied; the VirtualService is restored from it on finalise.</summary>
     public const string KubectlAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
@@ -28,9 +29,23 @@ internal sealed partial class IstioRouter(IstioObjects objects, IOptions<IstioRo
     public async Task ReconcileAsync(Canary canary, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(canary);
+
+        // What a reconcile does depends on the canary and the three objects alone. When the canary is the same
+        // instance (watch caches replace, never change, their objects) and the objects have the resourceVersions a
+        // reconcile last left unchanged, it would again build and compare them and write nothing: skip it.
+        var before = Versions(canary);
+        if (before is not null && reconciled.TryGetValue(canary, out var seen) && seen == before)
+        {
+            return;
+        }
+
         await ReconcileDestinationRuleAsync(canary, canary.PrimaryName(), cancellationToken).ConfigureAwait(false);
         await ReconcileDestinationRuleAsync(canary, canary.CanaryName(), cancellationToken).ConfigureAwait(false);
         await objects.RetryOnConflictAsync(ct => ReconcileVirtualServiceAsync(canary, ct), cancellationToken).ConfigureAwait(false);
+        if (before is not null && Versions(canary) == before)
+        {
+            reconciled.AddOrUpdate(canary, before);
+        }
     }
 
     public Task SetRoutesAsync(Canary canary, TrafficRoutes routes, CancellationToken cancellationToken)
@@ -153,6 +168,14 @@ internal sealed partial class IstioRouter(IstioObjects objects, IOptions<IstioRo
         Updated(VirtualService.KindName, current.Metadata.Name, canary.Namespace);
     }
 
+    // Null when the watch cache cannot answer for one of them or one does not exist yet: then reconcile in full.
+    private ObjectVersions? Versions(Canary canary) =>
+        objects.TryGetVersion(DestinationRule.Plural, canary.Namespace, canary.PrimaryName(), out var primary) && primary is not null
+        && objects.TryGetVersion(DestinationRule.Plural, canary.Namespace, canary.CanaryName(), out var canaryRule) && canaryRule is not null
+        && objects.TryGetVersion(VirtualService.Plural, canary.Namespace, canary.ApexName(), out var apex) && apex is not null
+            ? new ObjectVersions(primary, canaryRule, apex)
+            : null;
+
     private async Task<VirtualService> GetVirtualServiceAsync(Canary canary, CancellationToken cancellationToken) =>
         await objects.GetAsync<VirtualService>(VirtualService.Plural, canary.Namespace, canary.ApexName(), cancellationToken).ConfigureAwait(false)
         ?? throw new InvalidOperationException($"VirtualService {canary.ApexName()}.{canary.Namespace} not found; Flagger creates it when it reconciles the canary");
@@ -235,4 +258,7 @@ internal sealed partial class IstioRouter(IstioObjects objects, IOptions<IstioRo
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Kind} {Name}.{Namespace} restored to its original configuration")]
     private partial void Restored(string kind, string name, string @namespace);
+
+    /// <summary>The resourceVersions of the primary and canary DestinationRules and the VirtualService.</summary>
+    private sealed record ObjectVersions(string PrimaryRule, string CanaryRule, string VirtualService);
 }

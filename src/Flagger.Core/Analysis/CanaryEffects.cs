@@ -29,7 +29,7 @@ internal sealed partial class CanaryEffects(
     public async Task EmitAsync(TickContext tick, EventSeverity severity, string message, CancellationToken cancellationToken)
     {
         var canaryEvent = new CanaryEvent(severity, message);
-        tick.Events.Add(canaryEvent);
+        tick.AddEvent(canaryEvent);
         try
         {
             await recorder.RecordAsync(tick.Current, canaryEvent, cancellationToken).ConfigureAwait(false);

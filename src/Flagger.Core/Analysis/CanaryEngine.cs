@@ -38,7 +38,9 @@ public sealed class CanaryEngine
     private readonly AdvanceStep advance;
     private readonly PromotionStep promotion;
     private readonly Lazy<ValidationOptions> validation;
-    private readonly ConditionalWeakTable<Canary, IReadOnlyList<ValidationProblem>> verdicts = [];
+    private readonly ConditionalWeakTable<Canary, CanaryMemo> memos = [];
+    private readonly ConditionalWeakTable<Canary, CanaryMemo>.CreateValueCallback remember;
+    private static readonly TickReport NoCanary = new();
 
     internal CanaryEngine(ProviderResolver providers, ICanaryStore store, CanaryEffects effects, MetricChecks metrics, TimeProvider time, IOptions<EngineOptions> options)
     {
@@ -60,36 +62,59 @@ public sealed class CanaryEngine
             KnownMeshProviders = providers.Known<IMeshRouter>(),
             TargetKinds = providers.Known<ITargetController>(),
         });
+        remember = c => new CanaryMemo(CanaryValidator.Validate(c, validation.Value), c);
     }
 
     /// <summary>Runs one tick of the canary <paramref name="name"/> in <paramref name="namespace"/>.</summary>
-    public async Task<TickReport> TickAsync(string @namespace, string name, CancellationToken cancellationToken)
+    public Task<TickReport> TickAsync(string @namespace, string name, CancellationToken cancellationToken)
+    {
+        var run = RunTickAsync(@namespace, name, cancellationToken);
+        if (!run.IsCompletedSuccessfully)
+        {
+            return run.AsTask();
+        }
+
+        // An idle tick that finished synchronously hands out the canary's one cached report task.
+        var report = run.Result;
+        return report.Canary is { } canary && memos.TryGetValue(canary, out var memo) && ReferenceEquals(memo.IdleReport, report)
+            ? memo.IdleTask
+            : Task.FromResult(report);
+    }
+
+    private async ValueTask<TickReport> RunTickAsync(string @namespace, string name, CancellationToken cancellationToken)
     {
         var canary = await store.GetCanaryAsync(@namespace, name, cancellationToken).ConfigureAwait(false);
         if (canary is null)
         {
-            return new TickReport();
+            return NoCanary;
         }
 
-        var tick = new TickContext(canary, time.GetUtcNow());
+        var tick = TickContext.Rent(canary, time.GetUtcNow());
         try
         {
-            await RunGatesAsync(tick, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // A provider call failed. Nothing is written: every step is idempotent and is retried next tick.
-            await effects.WarnAsync(tick, e.Message, cancellationToken).ConfigureAwait(false);
-            return Report(tick, canary, written: false);
-        }
+            try
+            {
+                await RunGatesAsync(tick, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A provider call failed. Nothing is written: every step is idempotent and is retried next tick.
+                await effects.WarnAsync(tick, e.Message, cancellationToken).ConfigureAwait(false);
+                return Report(tick, canary, written: false);
+            }
 
-        if (tick.Status.Equals(tick.Original))
-        {
-            return Report(tick, canary, written: false);
-        }
+            if (tick.Status.Equals(tick.Original))
+            {
+                return Report(tick, canary, written: false);
+            }
 
-        var stored = await store.UpdateStatusAsync(canary, tick.Status, cancellationToken).ConfigureAwait(false);
-        return Report(tick, stored, written: true);
+            var stored = await store.UpdateStatusAsync(canary, tick.Status, cancellationToken).ConfigureAwait(false);
+            return Report(tick, stored, written: true);
+        }
+        finally
+        {
+            tick.Return();
+        }
     }
 
     /// <summary>How often the canary ticks: its analysis interval, floored at the engine's minimum.</summary>
@@ -198,7 +223,7 @@ public sealed class CanaryEngine
     {
         // Canaries are immutable records and watch caches hand out the same instance until the object changes,
         // so an idle canary is validated once, not on every tick.
-        var problems = verdicts.GetValue(tick.Canary, _ => CanaryValidator.Validate(tick.Canary, validation.Value));
+        var problems = memos.GetValue(tick.Canary, remember).Problems;
         var problem = problems.Count > 0 ? $"invalid canary spec: {string.Join("; ", problems)}" : ResolveProviders(tick);
         var before = tick.Status;
         tick.Status = StatusTransitions.SetValidity(tick.Status, problem, tick.Now);
@@ -233,7 +258,7 @@ public sealed class CanaryEngine
             tick.Scaler = spec.AutoscalerRef is { Kind.Length: > 0 } scaler
                 ? providers.Resolve<IScalerReconciler>("autoscaler kind", scaler.Kind)
                 : null;
-            if (tick.Analysis?.Metrics?.Any(m => BuiltinMetrics.IsBuiltin(m.Name) && m.TemplateRef is null) == true)
+            if (UsesBuiltinMetrics(tick.Analysis))
             {
                 providers.Resolve<IMetricObserver>("metrics observer for builtin metrics", tick.Provider);
             }
@@ -310,13 +335,53 @@ public sealed class CanaryEngine
         return false;
     }
 
-    private static TickReport Report(TickContext tick, Canary canary, bool written) => new()
+    private static bool UsesBuiltinMetrics(CanaryAnalysis? analysis)
     {
-        Canary = written || ReferenceEquals(canary.Status, tick.Original) ? canary : canary with { Status = tick.Original },
-        Events = tick.Events,
-        Routes = tick.Routes,
-        Metrics = tick.Metrics,
-        Outcome = written ? tick.Outcome : RunOutcome.None,
-        StatusWritten = written,
-    };
+        // A loop, not Any(): this runs on every tick, and Any over the interface allocates an enumerator.
+        if (analysis?.Metrics is not { } metrics)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < metrics.Count; i++)
+        {
+            if (BuiltinMetrics.IsBuiltin(metrics[i].Name) && metrics[i].TemplateRef is null)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private TickReport Report(TickContext tick, Canary canary, bool written)
+    {
+        if (!written && !tick.HasNews && ReferenceEquals(canary.Status, tick.Original) && memos.TryGetValue(canary, out var memo))
+        {
+            return memo.IdleReport; // the steady state: nothing happened, nothing to allocate
+        }
+
+        return new()
+        {
+            Canary = written || ReferenceEquals(canary.Status, tick.Original) ? canary : canary with { Status = tick.Original },
+            Events = tick.Events,
+            Routes = tick.Routes,
+            Metrics = tick.Metrics,
+            Outcome = written ? tick.Outcome : RunOutcome.None,
+            StatusWritten = written,
+        };
+    }
+
+    /// <summary>
+    /// What the engine keeps per canary instance (watch caches hand out the same instance until the object
+    /// changes): the validation verdict, and the report of a tick that did nothing, with its completed task.
+    /// </summary>
+    private sealed class CanaryMemo(IReadOnlyList<ValidationProblem> problems, Canary canary)
+    {
+        public IReadOnlyList<ValidationProblem> Problems { get; } = problems;
+
+        public TickReport IdleReport { get; } = new() { Canary = canary };
+
+        public Task<TickReport> IdleTask => field ??= Task.FromResult(IdleReport);
+    }
 }

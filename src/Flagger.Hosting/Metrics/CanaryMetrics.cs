@@ -18,7 +18,7 @@ internal sealed class CanaryMetrics
     private readonly Gauge analysis;
     private readonly Counter successes;
     private readonly Counter failures;
-    private readonly HashSet<string> totalNamespaces = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> totals = new(StringComparer.Ordinal);
 
     public CanaryMetrics(CollectorRegistry registry)
     {
@@ -50,21 +50,30 @@ internal sealed class CanaryMetrics
     public void SetTotals(IEnumerable<Canary> canaries)
     {
         var counts = canaries.GroupBy(c => c.Namespace, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-        lock (totalNamespaces)
+        lock (totals)
         {
-            foreach (var gone in totalNamespaces.Where(ns => !counts.ContainsKey(ns)))
+            foreach (var ns in totals.Keys)
             {
-                total.WithLabels(gone).Set(0);
+                totals[ns] = 0;
             }
 
-            totalNamespaces.Clear();
             foreach (var (ns, count) in counts)
             {
+                totals[ns] = count;
+            }
+
+            foreach (var (ns, count) in totals)
+            {
                 total.WithLabels(ns).Set(count);
-                totalNamespaces.Add(ns);
             }
         }
     }
+
+    /// <summary>Counts one more canary in <paramref name="namespace"/>: O(1), where <see cref="SetTotals"/> is O(canaries).</summary>
+    public void AddToTotal(string @namespace) => ChangeTotal(@namespace, 1);
+
+    /// <summary>Counts one canary fewer in <paramref name="namespace"/>; the last one going leaves 0, not a missing series.</summary>
+    public void RemoveFromTotal(string @namespace) => ChangeTotal(@namespace, -1);
 
     /// <summary>Turns what a tick did into metrics.</summary>
     public void Record(TickReport report, TimeSpan elapsed)
@@ -105,6 +114,16 @@ internal sealed class CanaryMetrics
             case RunOutcome.RolledBack or RunOutcome.PromotionFailed:
                 failures.WithLabels(target, ns, strategy, "completed").Inc();
                 break;
+        }
+    }
+
+    private void ChangeTotal(string @namespace, int delta)
+    {
+        lock (totals)
+        {
+            var count = Math.Max(0, totals.GetValueOrDefault(@namespace) + delta);
+            totals[@namespace] = count;
+            total.WithLabels(@namespace).Set(count);
         }
     }
 }

@@ -26,6 +26,7 @@ internal sealed partial class ClusterCache : IAsyncDisposable
     private readonly TimeProvider wallClock;
     private readonly InformerHandle[] all;
     private Task? running;
+    private volatile bool synced;
 
     public ClusterCache(IKubernetes client, IOptions<KubernetesOptions> options, ILoggerFactory? loggerFactory = null)
         : this(client, options.Value.Namespace, TimeProvider.System, (loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger<ClusterCache>())
@@ -103,24 +104,31 @@ internal sealed partial class ClusterCache : IAsyncDisposable
     /// </summary>
     public async Task SyncAsync(CancellationToken cancellationToken)
     {
+        // Every adapter call of every tick comes here: once synced, answer without building a WhenAll.
+        if (synced)
+        {
+            return;
+        }
+
         lock (gate)
         {
             running ??= Task.WhenAll(all.Select(i => i.Run(wallClock, stop.Token)));
         }
 
-        var synced = Task.WhenAll(all.Select(i => i.Synced));
-        while (!synced.IsCompleted)
+        var listed = Task.WhenAll(all.Select(i => i.Synced));
+        while (!listed.IsCompleted)
         {
             if (all.Select(i => i.NotServed()).FirstOrDefault(m => m is not null) is { } missing)
             {
                 throw new InvalidOperationException(missing);
             }
 
-            await Task.WhenAny(synced, Task.Delay(TimeSpan.FromMilliseconds(50), wallClock, cancellationToken)).ConfigureAwait(false);
+            await Task.WhenAny(listed, Task.Delay(TimeSpan.FromMilliseconds(50), wallClock, cancellationToken)).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
         }
 
-        await synced.ConfigureAwait(false);
+        await listed.ConfigureAwait(false);
+        synced = true;
     }
 
     public async ValueTask DisposeAsync()

@@ -19,23 +19,41 @@ internal sealed class KubernetesServiceRouter(IKubernetes client, ClusterCache c
 {
     private const string LastApplied = "kubectl.kubernetes.io/last-applied-configuration";
 
+    // A Service found in sync with a canary and its target stays in sync until one of the three cached instances is
+    // replaced (the watch cache replaces objects, never changes them): an idle tick then skips building the desired
+    // Service and serialising both to compare them.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<V1Service, InSync> inSync = [];
+
     public async Task InitializeAsync(Canary canary, CancellationToken cancellationToken)
     {
-        var (label, value, ports) = await TargetAsync(canary, cancellationToken).ConfigureAwait(false);
+        await cache.SyncAsync(cancellationToken).ConfigureAwait(false);
         var name = canary.GetServiceName();
-        await EnsureAsync(canary, name + "-canary", label, value, ports, canary.Spec.Service?.Canary, cancellationToken).ConfigureAwait(false);
-        await EnsureAsync(canary, name + "-primary", label, value + "-primary", ports, canary.Spec.Service?.Primary, cancellationToken).ConfigureAwait(false);
+        var (canaryName, primaryName) = (name + "-canary", name + "-primary");
+        if (IsInSync(canary, canaryName) && IsInSync(canary, primaryName))
+        {
+            return;
+        }
+
+        var (label, value, ports, target) = await TargetAsync(canary, cancellationToken).ConfigureAwait(false);
+        await EnsureAsync(canary, target, canaryName, label, value, ports, canary.Spec.Service?.Canary, cancellationToken).ConfigureAwait(false);
+        await EnsureAsync(canary, target, primaryName, label, value + "-primary", ports, canary.Spec.Service?.Primary, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task ReconcileAsync(Canary canary, CancellationToken cancellationToken)
     {
-        var (label, value, ports) = await TargetAsync(canary, cancellationToken).ConfigureAwait(false);
-        await EnsureAsync(canary, canary.GetServiceName(), label, value + "-primary", ports, canary.Spec.Service?.Apex, cancellationToken).ConfigureAwait(false);
+        await cache.SyncAsync(cancellationToken).ConfigureAwait(false);
+        if (IsInSync(canary, canary.GetServiceName()))
+        {
+            return;
+        }
+
+        var (label, value, ports, target) = await TargetAsync(canary, cancellationToken).ConfigureAwait(false);
+        await EnsureAsync(canary, target, canary.GetServiceName(), label, value + "-primary", ports, canary.Spec.Service?.Apex, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task FinalizeAsync(Canary canary, CancellationToken cancellationToken)
     {
-        var (label, value, _) = await TargetAsync(canary, cancellationToken).ConfigureAwait(false);
+        var (label, value, _, _) = await TargetAsync(canary, cancellationToken).ConfigureAwait(false);
         if (cache.Services.Get(canary.Namespace, canary.GetServiceName()) is not { } apex)
         {
             return;
@@ -54,17 +72,28 @@ internal sealed class KubernetesServiceRouter(IKubernetes client, ClusterCache c
         await WriteAsync(canary.Namespace, desired, exists: true, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<(string Label, string Value, List<V1ServicePort> Ports)> TargetAsync(Canary canary, CancellationToken ct)
+    private async Task<(string Label, string Value, List<V1ServicePort> Ports, object Target)> TargetAsync(Canary canary, CancellationToken ct)
     {
         await cache.SyncAsync(ct).ConfigureAwait(false);
         var kind = canary.GetTargetKind();
         var id = $"{canary.GetTargetName()}.{canary.Namespace}";
-        var (selector, template) = kind == "DaemonSet"
-            ? cache.DaemonSets.Get(canary.Namespace, canary.GetTargetName()) is { } ds ? (ds.Spec.Selector, ds.Spec.Template) : throw NotFound(kind, id)
-            : cache.Deployments.Get(canary.Namespace, canary.GetTargetName()) is { } d ? (d.Spec.Selector, d.Spec.Template) : throw NotFound(kind, id);
+        var (selector, template, target) = kind == "DaemonSet"
+            ? cache.DaemonSets.Get(canary.Namespace, canary.GetTargetName()) is { } ds ? (ds.Spec.Selector, ds.Spec.Template, (object)ds) : throw NotFound(kind, id)
+            : cache.Deployments.Get(canary.Namespace, canary.GetTargetName()) is { } d ? (d.Spec.Selector, d.Spec.Template, d) : throw NotFound(kind, id);
         var (label, value) = Ownership.SelectorLabel(selector, options.Value.SelectorLabels, kind, id);
-        return (label, value, Ports(canary.Spec.Service ?? new CanaryService(), template?.Spec));
+        return (label, value, Ports(canary.Spec.Service ?? new CanaryService(), template?.Spec), target);
     }
+
+    private object? CachedTarget(Canary canary) => canary.GetTargetKind() == "DaemonSet"
+        ? cache.DaemonSets.Get(canary.Namespace, canary.GetTargetName())
+        : cache.Deployments.Get(canary.Namespace, canary.GetTargetName());
+
+    private bool IsInSync(Canary canary, string name) =>
+        cache.Services.Get(canary.Namespace, name) is { } existing
+        && inSync.TryGetValue(existing, out var seen)
+        && ReferenceEquals(seen.Canary, canary)
+        && CachedTarget(canary) is { } target
+        && ReferenceEquals(seen.Target, target);
 
     private static InvalidOperationException NotFound(string kind, string id) => new($"{kind.ToLowerInvariant()} {id} get query error: not found");
 
@@ -113,7 +142,7 @@ internal sealed class KubernetesServiceRouter(IKubernetes client, ClusterCache c
         return ports;
     }
 
-    private async Task EnsureAsync(Canary canary, string name, string label, string selectorValue, List<V1ServicePort> ports, CustomMetadata? metadata, CancellationToken ct)
+    private async Task EnsureAsync(Canary canary, object target, string name, string label, string selectorValue, List<V1ServicePort> ports, CustomMetadata? metadata, CancellationToken ct)
     {
         var existing = cache.Services.Get(canary.Namespace, name);
         var desired = existing is null ? new V1Service
@@ -153,6 +182,7 @@ internal sealed class KubernetesServiceRouter(IKubernetes client, ClusterCache c
 
         if (existing is not null && KubernetesJson.Serialize(desired) == KubernetesJson.Serialize(existing))
         {
+            inSync.AddOrUpdate(existing, new InSync(canary, target));
             return;
         }
 
@@ -173,4 +203,6 @@ internal sealed class KubernetesServiceRouter(IKubernetes client, ClusterCache c
             // The cache was behind a change by someone else; the watch brings it and the next tick corrects drift.
         }
     }
+
+    private sealed record InSync(Canary Canary, object Target);
 }

@@ -77,8 +77,8 @@ internal sealed class DaemonSetController(IKubernetes client, ClusterCache cache
     public async Task<TargetRevision> GetRevisionAsync(Canary canary, CancellationToken cancellationToken)
     {
         var target = await GetTargetAsync(canary, cancellationToken).ConfigureAwait(false);
-        var template = Unparked(target.Spec.Template);
-        return new TargetRevision(SpecHash.Compute(KubernetesJson.Serialize(template)), configs.GetTrackedConfigs(canary.Namespace, template.Spec));
+        var hash = target.Spec.Template is { } template ? TemplateHashes.GetValue(template, HashTemplate) : HashTemplate(null);
+        return new TargetRevision(hash, configs.GetTrackedConfigs(canary.Namespace, target.Spec.Template?.Spec)); // the parking selector names no config
     }
 
     public async Task PromoteAsync(Canary canary, CancellationToken cancellationToken)
@@ -119,6 +119,12 @@ internal sealed class DaemonSetController(IKubernetes client, ClusterCache cache
     public Task FinalizeAsync(Canary canary, CancellationToken cancellationToken) => ParkAsync(canary, false, cancellationToken);
 
     private static string PrimaryName(Canary canary) => canary.GetTargetName() + "-primary";
+
+    // The watch cache replaces its objects and never changes them: a template's hash is computed once per instance,
+    // not by copying and serialising the template on every tick.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<V1PodTemplateSpec, string> TemplateHashes = [];
+
+    private static string HashTemplate(V1PodTemplateSpec? template) => SpecHash.Compute(KubernetesJson.Serialize(Unparked(template)));
 
     // The target's template without the parking selector: what the user wrote.
     private static V1PodTemplateSpec Unparked(V1PodTemplateSpec? template)

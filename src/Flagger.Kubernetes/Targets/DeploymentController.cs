@@ -58,7 +58,7 @@ internal sealed class DeploymentController(IKubernetes client, ClusterCache cach
     {
         var target = await GetTargetAsync(canary, cancellationToken).ConfigureAwait(false);
         return new TargetRevision(
-            SpecHash.Compute(KubernetesJson.Serialize(target.Spec.Template)),
+            target.Spec.Template is { } template ? TemplateHashes.GetValue(template, HashTemplate) : HashTemplate(null),
             configs.GetTrackedConfigs(canary.Namespace, target.Spec.Template?.Spec));
     }
 
@@ -104,6 +104,12 @@ internal sealed class DeploymentController(IKubernetes client, ClusterCache cach
 
         await ScaleFromZeroAsync(canary, cancellationToken).ConfigureAwait(false);
     }
+
+    // The watch cache replaces its objects and never changes them, so a template's hash is computed once per
+    // instance rather than by serialising the template on every tick.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<V1PodTemplateSpec, string> TemplateHashes = [];
+
+    private static string HashTemplate(V1PodTemplateSpec? template) => SpecHash.Compute(KubernetesJson.Serialize(template));
 
     internal static string PrimaryName(Canary canary) => canary.GetTargetName() + "-primary";
 

@@ -17,7 +17,7 @@ internal static class PodSync
         var uid = Meta.Uid(workload);
         var template = workload["spec"]?["template"] as JsonObject;
         var hash = WorkloadStatus.TemplateHash(template);
-        var owned = store.Where(pods, ns, p => (p["metadata"]?["ownerReferences"] as JsonArray)?.Any(r => Meta.Str(r?["uid"]) == uid) == true);
+        var owned = store.OwnedBy(pods, uid);
         var current = new List<JsonObject>();
         foreach (var pod in owned)
         {

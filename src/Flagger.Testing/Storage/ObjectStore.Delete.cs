@@ -82,10 +82,12 @@ internal sealed partial class ObjectStore
     private void Remove(ResourceType type, string? ns, JsonObject obj, Propagation propagation = Propagation.Background)
     {
         var key = Key(type, ns, Meta.Name(obj));
-        if (!Bucket(type.StorageKey).Remove(key))
+        if (!Bucket(type.StorageKey).Remove(key, out var stored))
         {
             return;
         }
+
+        IndexOwners(type.StorageKey, key, stored, null);
 
         _resourceVersion++;
         var gone = (JsonObject)obj.DeepClone();
@@ -106,33 +108,26 @@ internal sealed partial class ObjectStore
             return;
         }
 
-        foreach (var (storageKey, bucket) in _objects.ToList())
+        // Found through the owner index (ObjectStore.Owners.cs), not by scanning every object in the cluster.
+        foreach (var (type, key) in DependentsOf(ownerUid))
         {
-            var type = TypeFor(storageKey);
-            if (type is null)
+            // Read again: an earlier step of this cascade may have collected or changed it.
+            if (!Bucket(type.StorageKey).TryGetValue(key, out var dependent)
+                || OwnerReferences(dependent) is not { } refs || !refs.Any(r => Meta.Str(r?["uid"]) == ownerUid))
             {
                 continue;
             }
 
-            foreach (var dependent in bucket.Values.ToList())
+            if (propagation == Propagation.Orphan)
             {
-                if (dependent["metadata"]?["ownerReferences"] is not JsonArray refs
-                    || !refs.Any(r => Meta.Str(r?["uid"]) == ownerUid))
-                {
-                    continue;
-                }
-
-                if (propagation == Propagation.Orphan)
-                {
-                    var released = (JsonObject)dependent.DeepClone();
-                    var remaining = new JsonArray([.. refs.Where(r => Meta.Str(r?["uid"]) != ownerUid).Select(r => r!.DeepClone())]);
-                    Meta.Of(released)["ownerReferences"] = remaining;
-                    Commit(type, Meta.Namespace(dependent), released, "MODIFIED", dependent);
-                }
-                else
-                {
-                    DeleteLocked(type, Meta.Namespace(dependent), dependent, Propagation.Background);
-                }
+                var released = (JsonObject)dependent.DeepClone();
+                var remaining = new JsonArray([.. refs.Where(r => Meta.Str(r?["uid"]) != ownerUid).Select(r => r!.DeepClone())]);
+                Meta.Of(released)["ownerReferences"] = remaining;
+                Commit(type, Meta.Namespace(dependent), released, "MODIFIED", dependent);
+            }
+            else
+            {
+                DeleteLocked(type, Meta.Namespace(dependent), dependent, Propagation.Background);
             }
         }
     }

@@ -84,4 +84,20 @@ public sealed class CanaryMetricsTests
 
         Assert.Contains("flagger_canary_total{namespace=\"test\"} 0", await ExportAsync(metrics), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Totals_move_by_one_as_canaries_come_and_go()
+    {
+        var metrics = new CanaryMetrics(Prometheus.Metrics.NewCustomRegistry());
+        metrics.AddToTotal("test");
+        metrics.AddToTotal("test");
+        metrics.AddToTotal("other");
+
+        metrics.RemoveFromTotal("test");
+        metrics.RemoveFromTotal("other");
+
+        var text = await ExportAsync(metrics);
+        Assert.Contains("flagger_canary_total{namespace=\"test\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("flagger_canary_total{namespace=\"other\"} 0", text, StringComparison.Ordinal);
+    }
 }

@@ -92,11 +92,11 @@ internal sealed class MetricChecks(ProviderResolver providers, ICanaryStore stor
 
         if (metric.Name == BuiltinMetrics.RequestSuccessRate)
         {
-            tick.Metrics.Add(new MetricObservation(metric.Name, result.Value));
+            tick.AddMetric(new MetricObservation(metric.Name, result.Value));
             return Halt(MetricVerdicts.CheckSuccessRate(tick.Canary, metric, result.Value));
         }
 
-        tick.Metrics.Add(new MetricObservation(metric.Name!, result.Value / 1000));
+        tick.AddMetric(new MetricObservation(metric.Name!, result.Value / 1000));
         return Halt(MetricVerdicts.CheckRequestDuration(tick.Canary, metric, result.Value));
     }
 
@@ -139,7 +139,7 @@ internal sealed class MetricChecks(ProviderResolver providers, ICanaryStore stor
                 return new CanaryEvent(EventSeverity.Error, $"Metric query failed for {metric.Name}: {result.Error}");
         }
 
-        tick.Metrics.Add(new MetricObservation(metric.Name ?? string.Empty, result.Value));
+        tick.AddMetric(new MetricObservation(metric.Name ?? string.Empty, result.Value));
         return Halt(MetricVerdicts.CheckCustom(tick.Canary, metric, result.Value));
     }
 
