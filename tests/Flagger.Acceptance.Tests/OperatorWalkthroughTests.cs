@@ -5,6 +5,7 @@ using Flagger.Operator;
 using Flagger.Prometheus.Tests.Fixtures;
 using Flagger.Store;
 using Flagger.Testing;
+using Flagger.Testing.Receivers;
 using k8s;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,7 +22,7 @@ public sealed class OperatorWalkthroughTests(PrometheusServer prometheus) : IAsy
     private static readonly string Repository = FindRepository();
     private readonly string kubeconfig = Path.Combine(Path.GetTempPath(), $"flagger-acceptance-{Guid.NewGuid():N}.yaml");
     private EmbeddedCluster cluster = null!;
-    private Receiver receiver = null!;
+    private RecordingReceiver receiver = null!;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -31,7 +32,7 @@ public sealed class OperatorWalkthroughTests(PrometheusServer prometheus) : IAsy
         cluster = await EmbeddedCluster.StartAsync(
             new EmbeddedClusterOptions { InstallFlaggerCrds = false, InstallIstioCrds = false, RolloutDelay = TimeSpan.FromMilliseconds(200) }, Ct);
         cluster.WriteKubeconfig(kubeconfig);
-        receiver = await Receiver.StartAsync(Ct);
+        receiver = await RecordingReceiver.StartAsync(Ct);
     }
 
     public async ValueTask DisposeAsync()
@@ -84,7 +85,7 @@ public sealed class OperatorWalkthroughTests(PrometheusServer prometheus) : IAsy
         var primary = await client.AppsV1.ReadNamespacedDeploymentAsync("podinfo-primary", "test", cancellationToken: Ct);
         Assert.Equal("stefanprodan/podinfo:1.4.1", primary.Spec.Template.Spec.Containers[0].Image);
 
-        var events = receiver.EventMessages;
+        var events = EventMessages();
         Assert.Contains("Initialization done! podinfo.test", events);
         Assert.Contains("New revision detected! Scaling up podinfo.test", events);
         Assert.Contains("Advance podinfo.test canary weight 50", events);
@@ -104,8 +105,8 @@ public sealed class OperatorWalkthroughTests(PrometheusServer prometheus) : IAsy
                 "New revision detected, progressing canary analysis.",
                 "Failed checks threshold reached 5",
             ],
-            receiver.SlackTexts);
-        var rollbackAlert = receiver.Posts.Last(p => p.Path == "/slack").Body;
+            SlackTexts());
+        var rollbackAlert = receiver.At("/slack")[^1].Json();
         Assert.Equal("general", rollbackAlert.GetProperty("channel").GetString());
         Assert.Equal("danger", rollbackAlert.GetProperty("attachments")[0].GetProperty("color").GetString());
 
@@ -150,6 +151,14 @@ public sealed class OperatorWalkthroughTests(PrometheusServer prometheus) : IAsy
         Assert.Equal("OK", await http.GetStringAsync(new Uri(OperatorAddress(app), "/healthz"), Ct));
         await app.StopAsync(Ct);
     }
+
+    // The text of each Slack attachment, in order.
+    private List<string> SlackTexts() =>
+        [.. receiver.At("/slack").Select(p => p.Json().GetProperty("attachments")[0].GetProperty("text").GetString() ?? string.Empty)];
+
+    // The eventMessage of each event-webhook post, in order.
+    private List<string> EventMessages() =>
+        [.. receiver.At("/events").Select(p => p.Json().GetProperty("metadata").GetProperty("eventMessage").GetString() ?? string.Empty)];
 
     private static async Task<CanaryPhase?> WaitForPhaseAsync(ICanaryStore store, CanaryPhase phase)
     {

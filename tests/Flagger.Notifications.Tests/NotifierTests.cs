@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Flagger.Providers;
+using Flagger.Testing.Receivers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Snapshooter;
@@ -37,7 +38,7 @@ public sealed class NotifierTests
     [InlineData("gchat", "/v1/spaces/AAA/messages")]
     public async Task Posts_the_provider_format_to_its_address(string type, string path)
     {
-        await using var chat = await ChatServer.StartAsync();
+        await using var chat = await RecordingReceiver.StartAsync(TestContext.Current.CancellationToken);
         using var services = Services();
         var address = chat.Address + (type == "discord" ? path[..^"/slack".Length] : path);
         var notifier = services.GetRequiredKeyedService<INotifierFactory>(type)
@@ -47,7 +48,7 @@ public sealed class NotifierTests
         await notifier.PostAsync(Promoted, TestContext.Current.CancellationToken);
 
         var requests = chat.Requests.ToArray();
-        Assert.All(requests, r => Assert.Equal((path, "Bearer t0ken", "application/json; charset=utf-8"), (r.Path, r.Authorization, r.ContentType)));
+        Assert.All(requests, r => Assert.Equal((path, "Bearer t0ken", "application/json; charset=utf-8"), (r.Path + r.Query, r.Authorization, r.ContentType)));
         var bodies = requests.Select(r => JsonSerializer.Serialize(JsonDocument.Parse(r.Body).RootElement, Indented)).ToArray();
         Snapshot.Match(string.Join("\n", bodies), SnapshotNameExtension.Create(type));
     }
@@ -55,8 +56,8 @@ public sealed class NotifierTests
     [Fact]
     public async Task Refused_post_is_an_error_that_does_not_reveal_the_webhook_path()
     {
-        await using var chat = await ChatServer.StartAsync();
-        chat.Status = 400;
+        await using var chat = await RecordingReceiver.StartAsync(TestContext.Current.CancellationToken);
+        chat.AnswerAt("/", new ReceiverAnswer(400, "invalid_payload"));
         using var services = Services();
         var notifier = services.GetRequiredKeyedService<INotifierFactory>("slack")
             .Create(new NotifierSettings { Type = "slack", Address = chat.Address + "/services/SECRET", Channel = "c", Username = "u" });
@@ -70,9 +71,8 @@ public sealed class NotifierTests
     [Fact]
     public async Task A_refusal_that_echoes_the_request_loses_the_webhook_path_and_token()
     {
-        await using var chat = await ChatServer.StartAsync();
-        chat.Status = 500;
-        chat.EchoRequest = true;
+        await using var chat = await RecordingReceiver.StartAsync(TestContext.Current.CancellationToken);
+        chat.AnswerAt("/", new ReceiverAnswer(500, "invalid_payload") { EchoRequest = true });
         using var services = Services();
         var notifier = services.GetRequiredKeyedService<INotifierFactory>("msteams")
             .Create(new NotifierSettings { Type = "msteams", Address = chat.Address + "/webhookb2/tenant-4711@abc/IncomingWebhook/key-0815?code=c0de-99", Token = "bearer-1234" });
@@ -97,7 +97,7 @@ public sealed class NotifierTests
     [Fact]
     public async Task Global_slack_notifier_posts_with_the_flag_settings()
     {
-        await using var chat = await ChatServer.StartAsync();
+        await using var chat = await RecordingReceiver.StartAsync(TestContext.Current.CancellationToken);
         using var services = Services(b => b.AddSlack(o =>
         {
             o.Url = chat.Address + "/services/global";

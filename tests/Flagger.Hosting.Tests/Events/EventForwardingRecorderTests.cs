@@ -3,6 +3,7 @@ using System.Text.Json;
 using Flagger.Events;
 using Flagger.Model;
 using Flagger.Providers;
+using Flagger.Testing.Receivers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -41,7 +42,7 @@ public sealed class EventForwardingRecorderTests
     [Fact]
     public async Task Every_event_is_recorded_logged_with_its_canary_and_posted_to_the_event_webhook()
     {
-        await using var hook = await HookServer.StartAsync();
+        await using var hook = await RecordingReceiver.StartAsync(TestContext.Current.CancellationToken);
         var inner = new RecordingRecorder();
         var logs = new LogLines();
         await using var provider = Build(hook.Address + "/events", inner, logs);
@@ -50,7 +51,7 @@ public sealed class EventForwardingRecorderTests
 
         Assert.Equal("Warning Halt podinfo.test advancement success rate 69.17% < 99%", Assert.Single(inner.Events));
         Assert.Contains(("podinfo.test", "Halt podinfo.test advancement success rate 69.17% < 99%"), logs.Lines);
-        var (path, contentType, body) = Assert.Single(hook.Requests);
+        var (_, path, _, contentType, _, body) = Assert.Single(hook.Requests);
         Assert.Equal("/events", path);
         Assert.StartsWith("application/json", contentType, StringComparison.Ordinal);
         using var json = JsonDocument.Parse(body);
@@ -66,8 +67,8 @@ public sealed class EventForwardingRecorderTests
     [Fact]
     public async Task A_failing_event_webhook_is_logged_not_thrown()
     {
-        await using var hook = await HookServer.StartAsync();
-        hook.Answer(500, "receiver down");
+        await using var hook = await RecordingReceiver.StartAsync(TestContext.Current.CancellationToken);
+        hook.Answer(new ReceiverAnswer(500, "receiver down"));
         var inner = new RecordingRecorder();
         var logs = new LogLines();
         await using var provider = Build(hook.Address + "/events", inner, logs);
@@ -81,7 +82,7 @@ public sealed class EventForwardingRecorderTests
     [Fact]
     public async Task A_canary_with_its_own_event_hooks_does_not_get_the_global_one()
     {
-        await using var hook = await HookServer.StartAsync();
+        await using var hook = await RecordingReceiver.StartAsync(TestContext.Current.CancellationToken);
         var inner = new RecordingRecorder();
         await using var provider = Build(hook.Address + "/events", inner, new LogLines());
 

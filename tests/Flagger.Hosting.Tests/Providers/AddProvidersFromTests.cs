@@ -2,6 +2,7 @@ using CustomMetricsProvider;
 using Flagger.Hosting;
 using Flagger.Metrics;
 using Flagger.Notifications;
+using Flagger.Testing.Receivers;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Flagger.Providers;
@@ -13,8 +14,8 @@ public sealed class AddProvidersFromTests
     [Fact]
     public async Task Registers_the_samples_metrics_provider_under_the_name_it_declares()
     {
-        await using var backend = await HookServer.StartAsync();
-        backend.Answer(200, """{"value": 99.5}""");
+        await using var backend = await RecordingReceiver.StartAsync(TestContext.Current.CancellationToken);
+        backend.Answer(new ReceiverAnswer(200, """{"value": 99.5}"""));
         var services = new ServiceCollection();
         services.AddFlaggerEngine().AddProvidersFrom(typeof(JsonApiMetrics).Assembly);
         await using var provider = services.BuildServiceProvider();

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Flagger.Model;
+using Flagger.Testing.Receivers;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Flagger.Hosting.Webhooks;
@@ -15,19 +16,19 @@ public sealed class HttpWebhookClientTests
         Metadata = new Dictionary<string, string> { ["cmd"] = "hey -z 1m -q 10 -c 2 http://podinfo-canary.test:9898/" },
     };
 
-    private static CanaryWebhook Hook(HookServer server, string? timeout = null, int retries = 0) =>
+    private static CanaryWebhook Hook(RecordingReceiver server, string? timeout = null, int retries = 0) =>
         new() { Name = "load-test", Url = server.Address + "/", Timeout = timeout, Retries = retries };
 
     [Fact]
     public async Task Posts_the_payload_as_json_in_flaggers_shape()
     {
-        await using var server = await HookServer.StartAsync();
+        await using var server = await RecordingReceiver.StartAsync(TestContext.Current.CancellationToken);
         using var client = new HttpWebhookClient(TimeProvider.System);
 
         var result = await client.CallAsync(Hook(server), Payload, TestContext.Current.CancellationToken);
 
         Assert.True(result.Succeeded);
-        var (_, contentType, body) = Assert.Single(server.Requests);
+        var (_, _, _, contentType, _, body) = Assert.Single(server.Requests);
         Assert.Equal("application/json; charset=utf-8", contentType);
         Assert.Equal(
             """{"name":"podinfo","namespace":"test","phase":"Progressing","checksum":"6d8b5c","metadata":{"cmd":"hey -z 1m -q 10 -c 2 http://podinfo-canary.test:9898/"}}""",
@@ -41,8 +42,8 @@ public sealed class HttpWebhookClientTests
     [InlineData(403, false)]
     public async Task Success_is_a_status_of_202_or_less(int status, bool succeeded)
     {
-        await using var server = await HookServer.StartAsync();
-        server.Answer(status, "gate closed");
+        await using var server = await RecordingReceiver.StartAsync(TestContext.Current.CancellationToken);
+        server.Answer(new ReceiverAnswer(status, "gate closed"));
         using var client = new HttpWebhookClient(TimeProvider.System);
 
         var result = await client.CallAsync(Hook(server), Payload, TestContext.Current.CancellationToken);
@@ -54,9 +55,9 @@ public sealed class HttpWebhookClientTests
     [Fact]
     public async Task Server_errors_are_retried_up_to_the_hooks_retries_with_virtual_waits()
     {
-        await using var server = await HookServer.StartAsync();
-        server.Answer(503, "warming up");
-        server.Answer(500, "still warming up");
+        await using var server = await RecordingReceiver.StartAsync(TestContext.Current.CancellationToken);
+        server.Answer(new ReceiverAnswer(503, "warming up"));
+        server.Answer(new ReceiverAnswer(500, "still warming up"));
         var clock = new FakeTimeProvider();
         using var client = new HttpWebhookClient(clock);
 
@@ -75,11 +76,11 @@ public sealed class HttpWebhookClientTests
     [Fact]
     public async Task Last_error_body_is_reported_when_retries_run_out()
     {
-        await using var server = await HookServer.StartAsync();
-        server.Answer(500, "boom 1");
+        await using var server = await RecordingReceiver.StartAsync(TestContext.Current.CancellationToken);
+        server.Answer(new ReceiverAnswer(500, "boom 1"));
         var clock = new FakeTimeProvider();
         using var client = new HttpWebhookClient(clock);
-        server.Answer(500, "boom 2");
+        server.Answer(new ReceiverAnswer(500, "boom 2"));
 
         var call = client.CallAsync(Hook(server, timeout: "1h", retries: 1), Payload, TestContext.Current.CancellationToken);
         while (!call.IsCompleted)
@@ -94,8 +95,8 @@ public sealed class HttpWebhookClientTests
     [Fact]
     public async Task A_huge_answer_echoing_the_hooks_token_is_cut_and_redacted()
     {
-        await using var server = await HookServer.StartAsync();
-        server.Answer(403, "bad token tok-0123456789 " + new string('x', 1_000_000));
+        await using var server = await RecordingReceiver.StartAsync(TestContext.Current.CancellationToken);
+        server.Answer(new ReceiverAnswer(403, "bad token tok-0123456789 " + new string('x', 1_000_000)));
         using var client = new HttpWebhookClient(TimeProvider.System);
         var hook = Hook(server) with { Metadata = new Dictionary<string, string> { ["token"] = "tok-0123456789" } };
 
@@ -110,8 +111,8 @@ public sealed class HttpWebhookClientTests
     [Fact]
     public async Task Slow_receiver_fails_after_the_hooks_timeout()
     {
-        await using var server = await HookServer.StartAsync();
-        server.Answer(200, delay: TimeSpan.FromSeconds(5));
+        await using var server = await RecordingReceiver.StartAsync(TestContext.Current.CancellationToken);
+        server.Answer(new ReceiverAnswer(200) { Delay = TimeSpan.FromSeconds(5) });
         using var client = new HttpWebhookClient(TimeProvider.System);
 
         var result = await client.CallAsync(Hook(server, timeout: "300ms"), Payload, TestContext.Current.CancellationToken);
@@ -122,8 +123,8 @@ public sealed class HttpWebhookClientTests
     [Fact]
     public async Task The_hooks_timeout_runs_on_the_hosts_clock()
     {
-        await using var server = await HookServer.StartAsync();
-        server.Answer(200, delay: TimeSpan.FromMinutes(5));
+        await using var server = await RecordingReceiver.StartAsync(TestContext.Current.CancellationToken);
+        server.Answer(new ReceiverAnswer(200) { Delay = TimeSpan.FromMinutes(5) });
         var clock = new FakeTimeProvider();
         using var client = new HttpWebhookClient(clock);
 

@@ -5,6 +5,7 @@ using Flagger.Reliability.Harness;
 using Flagger.Prometheus.Tests.Fixtures;
 using Flagger.Store;
 using Flagger.Testing;
+using Flagger.Testing.Receivers;
 using Flagger.Tests.Model;
 using k8s;
 using k8s.Models;
@@ -24,7 +25,7 @@ public sealed class MetricsOutageTests(PrometheusServer prometheus) : IAsyncLife
 {
     private readonly string kubeconfig = Path.Combine(Path.GetTempPath(), $"flagger-outage-{Guid.NewGuid():N}.yaml");
     private EmbeddedCluster cluster = null!;
-    private AlertListener listener = null!;
+    private RecordingReceiver listener = null!;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -34,7 +35,7 @@ public sealed class MetricsOutageTests(PrometheusServer prometheus) : IAsyncLife
         cluster.WriteKubeconfig(kubeconfig);
         cluster.ApplyPath(Path.Combine(Repository.Root, "deploy/artifacts/namespaces/test.yaml"));
         cluster.ApplyPath(Path.Combine(Repository.Root, "deploy/artifacts/canaries/deployment.yaml"), "test");
-        listener = await AlertListener.StartAsync(Ct);
+        listener = await RecordingReceiver.StartAsync(Ct);
     }
 
     public async ValueTask DisposeAsync()
@@ -70,7 +71,7 @@ public sealed class MetricsOutageTests(PrometheusServer prometheus) : IAsyncLife
         var warnings = await BlindWarningsAsync();
         Assert.InRange(warnings.Count, 3, 19);
         // Slack messages carry a "Failed checks threshold" field; only a rollback says it was reached.
-        Assert.DoesNotContain(listener.BodiesAt("/slack"), b => b.Contains("threshold reached", StringComparison.Ordinal));
+        Assert.DoesNotContain(listener.At("/slack").Select(r => r.Body), b => b.Contains("threshold reached", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -89,7 +90,7 @@ public sealed class MetricsOutageTests(PrometheusServer prometheus) : IAsyncLife
         Assert.All(weights, w => Assert.True(w == blind.CanaryWeight || w == 0, $"weight {w} while blind (was {blind.CanaryWeight})"));
         Assert.Equal("stefanprodan/podinfo:1.4.0", await PrimaryImageAsync());
         Assert.InRange((await BlindWarningsAsync()).Count, 3, 4);
-        var alert = Assert.Single(listener.BodiesAt("/slack"), b => b.Contains("Failed checks threshold reached 3", StringComparison.Ordinal));
+        var alert = Assert.Single(listener.At("/slack").Select(r => r.Body), b => b.Contains("Failed checks threshold reached 3", StringComparison.Ordinal));
         Assert.Contains("\"color\":\"danger\"", alert, StringComparison.Ordinal);
         using var client = cluster.CreateClient();
         var events = await client.CoreV1.ListNamespacedEventAsync("test", fieldSelector: "involvedObject.name=podinfo", cancellationToken: Ct);

@@ -8,6 +8,7 @@ using Flagger.Prometheus.Tests.Fixtures;
 using Flagger.Reliability.Harness;
 using Flagger.Store;
 using Flagger.Testing;
+using Flagger.Testing.Receivers;
 using k8s;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -45,7 +46,7 @@ public sealed class SecretScanTests : IAsyncLifetime
     private readonly ConcurrentQueue<string> exceptions = new();
     private PrometheusServer prometheus = null!;
     private EmbeddedCluster cluster = null!;
-    private AlertListener listener = null!;
+    private RecordingReceiver listener = null!;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -79,7 +80,7 @@ public sealed class SecretScanTests : IAsyncLifetime
         cluster = await EmbeddedCluster.StartAsync(new EmbeddedClusterOptions { RolloutDelay = TimeSpan.FromMilliseconds(200) }, Ct);
         cluster.WriteKubeconfig(kubeconfig);
         cluster.ApplyPath(Path.Combine(Repository.Root, "deploy/artifacts/namespaces/test.yaml"));
-        listener = await AlertListener.StartAsync(Ct);
+        listener = await RecordingReceiver.StartAsync(Ct);
     }
 
     public async ValueTask DisposeAsync()
@@ -95,10 +96,11 @@ public sealed class SecretScanTests : IAsyncLifetime
     public async Task No_secret_reaches_logs_events_status_metrics_or_exceptions()
     {
         // Every answer that can carry an echo of the request fails and echoes it.
-        listener.FailEchoing("/services/T0/");         // the -slack-url notifier
-        listener.FailEchoing("/teams/");               // the Teams AlertProvider
-        listener.FailEchoing("/events");               // -event-webhook
-        listener.FailEchoing("/hooks/flaky", times: 2); // a rollout hook: two failed checks, then it passes
+        var echo = new ReceiverAnswer(500, "cannot handle it") { EchoRequest = true };
+        listener.AnswerAt("/services/T0/", echo);            // the -slack-url notifier
+        listener.AnswerAt("/teams/", echo);                  // the Teams AlertProvider
+        listener.AnswerAt("/events", echo);                  // -event-webhook
+        listener.AnswerAt("/hooks/flaky", echo, times: 2);   // a rollout hook: two failed checks, then it passes
 
         ApplySecretsAndTemplates();
         cluster.Apply(Deployment("podinfo"), "test");
@@ -152,7 +154,7 @@ public sealed class SecretScanTests : IAsyncLifetime
         Assert.Contains($"Bearer {AuthProxy.Token}", proxied);
         Assert.Contains($"Basic {Convert.ToBase64String(Encoding.UTF8.GetBytes($"{AuthProxy.User}:{AuthProxy.Password}"))}", proxied);
         Assert.Contains($"Basic {Convert.ToBase64String(Encoding.UTF8.GetBytes($"{AuthProxy.User}:{WrongPrometheusPassword}"))}", proxied);
-        var posts = listener.Posts.ToList();
+        var posts = listener.Requests;
         Assert.Contains(posts, p => p.Path == $"/services/T0/B0/{SlackFlagPath}" && p.Authorization == $"Bearer {SlackFlagToken}");
         Assert.Contains(posts, p => p.Path == $"/services/T1/B1/{SlackProviderPath}" && p.Authorization == $"Bearer {SlackProviderToken}");
         Assert.Contains(posts, p => p.Path == $"/teams/{TeamsProviderPath}");

@@ -1,5 +1,6 @@
 using Flagger.Model;
 using Flagger.Reliability.Harness;
+using Flagger.Testing.Receivers;
 using k8s;
 
 namespace Flagger.Reliability.Webhooks;
@@ -18,15 +19,15 @@ public sealed class WebhookFailureTests(ITestOutputHelper output)
     [Fact]
     public async Task Each_failing_webhook_is_a_failed_check_reported_with_its_error_until_rollback()
     {
-        await using var receiver = await HookReceiver.StartAsync(Ct);
+        await using var receiver = await StartReceiverAsync();
         await using var cluster = await ReliabilityCluster.StartAsync(30, 5, Ct);
         AnalysisHook[] hooks =
         [
-            new("load-test", receiver["/fail"], "5s"),
-            new("load-test", receiver.Refused, "5s"),
-            new("load-test", receiver["/hang"], "5s"),
-            new("load-test", receiver["/slow-body"], "5s"),
-            new("load-test", receiver["/ok"], "5s"),
+            new("load-test", receiver.Url("/fail"), "5s"),
+            new("load-test", RecordingReceiver.RefusedAddress(), "5s"),
+            new("load-test", receiver.Url("/hang"), "5s"),
+            new("load-test", receiver.Url("/slow-body"), "5s"),
+            new("load-test", receiver.Url("/ok"), "5s"),
         ];
         cluster.CreateApps(hooks.Length, i => hooks[i]);
         await using var flagger = await OperatorInstance.StartAsync(cluster, "flagger-replica-0", null, null, Ct);
@@ -55,17 +56,17 @@ public sealed class WebhookFailureTests(ITestOutputHelper output)
 
         Assert.Equal(CanaryPhase.Succeeded, results[cluster.Apps[4]].Phase);
         Assert.True(results.Values.All(r => !r.Stuck));
-        Assert.True(receiver.Calls.GetValueOrDefault("/ok") >= 1);
+        Assert.True(receiver.At("/ok").Count >= 1);
     }
 
     [Fact]
     public async Task A_hanging_webhook_never_blocks_other_canaries_ticks()
     {
-        await using var receiver = await HookReceiver.StartAsync(Ct);
+        await using var receiver = await StartReceiverAsync();
         await using var cluster = await ReliabilityCluster.StartAsync(30, 6, Ct);
 
         // app-0's hook never answers and may take an hour (240 intervals) to time out.
-        cluster.CreateApps(4, i => i == 0 ? new AnalysisHook("stuck-gate", receiver["/hang"], "60m") : new AnalysisHook("gate", receiver["/ok"], "5s"));
+        cluster.CreateApps(4, i => i == 0 ? new AnalysisHook("stuck-gate", receiver.Url("/hang"), "60m") : new AnalysisHook("gate", receiver.Url("/ok"), "5s"));
         await using var flagger = await OperatorInstance.StartAsync(cluster, "flagger-replica-0", null, null, Ct);
         var driver = new RolloutDriver(cluster);
         await driver.WaitForInitializedAsync(Ct);
@@ -78,10 +79,21 @@ public sealed class WebhookFailureTests(ITestOutputHelper output)
         Assert.All(others, r => Assert.Equal(CanaryPhase.Succeeded, r.Phase));
         Assert.All(others, r => Assert.InRange(r.Took, TimeSpan.Zero, ReliabilityCluster.Interval * 10));
         Assert.Equal(1, receiver.InFlight);
-        Assert.Equal(1, receiver.Calls.GetValueOrDefault("/hang"));
+        Assert.Equal(1, receiver.At("/hang").Count);
         var stuck = await cluster.ReadCanaryAsync("app-0", Ct);
         Assert.Equal(CanaryPhase.Progressing, stuck.Status?.Phase);
         Assert.Equal(25, stuck.Status?.CanaryWeight);
+    }
+
+    // One path per way of failing: /fail answers 500 with a body, /hang never answers, /slow-body sends 200 at once
+    // and then its body a character every 100 ms for a minute; anything else (/ok) answers 200.
+    private static async Task<RecordingReceiver> StartReceiverAsync()
+    {
+        var receiver = await RecordingReceiver.StartAsync(Ct);
+        receiver.AnswerAt("/fail", new ReceiverAnswer(500, "load test failed: boom"));
+        receiver.AnswerAt("/hang", ReceiverAnswer.Never);
+        receiver.AnswerAt("/slow-body", new ReceiverAnswer(200, new string('.', 600)) { TrickleInterval = TimeSpan.FromMilliseconds(100) });
+        return receiver;
     }
 
     private static async Task<IReadOnlyList<k8s.Models.Corev1Event>> EventsAsync(ReliabilityCluster cluster, string app) =>
