@@ -140,12 +140,12 @@ public sealed class RecordingReceiver : IAsyncDisposable
             // Real time on purpose: what is under test is the caller's own timeout on a slow or silent receiver.
             if (answer.Hang)
             {
-                await Task.Delay(Timeout.InfiniteTimeSpan, aborted).ConfigureAwait(false);
+                await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System, aborted).ConfigureAwait(false);
             }
 
             if (answer.Delay > TimeSpan.Zero)
             {
-                await Task.Delay(answer.Delay, aborted).ConfigureAwait(false);
+                await Task.Delay(answer.Delay, TimeProvider.System, aborted).ConfigureAwait(false);
             }
 
             context.Response.StatusCode = answer.Status;
@@ -163,7 +163,7 @@ public sealed class RecordingReceiver : IAsyncDisposable
             {
                 await context.Response.WriteAsync(c.ToString(), aborted).ConfigureAwait(false);
                 await context.Response.Body.FlushAsync(aborted).ConfigureAwait(false);
-                await Task.Delay(answer.TrickleInterval, aborted).ConfigureAwait(false);
+                await Task.Delay(answer.TrickleInterval, TimeProvider.System, aborted).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)

@@ -79,7 +79,7 @@ public sealed class WebhookFailureTests(ITestOutputHelper output)
         Assert.All(others, r => Assert.Equal(CanaryPhase.Succeeded, r.Phase));
         Assert.All(others, r => Assert.InRange(r.Took, TimeSpan.Zero, ReliabilityCluster.Interval * 10));
         Assert.Equal(1, receiver.InFlight);
-        Assert.Equal(1, receiver.At("/hang").Count);
+        Assert.Single(receiver.At("/hang"));
         var stuck = await cluster.ReadCanaryAsync("app-0", Ct);
         Assert.Equal(CanaryPhase.Progressing, stuck.Status?.Phase);
         Assert.Equal(25, stuck.Status?.CanaryWeight);
