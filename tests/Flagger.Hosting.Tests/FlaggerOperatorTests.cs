@@ -71,10 +71,17 @@ public sealed class FlaggerOperatorTests
 
         public async IAsyncEnumerable<ReferencedResource> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken)
         {
-            using var stopped = cancellationToken.Register(() => Stopped.TrySetResult());
-            while (true)
+            // Not a cancellation callback: the read's own callback may end this iterator first and unregister it.
+            try
             {
-                yield return await changes.Reader.ReadAsync(cancellationToken);
+                while (true)
+                {
+                    yield return await changes.Reader.ReadAsync(cancellationToken);
+                }
+            }
+            finally
+            {
+                Stopped.TrySetResult();
             }
         }
 
