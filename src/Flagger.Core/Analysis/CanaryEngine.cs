@@ -96,6 +96,19 @@ public sealed class CanaryEngine
             {
                 await RunGatesAsync(tick, cancellationToken).ConfigureAwait(false);
             }
+            catch (TargetNotFoundException e)
+            {
+                // Nothing else of the tick is kept, as below, but a missing target is also said on the status, where
+                // `kubectl get canaries` and `kubectl wait` see it; it clears once the target exists.
+                await effects.WarnAsync(tick, e.Message, cancellationToken).ConfigureAwait(false);
+                var missing = StatusTransitions.SetTargetMissing(tick.Original, $"{e.Message}: create it, or name an existing workload in spec.targetRef", tick.Now);
+                if (ReferenceEquals(missing, tick.Original))
+                {
+                    return Report(tick, canary, written: false);
+                }
+
+                return Report(tick, await store.UpdateStatusAsync(canary, missing, cancellationToken).ConfigureAwait(false), written: true);
+            }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 // A provider call failed. Nothing is written: every step is idempotent and is retried next tick.
@@ -297,6 +310,7 @@ public sealed class CanaryEngine
         }
 
         var primary = await tick.Target.InitializeAsync(tick.Current, tick.IsInitializing && !skip, ct).ConfigureAwait(false);
+        tick.Status = StatusTransitions.SetTargetMissing(tick.Status, null, tick.Now);
         if (!primary.IsReady)
         {
             // Before the first promotion there is nothing to roll back to: keep waiting and keep saying why.

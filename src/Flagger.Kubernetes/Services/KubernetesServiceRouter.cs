@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Flagger.Kubernetes.Caches;
 using Flagger.Model;
 using Flagger.Routing;
+using Flagger.Targets;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
@@ -78,8 +79,8 @@ internal sealed class KubernetesServiceRouter(IKubernetes client, ClusterCache c
         var kind = canary.GetTargetKind();
         var id = $"{canary.GetTargetName()}.{canary.Namespace}";
         var (selector, template, target) = kind == "DaemonSet"
-            ? cache.DaemonSets.Get(canary.Namespace, canary.GetTargetName()) is { } ds ? (ds.Spec.Selector, ds.Spec.Template, (object)ds) : throw NotFound(kind, id)
-            : cache.Deployments.Get(canary.Namespace, canary.GetTargetName()) is { } d ? (d.Spec.Selector, d.Spec.Template, d) : throw NotFound(kind, id);
+            ? cache.DaemonSets.Get(canary.Namespace, canary.GetTargetName()) is { } ds ? (ds.Spec.Selector, ds.Spec.Template, (object)ds) : throw NotFound(kind, canary)
+            : cache.Deployments.Get(canary.Namespace, canary.GetTargetName()) is { } d ? (d.Spec.Selector, d.Spec.Template, d) : throw NotFound(kind, canary);
         var (label, value) = Ownership.SelectorLabel(selector, options.Value.SelectorLabels, kind, id);
         return (label, value, Ports(canary.Spec.Service ?? new CanaryService(), template?.Spec), target);
     }
@@ -95,7 +96,8 @@ internal sealed class KubernetesServiceRouter(IKubernetes client, ClusterCache c
         && CachedTarget(canary) is { } target
         && ReferenceEquals(seen.Target, target);
 
-    private static InvalidOperationException NotFound(string kind, string id) => new($"{kind.ToLowerInvariant()} {id} get query error: not found");
+    private static TargetNotFoundException NotFound(string kind, Canary canary) =>
+        new(kind, canary.GetTargetName(), canary.Namespace, $"{kind.ToLowerInvariant()} {canary.GetTargetName()}.{canary.Namespace} get query error: not found");
 
     private static List<V1ServicePort> Ports(CanaryService service, V1PodSpec? pod)
     {

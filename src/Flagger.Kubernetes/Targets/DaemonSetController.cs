@@ -188,7 +188,7 @@ internal sealed class DaemonSetController(IKubernetes client, ClusterCache cache
     {
         await cache.SyncAsync(cancellationToken).ConfigureAwait(false);
         return cache.DaemonSets.Get(canary.Namespace, canary.GetTargetName())
-            ?? throw new InvalidOperationException($"daemonset {canary.GetTargetName()}.{canary.Namespace} get query error: daemonsets.apps \"{canary.GetTargetName()}\" not found");
+            ?? throw new TargetNotFoundException("DaemonSet", canary.GetTargetName(), canary.Namespace, $"daemonset {canary.GetTargetName()}.{canary.Namespace} get query error: daemonsets.apps \"{canary.GetTargetName()}\" not found");
     }
 
     private (string Label, string Value) Selector(Canary canary, V1DaemonSet target) =>

@@ -148,7 +148,7 @@ internal sealed class DeploymentController(IKubernetes client, ClusterCache cach
     {
         await cache.SyncAsync(cancellationToken).ConfigureAwait(false);
         return cache.Deployments.Get(canary.Namespace, canary.GetTargetName())
-            ?? throw new InvalidOperationException($"deployment {canary.GetTargetName()}.{canary.Namespace} get query error: deployments.apps \"{canary.GetTargetName()}\" not found");
+            ?? throw new TargetNotFoundException("Deployment", canary.GetTargetName(), canary.Namespace, $"deployment {canary.GetTargetName()}.{canary.Namespace} get query error: deployments.apps \"{canary.GetTargetName()}\" not found");
     }
 
     private (string Label, string Value) Selector(Canary canary, V1Deployment target) =>

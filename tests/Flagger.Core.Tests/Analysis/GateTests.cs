@@ -38,6 +38,29 @@ public sealed class GateTests
     }
 
     [Fact]
+    public async Task Missing_target_is_said_on_the_status_once_and_cleared_when_it_appears()
+    {
+        using var harness = new CanaryHarness(Walkthrough.Canary());
+        harness.Workload.Missing = true;
+
+        await harness.TicksAsync(3);
+
+        const string Missing = "deployment podinfo.test get query error: deployments.apps \"podinfo\" not found";
+        var condition = Assert.Single(harness.Status.Conditions!, c => c.Type == "ResolvedRefs");
+        Assert.Equal(("False", "TargetNotFound"), (condition.Status, condition.Reason));
+        Assert.Equal($"{Missing}: create it, or name an existing workload in spec.targetRef", condition.Message);
+        Assert.Equal(1, harness.Store.StatusWrites);
+        Assert.Equal(3, harness.Recorder.Lines.Count(l => l == $"Warning {Missing}"));
+        Assert.Empty(harness.Workload.Calls);
+
+        harness.Workload.Missing = false;
+        await harness.TickUntilAsync(CanaryPhase.Initialized);
+
+        Assert.DoesNotContain(harness.Status.Conditions!, c => c.Type == "ResolvedRefs");
+        Assert.Contains("create-primary", harness.Workload.Calls);
+    }
+
+    [Fact]
     public async Task Suspended_canary_only_says_it_is_suspended()
     {
         using var harness = new CanaryHarness(Walkthrough.Canary(spec: s => s with { Suspend = true }));

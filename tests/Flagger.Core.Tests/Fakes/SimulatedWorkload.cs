@@ -32,6 +32,9 @@ public sealed class SimulatedWorkload : ITargetController
     /// <summary>When set, the primary never becomes ready and reports its deadline as exceeded.</summary>
     public bool PrimaryPastDeadline { get; set; }
 
+    /// <summary>When set, the target does not exist: initialising it fails as a missing Deployment does.</summary>
+    public bool Missing { get; set; }
+
     public Dictionary<string, string> Configs { get; } = [];
 
     public int Promotions { get; private set; }
@@ -47,6 +50,12 @@ public sealed class SimulatedWorkload : ITargetController
 
     public Task<Readiness> InitializeAsync(Canary canary, bool requirePrimaryReady, CancellationToken cancellationToken)
     {
+        if (Missing)
+        {
+            var name = canary.GetTargetName();
+            throw new TargetNotFoundException("Deployment", name, canary.Namespace, $"deployment {name}.{canary.Namespace} get query error: deployments.apps \"{name}\" not found");
+        }
+
         if (PrimaryTemplate is null)
         {
             Calls.Add("create-primary");

@@ -103,6 +103,29 @@ public sealed class MalformedCanaryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_canary_whose_target_does_not_exist_says_so_on_its_status_until_the_target_is_created()
+    {
+        await using var app = await cluster.StartOperatorAsync();
+        var store = app.Services.GetRequiredService<ICanaryStore>();
+        cluster.Cluster.Apply(JsonEdit.Apply(MalformedCluster.GoodCanary, "metadata.name=\"late\" & spec.targetRef.name=\"late\""), "test");
+
+        var missing = await WaitForConditionAsync(store, "late", c => c is { Type: CanaryCondition.ResolvedRefsType, Status: "False", Reason: "TargetNotFound" });
+        Assert.True(missing is not null, "no ResolvedRefs=False condition with reason TargetNotFound on canary late");
+        Assert.StartsWith("deployment late.test get query error:", missing.Message, StringComparison.Ordinal);
+        Assert.EndsWith("not found: create it, or name an existing workload in spec.targetRef", missing.Message, StringComparison.Ordinal);
+        Assert.Contains(await cluster.WarningsAsync("late"), m => m.StartsWith("deployment late.test get query error:", StringComparison.Ordinal));
+
+        var late = JsonEdit.Apply(
+            await cluster.DeploymentJsonAsync("podinfo"),
+            "metadata.name=\"late\" & metadata.resourceVersion- & metadata.uid- & status- & spec.selector.matchLabels.app=\"late\" & spec.template.metadata.labels.app=\"late\"");
+        cluster.Cluster.Apply(late, "test");
+
+        Assert.Equal(CanaryPhase.Initialized, await MalformedCluster.WaitForPhaseAsync(store, "late", CanaryPhase.Initialized));
+        var status = (await store.GetCanaryAsync("test", "late", Ct))?.Status;
+        Assert.DoesNotContain(status?.Conditions ?? [], c => c.Type == CanaryCondition.ResolvedRefsType);
+    }
+
+    [Fact]
     public async Task Fuzzed_canaries_never_stop_the_operator_and_each_gets_a_status()
     {
         await using var app = await cluster.StartOperatorAsync();
@@ -126,15 +149,36 @@ public sealed class MalformedCanaryTests : IAsyncLifetime
         await cluster.PromoteGoodCanaryAsync(app);
         var store = app.Services.GetRequiredService<ICanaryStore>();
 
-        // Every fuzzed canary the server took has been looked at and answered: a Valid=False condition and a Warning
-        // event for what cannot run, or (a valid spec whose target does not exist) a Warning event saying so.
+        // Every fuzzed canary the server took has been looked at and answered with a Warning event and a condition:
+        // Valid=False for what cannot run, or (a valid spec; its target does not exist) ResolvedRefs=False.
         Assert.NotEmpty(accepted);
         foreach (var name in accepted)
         {
             var status = (await store.GetCanaryAsync("test", name, Ct))?.Status;
             var warnings = await cluster.WarningsAsync(name);
             Assert.True(warnings.Count > 0, $"{name}: no Warning event; status {FlaggerJson.Serialize(status ?? new CanaryStatus())}");
+            Assert.True(
+                status?.Conditions?.Any(c => c is { Type: CanaryCondition.ValidType or CanaryCondition.ResolvedRefsType, Status: "False" }) == true,
+                $"{name}: no Valid=False or ResolvedRefs=False condition; status {FlaggerJson.Serialize(status ?? new CanaryStatus())}");
         }
+    }
+
+    // The operator runs on the wall clock here (1s intervals); poll its own cache for a minute at most.
+    private static async Task<CanaryCondition?> WaitForConditionAsync(ICanaryStore store, string name, Func<CanaryCondition, bool> wanted)
+    {
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(60);
+        while (DateTimeOffset.UtcNow < deadline)
+        {
+            var status = (await store.GetCanaryAsync("test", name, Ct))?.Status;
+            if (status?.Conditions?.FirstOrDefault(wanted) is { } found)
+            {
+                return found;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), Ct);
+        }
+
+        return null;
     }
 
     private static string Mutate(JsonObject canary, Random random)

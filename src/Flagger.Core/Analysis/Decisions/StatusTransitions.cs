@@ -54,6 +54,9 @@ internal static class StatusTransitions
     public static CanaryStatus AddFailedCheck(CanaryStatus status, DateTimeOffset now) =>
         Stamp(status, status with { FailedChecks = status.FailedChecks + 1 }, now);
 
+    /// <summary>The reason of a <c>ResolvedRefs=False</c> condition whose target does not exist.</summary>
+    public const string TargetNotFoundReason = "TargetNotFound";
+
     /// <summary>Sets or clears the <c>Valid</c> condition that reports a spec the engine cannot run.</summary>
     public static CanaryStatus SetValidity(CanaryStatus status, string? problem, DateTimeOffset now) =>
         SetProblem(status, CanaryCondition.ValidType, "InvalidSpec", problem, now);
@@ -61,6 +64,15 @@ internal static class StatusTransitions
     /// <summary>Sets or clears the <c>ResolvedRefs</c> condition that reports a MetricTemplate analysis could not use.</summary>
     public static CanaryStatus SetResolvedRefs(CanaryStatus status, string? problem, DateTimeOffset now) =>
         SetProblem(status, CanaryCondition.ResolvedRefsType, "MetricTemplateError", problem, now);
+
+    /// <summary>
+    /// Sets the <c>ResolvedRefs</c> condition that reports a missing target (reason <c>TargetNotFound</c>), or, with a
+    /// null <paramref name="problem"/>, clears it; a MetricTemplate problem on the same condition is left alone.
+    /// </summary>
+    public static CanaryStatus SetTargetMissing(CanaryStatus status, string? problem, DateTimeOffset now) =>
+        problem is null && Find(status.Conditions, CanaryCondition.ResolvedRefsType)?.Reason != TargetNotFoundReason
+            ? status
+            : SetProblem(status, CanaryCondition.ResolvedRefsType, TargetNotFoundReason, problem, now);
 
     private static CanaryStatus SetProblem(CanaryStatus status, string type, string reason, string? problem, DateTimeOffset now)
     {
