@@ -156,12 +156,15 @@ internal sealed partial class CanaryEffects(
         }
 
         var address = provider.Spec.Address;
+        var proxy = provider.Spec.Proxy;
         string? token = null;
         if (provider.Spec.SecretRef?.Name is { Length: > 0 } secretName && secrets is not null)
         {
+            // As in Flagger, the Secret's address, proxy and token keys win over the spec: a proxy URL may carry credentials too.
             var data = await secrets.GetSecretDataAsync(ns, secretName, cancellationToken).ConfigureAwait(false)
                 ?? throw new InvalidOperationException($"secret {secretName}.{ns} of alert provider {name} not found");
             address = data.TryGetValue("address", out var fromSecret) ? fromSecret : address;
+            proxy = data.TryGetValue("proxy", out var proxyFromSecret) ? proxyFromSecret : proxy;
             token = data.GetValueOrDefault("token");
         }
 
@@ -173,7 +176,7 @@ internal sealed partial class CanaryEffects(
             Address = address ?? throw new InvalidOperationException($"alert provider {name}.{ns} has no address"),
             Channel = string.IsNullOrEmpty(provider.Spec.Channel) ? "general" : provider.Spec.Channel,
             Username = string.IsNullOrEmpty(provider.Spec.Username) ? "flagger" : provider.Spec.Username,
-            Proxy = provider.Spec.Proxy,
+            Proxy = proxy,
             Token = token,
         });
     }

@@ -208,7 +208,7 @@ public sealed class MetricAndAlertTests
                 Metadata = new ObjectMetadata { Name = "chat", Namespace = "test" },
                 Spec = new AlertProviderSpec { Type = "slack", Channel = "deploys", SecretRef = new SecretReference { Name = "chat-url" } },
             });
-            h.Store.ApplySecret("test", "chat-url", new Dictionary<string, string> { ["address"] = "https://chat.example/hook", ["token"] = "t0ken" });
+            h.Store.ApplySecret("test", "chat-url", new Dictionary<string, string> { ["address"] = "https://chat.example/hook", ["token"] = "t0ken", ["proxy"] = "http://egress:3128" });
         });
         harness.Metrics.SuccessRate = 12;
 
@@ -217,7 +217,7 @@ public sealed class MetricAndAlertTests
         var alert = Assert.Single(harness.Notifier.Sent);
         Assert.Equal(("Failed checks threshold reached 1", AlertSeverity.Error, "podinfo", "test"), (alert.Message, alert.Severity, alert.Workload, alert.Namespace));
         var settings = Assert.Single(harness.Notifier.Created);
-        Assert.Equal(("https://chat.example/hook", "deploys", "flagger", "t0ken"), (settings.Address, settings.Channel, settings.Username, settings.Token));
+        Assert.Equal(("https://chat.example/hook", "deploys", "flagger", "t0ken", "http://egress:3128"), (settings.Address, settings.Channel, settings.Username, settings.Token, settings.Proxy));
     }
 
     [Fact]
