@@ -71,10 +71,26 @@ internal sealed class ChatPoster : IDisposable
         var handler = new SocketsHttpHandler
         {
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            Proxy = proxy.Length == 0 ? null : new WebProxy(new Uri(proxy)),
+            Proxy = proxy.Length == 0 ? null : ProxyOf(new Uri(proxy)),
             UseProxy = proxy.Length != 0,
         };
         return new HttpClient(handler) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+    }
+
+    // User info in a proxy address (http://user:password@proxy:3128, as Go clients take it) becomes the proxy's
+    // credentials: .NET does not authenticate to a proxy from its address, and its own errors quote the address.
+    private static WebProxy ProxyOf(Uri proxy)
+    {
+        if (proxy.UserInfo.Length == 0)
+        {
+            return new WebProxy(proxy);
+        }
+
+        var separator = proxy.UserInfo.IndexOf(':', StringComparison.Ordinal);
+        var user = separator < 0 ? proxy.UserInfo : proxy.UserInfo[..separator];
+        var password = separator < 0 ? string.Empty : proxy.UserInfo[(separator + 1)..];
+        var bare = new UriBuilder(proxy) { UserName = string.Empty, Password = string.Empty }.Uri;
+        return new WebProxy(bare) { Credentials = new NetworkCredential(Uri.UnescapeDataString(user), Uri.UnescapeDataString(password)) };
     }
 
     // A chat service's incoming-webhook address is the credential, path and all.

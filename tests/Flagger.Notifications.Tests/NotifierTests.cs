@@ -1,7 +1,14 @@
+using System.Collections.Concurrent;
+using System.Text;
 using System.Text.Json;
 using Flagger.Providers;
 using Flagger.Testing.Receivers;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Snapshooter;
 using Snapshooter.Xunit3;
@@ -111,6 +118,26 @@ public sealed class NotifierTests
     }
 
     [Fact]
+    public async Task Credentials_in_the_proxy_address_authenticate_to_the_proxy()
+    {
+        await using var proxy = await ForwardProxy.StartAsync("alice", "p@ss:word");
+        using var services = Services();
+        var notifier = services.GetRequiredKeyedService<INotifierFactory>("slack").Create(new NotifierSettings
+        {
+            Type = "slack",
+            Address = "http://chat.invalid/services/T0/B0",
+            Channel = "c",
+            Username = "u",
+            Proxy = proxy.Address.Replace("http://", "http://alice:p%40ss%3Aword@", StringComparison.Ordinal),
+        });
+
+        await notifier.PostAsync(Promoted, TestContext.Current.CancellationToken);
+
+        // The first attempt carries no credentials and is challenged; the retry carries them, and only then is it forwarded.
+        Assert.Equal(["407 http://chat.invalid/services/T0/B0", "200 http://chat.invalid/services/T0/B0"], proxy.Seen);
+    }
+
+    [Fact]
     public void Slack_without_a_channel_fails_at_start_naming_the_flag()
     {
         using var services = Services(b => b.AddSlack(o => o.Url = "https://hooks.example/services/x"));
@@ -118,5 +145,47 @@ public sealed class NotifierTests
         var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<SlackOptions>>().Value);
 
         Assert.Contains("--slack-channel: must name the channel to post to", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A forward proxy on loopback that wants Basic credentials: without them (or with wrong ones) it answers 407 with
+    /// a challenge, with them 200 on the target's behalf. It keeps the status and absolute target of each request.
+    /// </summary>
+    private sealed class ForwardProxy : IAsyncDisposable
+    {
+        private readonly WebApplication app;
+        private readonly ConcurrentQueue<string> seen = new();
+
+        private ForwardProxy(WebApplication app) => this.app = app;
+
+        public string Address => app.Urls.First().TrimEnd('/');
+
+        public IReadOnlyList<string> Seen => [.. seen];
+
+        public static async Task<ForwardProxy> StartAsync(string user, string password)
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            var proxy = new ForwardProxy(builder.Build());
+            var expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}"));
+            proxy.app.Run(context =>
+            {
+                var target = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
+                var allowed = context.Request.Headers.ProxyAuthorization == expected;
+                context.Response.StatusCode = allowed ? 200 : 407;
+                if (!allowed)
+                {
+                    context.Response.Headers.ProxyAuthenticate = "Basic realm=\"egress\"";
+                }
+
+                proxy.seen.Enqueue($"{context.Response.StatusCode} {target}");
+                return Task.CompletedTask;
+            });
+            await proxy.app.StartAsync(TestContext.Current.CancellationToken);
+            return proxy;
+        }
+
+        public async ValueTask DisposeAsync() => await app.DisposeAsync();
     }
 }
