@@ -34,6 +34,7 @@ public sealed class SecretScanTests : IAsyncLifetime
     private static readonly string SlackProviderPath = Secret("slack-provider-path");
     private static readonly string SlackProviderToken = Secret("slack-provider-token");
     private static readonly string TeamsProviderPath = Secret("teams-provider-path");
+    private static readonly string TeamsProxyPassword = Secret("teams-proxy-password");
     private static readonly string HookPassword = Secret("hook-password");
     private static readonly string HookQueryToken = Secret("hook-query-token");
     private static readonly string HookMetadataToken = Secret("hook-metadata-token");
@@ -62,6 +63,7 @@ public sealed class SecretScanTests : IAsyncLifetime
         ("Slack URL (AlertProvider Secret)", SlackProviderPath),
         ("Slack token (AlertProvider Secret)", SlackProviderToken),
         ("Teams URL (AlertProvider Secret)", TeamsProviderPath),
+        ("Teams proxy password (AlertProvider Secret)", TeamsProxyPassword),
         ("webhook password (address user info)", HookPassword),
         ("webhook token (address query)", HookQueryToken),
         ("webhook token (metadata)", HookMetadataToken),
@@ -157,7 +159,7 @@ public sealed class SecretScanTests : IAsyncLifetime
         var posts = listener.Requests;
         Assert.Contains(posts, p => p.Path == $"/services/T0/B0/{SlackFlagPath}" && p.Authorization == $"Bearer {SlackFlagToken}");
         Assert.Contains(posts, p => p.Path == $"/services/T1/B1/{SlackProviderPath}" && p.Authorization == $"Bearer {SlackProviderToken}");
-        Assert.Contains(posts, p => p.Path == $"/teams/{TeamsProviderPath}");
+        Assert.Contains(posts, p => p.Path == $"/teams/{TeamsProviderPath}"); // through the proxy (see ApplySecretsAndTemplates)
         Assert.Contains(posts, p => p.Path == "/hooks/pre" && p.Query.Contains(HookQueryToken, StringComparison.Ordinal) && p.Body.Contains(HookMetadataToken, StringComparison.Ordinal));
         Assert.Contains(posts, p => p.Path == "/hooks/flaky" && p.Query.Contains(FlakyHookToken, StringComparison.Ordinal) && p.Body.Contains(FlakyHookBearer, StringComparison.Ordinal));
         Assert.Contains(posts, p => p.Path == "/events" && p.Query.Contains(EventHookToken, StringComparison.Ordinal));
@@ -170,7 +172,10 @@ public sealed class SecretScanTests : IAsyncLifetime
         ApplySecret("prom-bearer", ("token", AuthProxy.Token));
         ApplySecret("prom-wrong", ("username", AuthProxy.User), ("password", WrongPrometheusPassword));
         ApplySecret("slack-on-call", ("address", $"{listener.Address}/services/T1/B1/{SlackProviderPath}"), ("token", SlackProviderToken));
-        ApplySecret("teams-on-call", ("address", $"{listener.Address}/teams/{TeamsProviderPath}"));
+        // Teams is reached through a proxy with credentials (the listener again): its own host does not resolve, so a
+        // post seen at /teams/ went through the proxy the Secret names.
+        var host = listener.Address.Replace("http://", string.Empty, StringComparison.Ordinal);
+        ApplySecret("teams-on-call", ("address", $"http://teams.invalid/teams/{TeamsProviderPath}"), ("proxy", $"http://egress:{TeamsProxyPassword}@{host}"));
         foreach (var (name, secret) in new[] { ("prom-basic", "prom-basic"), ("prom-bearer", "prom-bearer"), ("prom-wrong", "prom-wrong") })
         {
             cluster.Apply($$"""
