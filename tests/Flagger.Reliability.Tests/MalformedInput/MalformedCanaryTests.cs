@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Flagger.Model;
+using Flagger.Reliability.Harness;
 using Flagger.Store;
 using Flagger.Tests.Model;
 using Microsoft.Extensions.DependencyInjection;
@@ -99,7 +100,7 @@ public sealed class MalformedCanaryTests : IAsyncLifetime
         // Both paths are exercised: the schema refuses wrong types, the engine reports what only it can judge.
         Assert.True(refused.Count >= 5, $"refused by the schema: {string.Join(", ", refused.Keys)}");
         Assert.True(accepted.Count >= 15, $"reported by the operator: {string.Join(", ", accepted.Keys)}");
-        Assert.Equal("OK", await MalformedCluster.HealthAsync(app));
+        Assert.Equal("OK", await OperatorApp.HealthAsync(app));
     }
 
     [Fact]
@@ -109,8 +110,8 @@ public sealed class MalformedCanaryTests : IAsyncLifetime
         var store = app.Services.GetRequiredService<ICanaryStore>();
         cluster.Cluster.Apply(JsonEdit.Apply(MalformedCluster.GoodCanary, "metadata.name=\"late\" & spec.targetRef.name=\"late\""), "test");
 
-        var missing = await WaitForConditionAsync(store, "late", c => c is { Type: CanaryCondition.ResolvedRefsType, Status: "False", Reason: "TargetNotFound" });
-        Assert.True(missing is not null, "no ResolvedRefs=False condition with reason TargetNotFound on canary late");
+        var missing = (await OperatorApp.WaitForStatusAsync(store, "late", s => s.Conditions?.Any(IsTargetNotFound) == true, "a ResolvedRefs=False condition with reason TargetNotFound"))
+            .Conditions!.First(IsTargetNotFound);
         Assert.StartsWith("deployment late.test get query error:", missing.Message, StringComparison.Ordinal);
         Assert.EndsWith("not found: create it, or name an existing workload in spec.targetRef", missing.Message, StringComparison.Ordinal);
         Assert.Contains(await cluster.WarningsAsync("late"), m => m.StartsWith("deployment late.test get query error:", StringComparison.Ordinal));
@@ -120,9 +121,8 @@ public sealed class MalformedCanaryTests : IAsyncLifetime
             "metadata.name=\"late\" & metadata.resourceVersion- & metadata.uid- & status- & spec.selector.matchLabels.app=\"late\" & spec.template.metadata.labels.app=\"late\"");
         cluster.Cluster.Apply(late, "test");
 
-        Assert.Equal(CanaryPhase.Initialized, await MalformedCluster.WaitForPhaseAsync(store, "late", CanaryPhase.Initialized));
-        var status = (await store.GetCanaryAsync("test", "late", Ct))?.Status;
-        Assert.DoesNotContain(status?.Conditions ?? [], c => c.Type == CanaryCondition.ResolvedRefsType);
+        var initialized = await OperatorApp.WaitForPhaseAsync(store, "late", CanaryPhase.Initialized);
+        Assert.DoesNotContain(initialized.Conditions ?? [], c => c.Type == CanaryCondition.ResolvedRefsType);
     }
 
     [Fact]
@@ -163,23 +163,7 @@ public sealed class MalformedCanaryTests : IAsyncLifetime
         }
     }
 
-    // The operator runs on the wall clock here (1s intervals); poll its own cache for a minute at most.
-    private static async Task<CanaryCondition?> WaitForConditionAsync(ICanaryStore store, string name, Func<CanaryCondition, bool> wanted)
-    {
-        var deadline = DateTimeOffset.UtcNow.AddSeconds(60);
-        while (DateTimeOffset.UtcNow < deadline)
-        {
-            var status = (await store.GetCanaryAsync("test", name, Ct))?.Status;
-            if (status?.Conditions?.FirstOrDefault(wanted) is { } found)
-            {
-                return found;
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(100), Ct);
-        }
-
-        return null;
-    }
+    private static bool IsTargetNotFound(CanaryCondition c) => c is { Type: CanaryCondition.ResolvedRefsType, Status: "False", Reason: "TargetNotFound" };
 
     private static string Mutate(JsonObject canary, Random random)
     {

@@ -59,17 +59,9 @@ internal sealed class MalformedCluster : IAsyncDisposable
     {
         Cluster.Apply(GoodCanary, "test");
         var store = app.Services.GetRequiredService<ICanaryStore>();
-        Assert.Equal(CanaryPhase.Initialized, await WaitForPhaseAsync(store, "podinfo", CanaryPhase.Initialized));
+        await OperatorApp.WaitForPhaseAsync(store, "podinfo", CanaryPhase.Initialized);
         Cluster.Apply(JsonEdit.Set(await DeploymentJsonAsync("podinfo"), "spec.template.spec.containers[0].image", "\"stefanprodan/podinfo:1.4.1\""), "test");
-        Assert.Equal(CanaryPhase.Succeeded, await WaitForPhaseAsync(store, "podinfo", CanaryPhase.Succeeded));
-    }
-
-    /// <summary>The operator's /healthz answer.</summary>
-    public static async Task<string> HealthAsync(WebApplication app)
-    {
-        var address = new Uri(app.Urls.First().Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
-        using var http = new HttpClient();
-        return await http.GetStringAsync(new Uri(address, "/healthz"), Ct);
+        await OperatorApp.WaitForPhaseAsync(store, "podinfo", CanaryPhase.Succeeded);
     }
 
     /// <summary>The messages of the Warning events recorded on the object named <paramref name="name"/> in <c>test</c>.</summary>
@@ -91,27 +83,5 @@ internal sealed class MalformedCluster : IAsyncDisposable
     {
         await Cluster.DisposeAsync();
         File.Delete(kubeconfig);
-    }
-
-    public static async Task<CanaryPhase?> WaitForPhaseAsync(ICanaryStore store, string name, CanaryPhase phase)
-    {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        deadline.CancelAfter(TimeSpan.FromSeconds(60));
-        CanaryPhase? seen = null;
-        try
-        {
-            while (seen != phase)
-            {
-                // The operator runs on the wall clock here (1s intervals); poll its own cache.
-                await Task.Delay(TimeSpan.FromMilliseconds(100), deadline.Token);
-                seen = (await store.GetCanaryAsync("test", name, deadline.Token))?.Status?.Phase;
-            }
-        }
-        catch (OperationCanceledException) when (!Ct.IsCancellationRequested)
-        {
-            // Reported by the caller's assertion with the phase reached.
-        }
-
-        return seen;
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Flagger.Model;
+using Flagger.Reliability.Harness;
 using Flagger.Model.Validation;
 using Flagger.Store;
 using Flagger.Tests.Model;
@@ -126,7 +127,7 @@ public sealed class MalformedReferenceTests : IAsyncLifetime
         Assert.True(accepted.Count(a => a.Plural == "metrictemplates") >= 8, $"templates reported: {accepted.Count(a => a.Plural == "metrictemplates")}");
         Assert.True(accepted.Count(a => a.Plural == "alertproviders") >= 8, $"providers reported: {accepted.Count(a => a.Plural == "alertproviders")}");
         Assert.True(refused >= 8, $"refused by the schema: {refused}");
-        Assert.Equal("OK", await MalformedCluster.HealthAsync(app));
+        Assert.Equal("OK", await OperatorApp.HealthAsync(app));
     }
 
     [Fact]
@@ -223,7 +224,7 @@ public sealed class MalformedReferenceTests : IAsyncLifetime
             }
         }
 
-        Assert.Equal("OK", await MalformedCluster.HealthAsync(app));
+        Assert.Equal("OK", await OperatorApp.HealthAsync(app));
     }
 
     private async Task<CanaryCondition?> WaitForValidConditionAsync(string plural, string name, Func<CanaryCondition?, bool> until)

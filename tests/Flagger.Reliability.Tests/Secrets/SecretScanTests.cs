@@ -111,12 +111,12 @@ public sealed class SecretScanTests : IAsyncLifetime
         var store = app.Services.GetRequiredService<ICanaryStore>();
         cluster.Apply(HealthyCanary(), "test");
         cluster.Apply(FailingCanary(), "test");
-        await WaitForPhaseAsync(store, "podinfo", CanaryPhase.Initialized);
-        await WaitForPhaseAsync(store, "backend", CanaryPhase.Initialized);
+        await OperatorApp.WaitForPhaseAsync(store, "podinfo", CanaryPhase.Initialized);
+        await OperatorApp.WaitForPhaseAsync(store, "backend", CanaryPhase.Initialized);
         cluster.Apply(Deployment("podinfo", "stefanprodan/podinfo:1.4.1"), "test");
         cluster.Apply(Deployment("backend", "stefanprodan/podinfo:1.4.1"), "test");
-        await WaitForPhaseAsync(store, "podinfo", CanaryPhase.Succeeded);
-        await WaitForPhaseAsync(store, "backend", CanaryPhase.Failed);
+        await OperatorApp.WaitForPhaseAsync(store, "podinfo", CanaryPhase.Succeeded);
+        await OperatorApp.WaitForPhaseAsync(store, "backend", CanaryPhase.Failed);
 
         // The secrets were used, and the failure paths taken: otherwise a clean scan would prove nothing.
         AssertSecretsWereUsed();
@@ -139,7 +139,7 @@ public sealed class SecretScanTests : IAsyncLifetime
         }
 
         using var http = new HttpClient();
-        var metrics = await http.GetStringAsync(new Uri(Address(app), "/metrics"), Ct);
+        var metrics = await http.GetStringAsync(new Uri(OperatorApp.Address(app), "/metrics"), Ct);
         Assert.Contains("flagger_canary_status", metrics, StringComparison.Ordinal);
         sources.Add(("/metrics", metrics));
 
@@ -266,26 +266,6 @@ public sealed class SecretScanTests : IAsyncLifetime
             .ToList();
     }
 
-    private static async Task WaitForPhaseAsync(ICanaryStore store, string name, CanaryPhase phase)
-    {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        deadline.CancelAfter(TimeSpan.FromSeconds(60));
-        CanaryStatus? status = null;
-        try
-        {
-            while (status?.Phase != phase)
-            {
-                // The operator ticks on the wall clock here (1s intervals); poll its own cache.
-                await Task.Delay(TimeSpan.FromMilliseconds(100), deadline.Token);
-                status = (await store.GetCanaryAsync("test", name, deadline.Token))?.Status;
-            }
-        }
-        catch (OperationCanceledException) when (!Ct.IsCancellationRequested)
-        {
-            Assert.Fail($"{name} did not reach {phase} within 60s; status {FlaggerJson.Serialize(status ?? new CanaryStatus())}");
-        }
-    }
-
     private void RecordException(object? sender, System.Runtime.ExceptionServices.FirstChanceExceptionEventArgs e)
     {
         // Messages of the whole chain: a wrapper may carry the inner exception's text or not.
@@ -307,7 +287,4 @@ public sealed class SecretScanTests : IAsyncLifetime
     }
 
     private static string Secret(string what) => $"{what}-{Guid.NewGuid():N}";
-
-    private static Uri Address(WebApplication app) =>
-        new(app.Urls.First().Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
 }
