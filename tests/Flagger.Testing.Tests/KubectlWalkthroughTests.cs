@@ -43,6 +43,27 @@ public sealed class KubectlWalkthroughTests
     }
 
     [Fact]
+    public async Task Get_lists_every_object_when_the_list_comes_in_pages()
+    {
+        await using var cluster = await TestCluster.StartAsync(crds: false);
+        using var kubectl = new Kubectl(cluster);
+        using var client = cluster.CreateClient();
+        await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "many" } }, cancellationToken: TestCluster.Ct);
+        for (var i = 0; i < 250; i++)
+        {
+            await client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = $"config-{i:000}" } }, "many", cancellationToken: TestCluster.Ct);
+        }
+
+        // kubectl reads lists in pages (500 by default; 100 here) and follows the continue token, as a table and as a list.
+        var table = await kubectl.RunAsync("-n", "many", "get", "configmaps", "--chunk-size=100");
+        var names = await kubectl.RunAsync("-n", "many", "get", "configmaps", "--chunk-size=100", "-o", "name");
+
+        Assert.Equal(250, table.Split('\n').Count(l => l.StartsWith("config-", StringComparison.Ordinal)));
+        Assert.Contains("config-249 ", table, StringComparison.Ordinal);
+        Assert.Equal(250, names.Split('\n').Count(l => l.StartsWith("configmap/config-", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task Get_prints_tables_yaml_and_the_canary_columns()
     {
         var (cluster, kubectl) = await InstallWalkthroughAsync();

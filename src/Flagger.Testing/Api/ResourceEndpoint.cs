@@ -133,7 +133,7 @@ internal sealed class ResourceEndpoint(ObjectStore store)
 
         var rvText = rv.ToString(CultureInfo.InvariantCulture);
         return TableConverter.Wanted(context.Request.Headers.Accept)
-            ? TableConverter.Convert(type, items, rvText, query["includeObject"] == "Object", store.Time.GetUtcNow())
+            ? TableConverter.Convert(type, items, rvText, query["includeObject"] == "Object", store.Time.GetUtcNow(), next)
             : ListOf(type, items, rvText, next);
     }
 

@@ -11,7 +11,7 @@ internal static class TableConverter
 {
     public static bool Wanted(string? accept) => accept is not null && accept.Contains("as=Table", StringComparison.Ordinal);
 
-    public static JsonObject Convert(ResourceType type, IEnumerable<JsonObject> objects, string? resourceVersion, bool includeObject, DateTimeOffset now)
+    public static JsonObject Convert(ResourceType type, IEnumerable<JsonObject> objects, string? resourceVersion, bool includeObject, DateTimeOffset now, string? next = null)
     {
         var definitions = new JsonArray
         {
@@ -48,6 +48,12 @@ internal static class TableConverter
         if (resourceVersion is not null)
         {
             metadata["resourceVersion"] = resourceVersion;
+        }
+
+        // kubectl asks for tables 500 rows at a time and follows this token for the rest.
+        if (next is not null)
+        {
+            metadata["continue"] = next;
         }
 
         return new JsonObject
