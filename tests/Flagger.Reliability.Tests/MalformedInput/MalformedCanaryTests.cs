@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Flagger.Model;
-using Flagger.Reliability.Harness;
 using Flagger.Store;
 using Flagger.Tests.Model;
 using Microsoft.Extensions.DependencyInjection;

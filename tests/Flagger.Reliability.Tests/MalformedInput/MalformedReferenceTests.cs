@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Flagger.Model;
-using Flagger.Reliability.Harness;
 using Flagger.Model.Validation;
 using Flagger.Store;
 using Flagger.Tests.Model;

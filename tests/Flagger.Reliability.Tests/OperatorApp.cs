@@ -2,7 +2,7 @@ using Flagger.Model;
 using Flagger.Store;
 using Microsoft.AspNetCore.Builder;
 
-namespace Flagger.Reliability.Harness;
+namespace Flagger.Reliability;
 
 /// <summary>
 /// What the tests that run the operator host itself (on the wall clock, 1s intervals) ask of it: its address and
