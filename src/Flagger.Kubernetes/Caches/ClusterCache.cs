@@ -69,12 +69,19 @@ internal sealed partial class ClusterCache : IAsyncDisposable
                 ? client.CoreV1.WatchListConfigMapForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct)
                 : client.CoreV1.WatchListNamespacedConfigMapAsync(ns, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct),
             logger);
+        // Secrets are kept without their data (SecretDigest): a checksum, metadata and type.
         Secrets = Typed<V1Secret>(
             "secrets",
-            async ct => ns is null ? Items(await client.CoreV1.ListSecretForAllNamespacesAsync(cancellationToken: ct).ConfigureAwait(false)) : Items(await client.CoreV1.ListNamespacedSecretAsync(ns, cancellationToken: ct).ConfigureAwait(false)),
-            (rv, onError, ct) => ns is null
+            async ct =>
+            {
+                var (items, version) = ns is null
+                    ? Items(await client.CoreV1.ListSecretForAllNamespacesAsync(cancellationToken: ct).ConfigureAwait(false))
+                    : Items(await client.CoreV1.ListNamespacedSecretAsync(ns, cancellationToken: ct).ConfigureAwait(false));
+                return ((IReadOnlyList<V1Secret>)[.. items.Select(SecretDigest.Strip)], version);
+            },
+            (rv, onError, ct) => Stripped(ns is null
                 ? client.CoreV1.WatchListSecretForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct)
-                : client.CoreV1.WatchListNamespacedSecretAsync(ns, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct),
+                : client.CoreV1.WatchListNamespacedSecretAsync(ns, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct)),
             logger);
         all = [Wrap(Canaries), Wrap(MetricTemplates), Wrap(AlertProviders), Wrap(Hpas), Wrap(Deployments), Wrap(DaemonSets), Wrap(Services), Wrap(ConfigMaps), Wrap(Secrets)];
     }
@@ -153,6 +160,14 @@ internal sealed partial class ClusterCache : IAsyncDisposable
 
     private static (IReadOnlyList<T>, string) Items<T>(IItems<T> list)
         where T : IKubernetesObject<V1ObjectMeta> => (list.Items.ToList(), ((IMetadata<V1ListMeta>)list).Metadata?.ResourceVersion ?? string.Empty);
+
+    private static async IAsyncEnumerable<(WatchEventType, V1Secret)> Stripped(IAsyncEnumerable<(WatchEventType, V1Secret)> events)
+    {
+        await foreach (var (type, secret) in events.ConfigureAwait(false))
+        {
+            yield return (type, SecretDigest.Strip(secret));
+        }
+    }
 
     private static Informer<T> Typed<T>(
         string resource,

@@ -46,7 +46,7 @@ internal sealed class ConfigTracker(IKubernetes client, ClusterCache cache, IOpt
             }
             else if (config.Secret is { } secret)
             {
-                await UpsertSecretAsync(canary, secret, cancellationToken).ConfigureAwait(false);
+                await UpsertSecretAsync(canary, secret, config.Checksum, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -151,8 +151,7 @@ internal sealed class ConfigTracker(IKubernetes client, ClusterCache cache, IOpt
 
                 if (!OptedOut(secret.Metadata) && TrackedSecretTypes.Contains(string.IsNullOrEmpty(secret.Type) ? "Opaque" : secret.Type))
                 {
-                    var data = (secret.Data ?? new Dictionary<string, byte[]>()).ToDictionary(kv => kv.Key, kv => Convert.ToBase64String(kv.Value), StringComparer.Ordinal);
-                    result.Add(new TrackedConfig(name, SpecHash.ComputeConfigChecksum(data), null, secret));
+                    result.Add(new TrackedConfig(name, SecretDigest.ChecksumOf(secret), null, secret));
                 }
             }
         }
@@ -263,20 +262,23 @@ internal sealed class ConfigTracker(IKubernetes client, ClusterCache cache, IOpt
         cache.ConfigMaps.Upsert(stored);
     }
 
-    private async Task UpsertSecretAsync(Canary canary, V1Secret source, CancellationToken ct)
+    private async Task UpsertSecretAsync(Canary canary, V1Secret source, string checksum, CancellationToken ct)
     {
         var name = source.Metadata.Name + "-primary";
         var existing = cache.Secrets.Get(canary.Namespace, name);
-        var desired = new V1Secret
-        {
-            Metadata = PrimaryMeta(canary, source.Metadata, name, existing?.Metadata),
-            Data = source.Data,
-            Type = source.Type,
-        };
-        if (existing is not null && Same(existing.Data?.ToDictionary(kv => kv.Key, kv => Convert.ToBase64String(kv.Value)), desired.Data?.ToDictionary(kv => kv.Key, kv => Convert.ToBase64String(kv.Value))))
+        if (existing is not null && SecretDigest.ChecksumOf(existing) == checksum)
         {
             return;
         }
+
+        // The cache keeps no Secret data (SecretDigest): the values are read for the copy, and only then.
+        var full = await client.CoreV1.ReadNamespacedSecretAsync(source.Metadata.Name, canary.Namespace, cancellationToken: ct).ConfigureAwait(false);
+        var desired = new V1Secret
+        {
+            Metadata = PrimaryMeta(canary, source.Metadata, name, existing?.Metadata),
+            Data = full.Data,
+            Type = full.Type,
+        };
 
         V1Secret stored;
         try
@@ -293,7 +295,7 @@ internal sealed class ConfigTracker(IKubernetes client, ClusterCache cache, IOpt
             stored = await client.CoreV1.ReplaceNamespacedSecretAsync(desired, name, canary.Namespace, cancellationToken: ct).ConfigureAwait(false);
         }
 
-        cache.Secrets.Upsert(stored);
+        cache.Secrets.Upsert(SecretDigest.Strip(stored));
     }
 
     private V1ObjectMeta PrimaryMeta(Canary canary, V1ObjectMeta source, string name, V1ObjectMeta? existing)

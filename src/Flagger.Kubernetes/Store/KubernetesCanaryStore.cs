@@ -7,6 +7,7 @@ using Flagger.Model;
 using Flagger.Store;
 using k8s;
 using k8s.Autorest;
+using k8s.Models;
 
 namespace Flagger.Kubernetes.Store;
 
@@ -63,9 +64,18 @@ internal sealed class KubernetesCanaryStore(IKubernetes client, ClusterCache cac
 
     public async Task<IReadOnlyDictionary<string, string>?> GetSecretDataAsync(string @namespace, string name, CancellationToken cancellationToken)
     {
-        await cache.SyncAsync(cancellationToken).ConfigureAwait(false);
-        return cache.Secrets.Get(@namespace, name) is { } secret
-            ? (secret.Data ?? new Dictionary<string, byte[]>()).ToDictionary(kv => kv.Key, kv => Encoding.UTF8.GetString(kv.Value), StringComparer.Ordinal)
-            : null;
+        // Read from the API server each time: the cache keeps no Secret data (SecretDigest), and these are credentials
+        // for one query or one alert, not something to hold on to.
+        V1Secret secret;
+        try
+        {
+            secret = await client.CoreV1.ReadNamespacedSecretAsync(name, @namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        return (secret.Data ?? new Dictionary<string, byte[]>()).ToDictionary(kv => kv.Key, kv => Encoding.UTF8.GetString(kv.Value), StringComparer.Ordinal);
     }
 }

@@ -19,6 +19,33 @@ public sealed class ClusterCacheTests
     }
 
     [Fact]
+    public async Task Secrets_are_cached_without_their_data_and_a_change_of_data_changes_the_checksum()
+    {
+        await using var kube = await KubeCluster.StartAsync();
+        var secret = new V1Secret { Metadata = new V1ObjectMeta { Name = "app-token" }, Data = new Dictionary<string, byte[]> { ["token"] = "first"u8.ToArray() } };
+        await kube.Client.CoreV1.CreateNamespacedSecretAsync(secret, "test", cancellationToken: KubeCluster.Ct);
+        await kube.SettleAsync();
+
+        var cached = kube.Cache.Secrets.Get("test", "app-token");
+        Assert.NotNull(cached);
+        Assert.Null(cached.Data);
+        Assert.Equal(SecretDigest.ChecksumOf(secret), SecretDigest.ChecksumOf(cached));
+
+        secret.Data["token"] = "second"u8.ToArray();
+        await kube.Client.CoreV1.ReplaceNamespacedSecretAsync(secret, "app-token", "test", cancellationToken: KubeCluster.Ct);
+        for (var waited = 0; ReferenceEquals(kube.Cache.Secrets.Get("test", "app-token"), cached); waited += 50)
+        {
+            Assert.True(waited < 10_000, "the changed Secret never reached the cache");
+            await Task.Delay(50, KubeCluster.Ct);
+        }
+
+        var changed = kube.Cache.Secrets.Get("test", "app-token")!;
+        Assert.Null(changed.Data);
+        Assert.Equal(SecretDigest.ChecksumOf(secret), SecretDigest.ChecksumOf(changed));
+        Assert.NotEqual(SecretDigest.ChecksumOf(cached), SecretDigest.ChecksumOf(changed));
+    }
+
+    [Fact]
     public async Task A_missing_CRD_fails_the_sync_with_a_clear_error_instead_of_hanging()
     {
         await using var cluster = await Flagger.Testing.EmbeddedCluster.StartAsync(new Flagger.Testing.EmbeddedClusterOptions { InstallFlaggerCrds = false }, KubeCluster.Ct);
