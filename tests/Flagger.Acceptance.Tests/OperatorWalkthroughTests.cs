@@ -6,6 +6,7 @@ using Flagger.Prometheus.Tests.Fixtures;
 using Flagger.Store;
 using Flagger.Testing;
 using Flagger.Testing.Receivers;
+using Flagger.Tests.Operator;
 using k8s;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -71,15 +72,15 @@ public sealed class OperatorWalkthroughTests(PrometheusServer prometheus) : IAsy
         Assert.Equal("OK", await ReadyAsync(http, app));
 
         await ApplyStdinAsync(Canary(receiver.Address));
-        Assert.Equal(CanaryPhase.Initialized, await WaitForPhaseAsync(store, CanaryPhase.Initialized));
+        await OperatorApp.WaitForPhaseAsync(store, "podinfo", CanaryPhase.Initialized);
 
         await SetImageAsync("stefanprodan/podinfo:1.4.1");
-        Assert.Equal(CanaryPhase.Succeeded, await WaitForPhaseAsync(store, CanaryPhase.Succeeded));
+        await OperatorApp.WaitForPhaseAsync(store, "podinfo", CanaryPhase.Succeeded);
 
         // The next revision answers 503s: the exporter adds 30 failing requests a second to the canary workload.
         prometheus.Exporter.AddFailures("podinfo", 30);
         await SetImageAsync("stefanprodan/podinfo:1.4.2");
-        Assert.Equal(CanaryPhase.Failed, await WaitForPhaseAsync(store, CanaryPhase.Failed));
+        await OperatorApp.WaitForPhaseAsync(store, "podinfo", CanaryPhase.Failed);
 
         using var client = cluster.CreateClient();
         var primary = await client.AppsV1.ReadNamespacedDeploymentAsync("podinfo-primary", "test", cancellationToken: Ct);
@@ -110,7 +111,7 @@ public sealed class OperatorWalkthroughTests(PrometheusServer prometheus) : IAsy
         Assert.Equal("general", rollbackAlert.GetProperty("channel").GetString());
         Assert.Equal("danger", rollbackAlert.GetProperty("attachments")[0].GetProperty("color").GetString());
 
-        var metrics = await http.GetStringAsync(new Uri(OperatorAddress(app), "/metrics"), Ct);
+        var metrics = await http.GetStringAsync(new Uri(OperatorApp.Address(app), "/metrics"), Ct);
         Assert.Contains("flagger_canary_status{name=\"podinfo\",namespace=\"test\"} 2", metrics, StringComparison.Ordinal);
         Assert.Contains("flagger_canary_total{namespace=\"test\"} 1", metrics, StringComparison.Ordinal);
         Assert.Contains("flagger_info{version=", metrics, StringComparison.Ordinal);
@@ -118,7 +119,7 @@ public sealed class OperatorWalkthroughTests(PrometheusServer prometheus) : IAsy
         // Only the Lease holder drove the canary: the operator holds flagger-leader-election.
         var lease = await client.CoordinationV1.ReadNamespacedLeaseAsync("flagger-leader-election", "kube-system", cancellationToken: Ct);
         Assert.False(string.IsNullOrEmpty(lease.Spec.HolderIdentity));
-        Assert.Equal("OK", await http.GetStringAsync(new Uri(OperatorAddress(app), "/healthz"), Ct));
+        Assert.Equal("OK", await http.GetStringAsync(new Uri(OperatorApp.Address(app), "/healthz"), Ct));
         await app.StopAsync(Ct);
     }
 
@@ -148,7 +149,7 @@ public sealed class OperatorWalkthroughTests(PrometheusServer prometheus) : IAsy
 
         Assert.True(Volatile.Read(ref refused) >= 3, $"{refused} canary lists");
         using var http = new HttpClient();
-        Assert.Equal("OK", await http.GetStringAsync(new Uri(OperatorAddress(app), "/healthz"), Ct));
+        Assert.Equal("OK", await http.GetStringAsync(new Uri(OperatorApp.Address(app), "/healthz"), Ct));
         await app.StopAsync(Ct);
     }
 
@@ -160,33 +161,11 @@ public sealed class OperatorWalkthroughTests(PrometheusServer prometheus) : IAsy
     private List<string> EventMessages() =>
         [.. receiver.At("/events").Select(p => p.Json().GetProperty("metadata").GetProperty("eventMessage").GetString() ?? string.Empty)];
 
-    private static async Task<CanaryPhase?> WaitForPhaseAsync(ICanaryStore store, CanaryPhase phase)
-    {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        deadline.CancelAfter(TimeSpan.FromSeconds(30));
-        CanaryPhase? seen = null;
-        try
-        {
-            while (seen != phase)
-            {
-                // Real Prometheus and real rollouts: this waits on the wall clock, polling the operator's own cache.
-                await Task.Delay(TimeSpan.FromMilliseconds(100), deadline.Token);
-                seen = (await store.GetCanaryAsync("test", "podinfo", deadline.Token))?.Status?.Phase;
-            }
-        }
-        catch (OperationCanceledException) when (!Ct.IsCancellationRequested)
-        {
-            // Reported by the caller's assertion with the phase reached.
-        }
-
-        return seen;
-    }
-
     private static async Task<string> ReadyAsync(HttpClient http, WebApplication app)
     {
         for (var attempt = 0; ; attempt++)
         {
-            using var response = await http.GetAsync(new Uri(OperatorAddress(app), "/readyz"), Ct);
+            using var response = await http.GetAsync(new Uri(OperatorApp.Address(app), "/readyz"), Ct);
             var body = await response.Content.ReadAsStringAsync(Ct);
             // A 200 "standby" comes first while the Lease is acquired; wait for the leader's "OK".
             if ((response.IsSuccessStatusCode && body == "OK") || attempt == 100)
@@ -197,9 +176,6 @@ public sealed class OperatorWalkthroughTests(PrometheusServer prometheus) : IAsy
             await Task.Delay(100, Ct);
         }
     }
-
-    private static Uri OperatorAddress(WebApplication app) =>
-        new(app.Urls.First().Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
 
     private Task<string> ApplyAsync(params string[] arguments) => Kubectl.RunAsync(kubeconfig, ["apply", .. arguments], Ct);
 

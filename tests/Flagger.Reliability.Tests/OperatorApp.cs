@@ -2,11 +2,12 @@ using Flagger.Model;
 using Flagger.Store;
 using Microsoft.AspNetCore.Builder;
 
-namespace Flagger.Reliability;
+namespace Flagger.Tests.Operator;
 
 /// <summary>
-/// What the tests that run the operator host itself (on the wall clock, 1s intervals) ask of it: its address and
-/// health, and its own canary cache polled until a canary gets where the test waits for it.
+/// What the tests that run the operator host itself on the wall clock ask of it (the reliability tests, and the
+/// acceptance tests through a linked copy): its address and health, and its own canary cache polled until a canary
+/// gets where the test waits for it.
 /// </summary>
 internal static class OperatorApp
 {

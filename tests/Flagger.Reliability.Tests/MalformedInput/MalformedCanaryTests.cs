@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Flagger.Model;
 using Flagger.Store;
 using Flagger.Tests.Model;
+using Flagger.Tests.Operator;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Flagger.Reliability.MalformedInput;

@@ -5,6 +5,7 @@ using Flagger.Reliability.Harness;
 using Flagger.Store;
 using Flagger.Testing;
 using Flagger.Tests.Model;
+using Flagger.Tests.Operator;
 using k8s;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;

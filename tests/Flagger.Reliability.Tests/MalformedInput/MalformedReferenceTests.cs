@@ -4,6 +4,7 @@ using Flagger.Model;
 using Flagger.Model.Validation;
 using Flagger.Store;
 using Flagger.Tests.Model;
+using Flagger.Tests.Operator;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.DependencyInjection;

@@ -9,6 +9,7 @@ using Flagger.Reliability.Harness;
 using Flagger.Store;
 using Flagger.Testing;
 using Flagger.Testing.Receivers;
+using Flagger.Tests.Operator;
 using k8s;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
