@@ -96,24 +96,18 @@ public sealed class CanaryEngine
             {
                 await RunGatesAsync(tick, cancellationToken).ConfigureAwait(false);
             }
-            catch (TargetNotFoundException e)
-            {
-                // Nothing else of the tick is kept, as below, but a missing target is also said on the status, where
-                // `kubectl get canaries` and `kubectl wait` see it; it clears once the target exists.
-                await effects.WarnAsync(tick, e.Message, cancellationToken).ConfigureAwait(false);
-                var missing = StatusTransitions.SetTargetMissing(tick.Original, $"{e.Message}: create it, or name an existing workload in spec.targetRef", tick.Now);
-                if (ReferenceEquals(missing, tick.Original))
-                {
-                    return Report(tick, canary, written: false);
-                }
-
-                return Report(tick, await store.UpdateStatusAsync(canary, missing, cancellationToken).ConfigureAwait(false), written: true);
-            }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                // A provider call failed. Nothing is written: every step is idempotent and is retried next tick.
+                // A provider call failed. Nothing of the tick is written: every step is idempotent and is retried next
+                // tick. A missing target is also said on the status, where `kubectl get canaries` and `kubectl wait`
+                // see it; it clears once the target exists.
                 await effects.WarnAsync(tick, e.Message, cancellationToken).ConfigureAwait(false);
-                return Report(tick, canary, written: false);
+                var status = e is TargetNotFoundException
+                    ? StatusTransitions.SetTargetMissing(tick.Original, $"{e.Message}: create it, or name an existing workload in spec.targetRef", tick.Now)
+                    : tick.Original;
+                return ReferenceEquals(status, tick.Original)
+                    ? Report(tick, canary, written: false)
+                    : Report(tick, await store.UpdateStatusAsync(canary, status, cancellationToken).ConfigureAwait(false), written: true);
             }
 
             if (tick.Status.Equals(tick.Original))

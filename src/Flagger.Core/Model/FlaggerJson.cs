@@ -44,10 +44,9 @@ public static class FlaggerJson
         catch (JsonException e)
         {
             var root = TryParse(json);
-            var metadata = root?["metadata"] is JsonObject meta ? TryDeserializeMetadata(meta) : null;
             return new Canary
             {
-                Metadata = metadata ?? new ObjectMetadata(),
+                Metadata = SalvageMetadata(root),
                 Status = Salvage(root, FlaggerJsonContext.Default.CanaryStatus),
                 ReadError = DescribeReadError(root, e, "Canary"),
             };

@@ -116,12 +116,9 @@ internal sealed class KubernetesCanaryFeed(ClusterCache cache) : ICanaryFeed
             }
 
             yield return new CanaryChange(CanaryChangeType.Listed, string.Empty, string.Empty);
-            while (await changes.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            await foreach (var change in changes.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                while (changes.Reader.TryRead(out var change))
-                {
-                    yield return change;
-                }
+                yield return change;
             }
         }
         finally

@@ -50,12 +50,9 @@ internal sealed class KubernetesReferenceStore(IKubernetes client, ClusterCache 
                 yield return ReferencedResource.From(provider);
             }
 
-            while (await changes.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            await foreach (var change in changes.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                while (changes.Reader.TryRead(out var change))
-                {
-                    yield return change;
-                }
+                yield return change;
             }
         }
         finally
