@@ -52,14 +52,14 @@ internal sealed class IstioObjects : IDisposable, IAsyncDisposable
         var cache = caches.GetValueOrDefault(plural);
         if (cache is not null && cache.TryGet(@namespace, name, out var cached))
         {
-            return cached is { } item ? KubernetesJson.Deserialize<T>(item.GetRawText()) : null;
+            return cached is { } item ? IstioJson.Deserialize<T>(item) : null;
         }
 
         try
         {
             var live = (JsonElement)await client.CustomObjects.GetNamespacedCustomObjectAsync(Group, options.Version, @namespace, plural, name, cancellationToken).ConfigureAwait(false);
             cache?.Remember(live);
-            return KubernetesJson.Deserialize<T>(live.GetRawText());
+            return IstioJson.Deserialize<T>(live);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
@@ -72,7 +72,7 @@ internal sealed class IstioObjects : IDisposable, IAsyncDisposable
     {
         try
         {
-            var created = await client.CustomObjects.CreateNamespacedCustomObjectAsync(body, Group, options.Version, @namespace, plural, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var created = await client.CustomObjects.CreateNamespacedCustomObjectAsync(IstioJson.ToElement(body), Group, options.Version, @namespace, plural, cancellationToken: cancellationToken).ConfigureAwait(false);
             caches.GetValueOrDefault(plural)?.Remember((JsonElement)created);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
@@ -93,7 +93,7 @@ internal sealed class IstioObjects : IDisposable, IAsyncDisposable
     {
         try
         {
-            var replaced = await client.CustomObjects.ReplaceNamespacedCustomObjectAsync(body, Group, options.Version, @namespace, plural, body.Metadata.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var replaced = await client.CustomObjects.ReplaceNamespacedCustomObjectAsync(IstioJson.ToElement(body), Group, options.Version, @namespace, plural, body.Metadata.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
             caches.GetValueOrDefault(plural)?.Remember((JsonElement)replaced);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.NotFound)

@@ -158,7 +158,7 @@ internal sealed partial class IstioRouter(IstioObjects objects, IOptions<IstioRo
             if (!IsOwnedBy(current, canary) && !annotations.ContainsKey(KubectlAnnotation) && !annotations.ContainsKey(OriginalConfigurationAnnotation))
             {
                 // Adopting a VirtualService nobody can restore from kubectl's annotation: keep what it was.
-                annotations[OriginalConfigurationAnnotation] = KubernetesJson.Serialize(current.Spec);
+                annotations[OriginalConfigurationAnnotation] = IstioJson.Serialize(current.Spec);
             }
 
             current.Spec = desired;
@@ -186,11 +186,11 @@ internal sealed partial class IstioRouter(IstioObjects objects, IOptions<IstioRo
         if (annotations?.TryGetValue(KubectlAnnotation, out var applied) == true
             && JsonNode.Parse(applied)?["spec"] is JsonObject spec)
         {
-            return KubernetesJson.Deserialize<VirtualServiceSpec>(spec.ToJsonString());
+            return IstioJson.Deserialize<VirtualServiceSpec>(spec.ToJsonString());
         }
 
         return annotations?.TryGetValue(OriginalConfigurationAnnotation, out var original) == true
-            ? KubernetesJson.Deserialize<VirtualServiceSpec>(original)
+            ? IstioJson.Deserialize<VirtualServiceSpec>(original)
             : null;
     }
 

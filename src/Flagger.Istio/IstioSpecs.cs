@@ -59,7 +59,7 @@ internal static class IstioSpecs
             [
                 new TcpRoute
                 {
-                    Match = JsonSerializer.SerializeToElement(new[] { new { port = service.Port } }),
+                    Match = IstioJson.ToElement(new JsonArray(new JsonObject { ["port"] = service.Port })),
                     Route = [TcpDestination(canary, canary.PrimaryName(), routes.PrimaryWeight), TcpDestination(canary, canary.CanaryName(), routes.CanaryWeight)],
                 },
             ];
@@ -144,12 +144,12 @@ internal static class IstioSpecs
         !JsonNode.DeepEquals(WithoutTraffic(desired), WithoutTraffic(current));
 
     /// <summary>True when two specs serialise to the same JSON, regardless of property order.</summary>
-    public static bool SameJson(object? a, object? b) =>
-        JsonNode.DeepEquals(JsonNode.Parse(KubernetesJson.Serialize(a)), JsonNode.Parse(KubernetesJson.Serialize(b)));
+    public static bool SameJson<T>(T? a, T? b) =>
+        JsonNode.DeepEquals(IstioJson.ToNode(a), IstioJson.ToNode(b));
 
     private static JsonNode? WithoutTraffic(VirtualServiceSpec spec)
     {
-        var node = JsonNode.Parse(KubernetesJson.Serialize(spec));
+        var node = IstioJson.ToNode(spec);
         foreach (var kind in new[] { "http", "tcp" })
         {
             foreach (var route in node?[kind]?.AsArray().OfType<JsonObject>() ?? [])
@@ -215,7 +215,7 @@ internal static class IstioSpecs
         {
             foreach (var fallback in defaults.EnumerateArray())
             {
-                var item = JsonNode.Parse(fallback.GetRawText()) as JsonObject ?? [];
+                JsonNode item = JsonNode.Parse(fallback.GetRawText()) as JsonObject ?? []; // JsonNode: JsonArray.Add<JsonObject> would need reflection
                 foreach (var property in condition.EnumerateObject())
                 {
                     item[property.Name] = JsonNode.Parse(property.Value.GetRawText());
@@ -225,6 +225,6 @@ internal static class IstioSpecs
             }
         }
 
-        return JsonSerializer.SerializeToElement(merged);
+        return IstioJson.ToElement(merged);
     }
 }

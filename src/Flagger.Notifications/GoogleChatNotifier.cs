@@ -12,22 +12,19 @@ internal sealed class GoogleChatNotifier(ChatPoster poster) : INotifierFactory
 
     public static JsonNode Format(Notification notification)
     {
-        var widgets = new JsonArray();
-        foreach (var field in notification.Fields)
-        {
-            widgets.Add(new JsonObject { ["keyValue"] = new JsonObject { ["topLabel"] = field.Name, ["content"] = field.Value } });
-        }
+        // JsonNode[] rather than JsonArray.Add: Add(JsonObject) binds to the generic Add<T>, which needs reflection.
+        var widgets = new JsonArray(notification.Fields
+            .Select(JsonNode? (field) => new JsonObject { ["keyValue"] = new JsonObject { ["topLabel"] = field.Name, ["content"] = field.Value } })
+            .ToArray());
 
         return new JsonObject
         {
-            ["cards"] = new JsonArray
-            {
+            ["cards"] = new JsonArray(
                 new JsonObject
                 {
                     ["header"] = new JsonObject { ["title"] = notification.Message, ["subtitle"] = ChatNotifier.Author(notification) },
-                    ["sections"] = new JsonArray { new JsonObject { ["widgets"] = widgets } },
-                },
-            },
+                    ["sections"] = new JsonArray(new JsonObject { ["widgets"] = widgets }),
+                }),
         };
     }
 }

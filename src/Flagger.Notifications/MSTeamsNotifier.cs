@@ -12,11 +12,8 @@ internal sealed class MSTeamsNotifier(ChatPoster poster) : INotifierFactory
 
     public static JsonNode Format(Notification notification)
     {
-        var facts = new JsonArray();
-        foreach (var field in notification.Fields)
-        {
-            facts.Add(new JsonObject { ["name"] = field.Name, ["value"] = field.Value });
-        }
+        // JsonNode[] rather than JsonArray.Add: Add(JsonObject) binds to the generic Add<T>, which needs reflection.
+        var facts = new JsonArray(notification.Fields.Select(JsonNode? (field) => new JsonObject { ["name"] = field.Name, ["value"] = field.Value }).ToArray());
 
         return new JsonObject
         {
@@ -24,15 +21,13 @@ internal sealed class MSTeamsNotifier(ChatPoster poster) : INotifierFactory
             ["@context"] = "http://schema.org/extensions",
             ["themeColor"] = notification.Severity == AlertSeverity.Error ? "FF0000" : "0076D7",
             ["summary"] = ChatNotifier.Author(notification),
-            ["sections"] = new JsonArray
-            {
+            ["sections"] = new JsonArray(
                 new JsonObject
                 {
                     ["activityTitle"] = notification.Message,
                     ["activitySubtitle"] = ChatNotifier.Author(notification),
                     ["facts"] = facts,
-                },
-            },
+                }),
         };
     }
 }

@@ -13,19 +13,17 @@ internal sealed class SlackNotifier(ChatPoster poster) : INotifierFactory
     /// <summary>The Slack message; Discord and Rocket.Chat accept the same shape.</summary>
     public static JsonNode Format(Notification notification, NotifierSettings settings)
     {
-        var fields = new JsonArray();
-        foreach (var field in notification.Fields)
-        {
-            fields.Add(new JsonObject { ["title"] = field.Name, ["value"] = field.Value, ["short"] = false });
-        }
+        // JsonNode[] rather than JsonArray.Add: Add(JsonObject) binds to the generic Add<T>, which needs reflection.
+        var fields = new JsonArray(notification.Fields
+            .Select(JsonNode? (field) => new JsonObject { ["title"] = field.Name, ["value"] = field.Value, ["short"] = false })
+            .ToArray());
 
         return new JsonObject
         {
             ["channel"] = settings.Channel,
             ["username"] = settings.Username,
             ["icon_emoji"] = ":rocket:",
-            ["attachments"] = new JsonArray
-            {
+            ["attachments"] = new JsonArray(
                 new JsonObject
                 {
                     ["color"] = notification.Severity == AlertSeverity.Error ? "danger" : "good",
@@ -33,8 +31,7 @@ internal sealed class SlackNotifier(ChatPoster poster) : INotifierFactory
                     ["text"] = notification.Message,
                     ["mrkdwn_in"] = new JsonArray("text"),
                     ["fields"] = fields,
-                },
-            },
+                }),
         };
     }
 }

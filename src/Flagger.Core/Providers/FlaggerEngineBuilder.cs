@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Flagger.Metrics;
 using Flagger.Notifications;
 using Flagger.Routing;
@@ -19,7 +20,7 @@ public sealed class FlaggerEngineBuilder
     public IServiceCollection Services { get; }
 
     /// <summary>Registers <typeparamref name="TImplementation"/> as the <typeparamref name="TPort"/> named <paramref name="name"/>; a second call is harmless.</summary>
-    public FlaggerEngineBuilder AddProvider<TPort, TImplementation>(string name)
+    public FlaggerEngineBuilder AddProvider<TPort, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TImplementation>(string name)
         where TPort : class
         where TImplementation : class, TPort
     {
@@ -40,31 +41,31 @@ public sealed class FlaggerEngineBuilder
     }
 
     /// <summary>Registers a mesh router for <c>spec.provider</c> / <c>--mesh-provider</c> <paramref name="provider"/>.</summary>
-    public FlaggerEngineBuilder AddMeshRouter<TRouter>(string provider)
+    public FlaggerEngineBuilder AddMeshRouter<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TRouter>(string provider)
         where TRouter : class, IMeshRouter => AddProvider<IMeshRouter, TRouter>(provider);
 
     /// <summary>Registers the router of the apex, primary and canary Kubernetes Services.</summary>
-    public FlaggerEngineBuilder AddServiceRouter<TRouter>()
+    public FlaggerEngineBuilder AddServiceRouter<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TRouter>()
         where TRouter : class, IServiceRouter => AddProvider<IServiceRouter, TRouter>(ServiceRouterName);
 
     /// <summary>Registers the builtin metric queries of mesh <paramref name="provider"/>.</summary>
-    public FlaggerEngineBuilder AddMetricObserver<TObserver>(string provider)
+    public FlaggerEngineBuilder AddMetricObserver<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TObserver>(string provider)
         where TObserver : class, IMetricObserver => AddProvider<IMetricObserver, TObserver>(provider);
 
     /// <summary>Registers a target controller for <c>targetRef.kind</c> <paramref name="kind"/>.</summary>
-    public FlaggerEngineBuilder AddTargetController<TController>(string kind)
+    public FlaggerEngineBuilder AddTargetController<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TController>(string kind)
         where TController : class, ITargetController => AddProvider<ITargetController, TController>(kind);
 
     /// <summary>Registers an autoscaler reconciler for <c>autoscalerRef.kind</c> <paramref name="kind"/>.</summary>
-    public FlaggerEngineBuilder AddScalerReconciler<TReconciler>(string kind)
+    public FlaggerEngineBuilder AddScalerReconciler<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TReconciler>(string kind)
         where TReconciler : class, IScalerReconciler => AddProvider<IScalerReconciler, TReconciler>(kind);
 
     /// <summary>Registers a metrics provider factory for MetricTemplate <c>provider.type</c> <paramref name="type"/>.</summary>
-    public FlaggerEngineBuilder AddMetricsProvider<TFactory>(string type)
+    public FlaggerEngineBuilder AddMetricsProvider<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TFactory>(string type)
         where TFactory : class, IMetricsProviderFactory => AddProvider<IMetricsProviderFactory, TFactory>(type);
 
     /// <summary>Registers a notifier factory for AlertProvider <c>type</c> <paramref name="type"/>.</summary>
-    public FlaggerEngineBuilder AddNotifier<TFactory>(string type)
+    public FlaggerEngineBuilder AddNotifier<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TFactory>(string type)
         where TFactory : class, INotifierFactory => AddProvider<INotifierFactory, TFactory>(type);
 
     private void Register(ProviderRegistration registration)

@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Console;
@@ -72,7 +74,9 @@ public static class FlaggerLoggingExtensions
     {
         ArgumentNullException.ThrowIfNull(logging);
         logging.AddConsole(o => o.FormatterName = FlaggerJsonFormatter.FormatterName);
-        logging.AddConsoleFormatter<FlaggerJsonFormatter, ConsoleFormatterOptions>();
+        // Registered as AddConsoleFormatter would, without binding its options from configuration (that binding
+        // needs reflection, and the format has no options).
+        logging.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ConsoleFormatter, FlaggerJsonFormatter>());
         return logging;
     }
 

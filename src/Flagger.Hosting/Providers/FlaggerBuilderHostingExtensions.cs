@@ -1,11 +1,16 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using Flagger.Events;
+using Flagger.Hosting;
 using Flagger.Hosting.Events;
 using Flagger.Metrics;
 using Flagger.Notifications;
 using Flagger.Routing;
+using Flagger.Webhooks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Flagger.Providers;
 
@@ -33,6 +38,7 @@ public static class FlaggerBuilderHostingExtensions
     /// <param name="assembly">The assembly holding the providers.</param>
     /// <returns>The builder.</returns>
     /// <exception cref="InvalidOperationException">A provider class declares no name; the message names the class and the fix.</exception>
+    [RequiresUnreferencedCode("Finds provider classes by scanning the assembly; a trimmed or Native AOT host registers each provider with its AddXxx call instead.")]
     public static FlaggerEngineBuilder AddProvidersFrom(this FlaggerEngineBuilder builder, Assembly assembly)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -82,16 +88,33 @@ public static class FlaggerBuilderHostingExtensions
             return builder;
         }
 
-        if (!services.TryDecorate<IEventRecorder, EventForwardingRecorder>())
-        {
-            throw new InvalidOperationException("AddEventForwarding: no IEventRecorder is registered yet; call it after AddKubernetes() (or after registering your own recorder)");
-        }
+        // Decorated here rather than with Scrutor's TryDecorate: its activator looks the decorator's constructor up by
+        // reflection, and a trimmed or Native AOT operator has not kept it.
+        var recorder = services.LastOrDefault(d => d.ServiceType == typeof(IEventRecorder) && !d.IsKeyedService)
+            ?? throw new InvalidOperationException("AddEventForwarding: no IEventRecorder is registered yet; call it after AddKubernetes() (or after registering your own recorder)");
+        var inner = InstanceOf(recorder);
+        services[services.IndexOf(recorder)] = ServiceDescriptor.Describe(
+            typeof(IEventRecorder),
+            sp => new EventForwardingRecorder(
+                (IEventRecorder)inner(sp),
+                sp.GetRequiredService<IWebhookClient>(),
+                sp.GetRequiredService<IOptions<FlaggerHostOptions>>(),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<EventForwardingRecorder>>()),
+            recorder.Lifetime);
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<EventForwardingMarker>();
         return builder;
     }
 
+    // How the registration being decorated makes its instance.
+    private static Func<IServiceProvider, object> InstanceOf(ServiceDescriptor descriptor) =>
+        descriptor.ImplementationInstance is { } instance ? _ => instance
+        : descriptor.ImplementationFactory is { } factory ? factory
+        : sp => ActivatorUtilities.CreateInstance(sp, descriptor.ImplementationType!);
+
+    [RequiresUnreferencedCode("Reads the provider's name by reflection; see AddProvidersFrom.")]
     private static bool Keep(IServiceCollection services, Type port, string role, Type type, List<string> unnamed)
     {
         if (NameOf(type) is not { } name)
@@ -103,6 +126,7 @@ public static class FlaggerBuilderHostingExtensions
         return !services.Any(d => d.IsKeyedService && d.ServiceType == port && Equals(d.ServiceKey, name));
     }
 
+    [RequiresUnreferencedCode("Reads the provider's name by reflection; see AddProvidersFrom.")]
     private static string? NameOf(Type type)
     {
         const BindingFlags flags = BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly;

@@ -10,13 +10,8 @@ internal static class HpaMetrics
 {
     public static JsonArray ToV2(JsonArray? metrics)
     {
-        var result = new JsonArray();
-        foreach (var metric in metrics?.OfType<JsonObject>() ?? [])
-        {
-            result.Add(ToV2(metric));
-        }
-
-        return result;
+        // JsonNode[] rather than JsonArray.Add: Add(JsonObject) binds to the generic Add<T>, which needs reflection.
+        return new JsonArray((metrics?.OfType<JsonObject>() ?? []).Select(JsonNode? (metric) => ToV2(metric)).ToArray());
     }
 
     private static JsonObject ToV2(JsonObject metric)
