@@ -30,8 +30,39 @@ internal static class Kubeconfig
             throw new KubeConfigException($"kubeconfig file {file.FullName} is empty");
         }
 
-        // Relative certificate, key and exec paths resolve against the file's directory, as the client's loader does.
-        return KubernetesClientConfiguration.BuildConfigFromConfigObject(Read(root, file.FullName));
+        // Relative certificate and key paths resolve against the file's directory, as the client's loader does.
+        var config = Read(root, file.FullName);
+
+        // An exec credential plugin is run by ExecCredentials rather than the client (see there); the client builds
+        // the rest of the configuration from the same user without it.
+        var user = CurrentUser(config);
+        var plugin = user?.UserCredentials?.ExternalExecution;
+        if (plugin is not null)
+        {
+            // The client refuses a user without credentials; this stand-in is replaced below.
+            user!.UserCredentials.ExternalExecution = null;
+            user.UserCredentials.Token = "exec-plugin";
+        }
+
+        var configuration = KubernetesClientConfiguration.BuildConfigFromConfigObject(config);
+        if (plugin is not null)
+        {
+            if (string.IsNullOrEmpty(plugin.Command))
+            {
+                throw new KubeConfigException($"user {user!.Name}: exec.command is empty; name the credential plugin to run");
+            }
+
+            configuration.AccessToken = null;
+            configuration.TokenProvider = new ExecCredentials(plugin, file.DirectoryName, TimeProvider.System);
+        }
+
+        return configuration;
+    }
+
+    private static User? CurrentUser(K8SConfiguration config)
+    {
+        var context = config.Contexts.FirstOrDefault(c => c.Name == config.CurrentContext);
+        return config.Users.FirstOrDefault(u => u.Name == context?.ContextDetails?.User);
     }
 
     /// <summary>The model of one kubeconfig document; the fields the client reads, under kubectl's names.</summary>

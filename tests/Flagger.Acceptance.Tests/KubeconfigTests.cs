@@ -32,12 +32,12 @@ public sealed class KubeconfigTests : IDisposable
         Assert.Equal(
             (client.CurrentContext, client.Host, client.Namespace, client.SkipTlsVerify, client.TlsServerName),
             (ours.CurrentContext, ours.Host, ours.Namespace, ours.SkipTlsVerify, ours.TlsServerName));
-        Assert.Equal((client.AccessToken, client.Username, client.Password), (ours.AccessToken, ours.Username, ours.Password));
+        Assert.Equal((client.Username, client.Password), (ours.Username, ours.Password));
         Assert.Equal(
             (client.ClientCertificateData, client.ClientCertificateKeyData, client.ClientCertificateFilePath, client.ClientKeyFilePath),
             (ours.ClientCertificateData, ours.ClientCertificateKeyData, ours.ClientCertificateFilePath, ours.ClientKeyFilePath));
         Assert.Equal(Thumbprints(client.SslCaCerts), Thumbprints(ours.SslCaCerts));
-        Assert.Equal(await HeaderAsync(client), await HeaderAsync(ours));
+        Assert.Equal(await HeaderAsync(client), await HeaderAsync(ours)); // a token, or the exec plugin's token
     }
 
     [Fact]
@@ -55,13 +55,53 @@ public sealed class KubeconfigTests : IDisposable
 
         // The exec plugin ran with the file's arguments and environment (its token echoes them).
         var exec = Kubeconfig.Load(WriteKubeconfig("exec"));
-        Assert.Equal("Bearer exec-eu-west-1---cluster-prod", await HeaderAsync(exec));
+        Assert.Equal("Bearer exec-info-eu-west-1---cluster-prod", await HeaderAsync(exec));
         using var authority = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(directory.FullName, "ca.crt")));
         Assert.Equal(authority.Thumbprint, Assert.Single(exec.SslCaCerts).Thumbprint); // ca.crt, relative to the file
 
         var basic = Kubeconfig.Load(WriteKubeconfig("basic"));
         Assert.Equal(("admin", "s3cret"), (basic.Username, basic.Password));
         Assert.Equal("t0ken", Kubeconfig.Load(WriteKubeconfig("token")).AccessToken);
+    }
+
+    [Theory]
+    [InlineData("2999-01-01T00:00:00Z", 1)] // valid for long: run once, then reused
+    [InlineData("2000-01-01T00:00:00Z", 3)] // already expired: run again for every request
+    public async Task An_exec_plugins_token_is_reused_until_it_expires(string expires, int runs)
+    {
+        var counter = Path.Combine(directory.FullName, "runs");
+        var plugin = Script("counting-plugin", $$$"""
+            echo run >> {{{counter}}}
+            echo '{"kind":"ExecCredential","status":{"token":"t","expirationTimestamp":"{{{expires}}}"}}'
+            """);
+        using var credentials = new ExecCredentials(new k8s.KubeConfigModels.ExternalExecution { Command = plugin }, directory.FullName, TimeProvider.System);
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal("Bearer t", (await credentials.GetAuthenticationHeaderAsync(TestContext.Current.CancellationToken)).ToString());
+        }
+
+        Assert.Equal(runs, File.ReadAllLines(counter).Length);
+    }
+
+    [Fact]
+    public async Task A_failing_exec_plugin_is_reported_with_what_it_said()
+    {
+        var plugin = Script("failing-plugin", "echo 'error: not logged in; run: cloud auth login' >&2\nexit 3");
+        using var credentials = new ExecCredentials(new k8s.KubeConfigModels.ExternalExecution { Command = "./failing-plugin" }, directory.FullName, TimeProvider.System);
+
+        var error = await Assert.ThrowsAsync<k8s.Exceptions.KubeConfigException>(() => credentials.GetAuthenticationHeaderAsync(TestContext.Current.CancellationToken));
+
+        Assert.Equal("exec plugin ./failing-plugin exited with 3: error: not logged in; run: cloud auth login", error.Message);
+        Assert.True(File.Exists(plugin));
+    }
+
+    private string Script(string name, string body)
+    {
+        var path = Path.Combine(directory.FullName, name);
+        File.WriteAllText(path, "#!/bin/sh\n" + body + "\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return path;
     }
 
     private string WriteKubeconfig(string currentContext)
@@ -74,12 +114,10 @@ public sealed class KubeconfigTests : IDisposable
         File.WriteAllText(Path.Combine(directory.FullName, "ca.crt"), certificatePem);
         File.WriteAllText(Path.Combine(directory.FullName, "client.crt"), certificatePem);
         File.WriteAllText(Path.Combine(directory.FullName, "client.key"), keyPem);
-        var plugin = Path.Combine(directory.FullName, "get-token");
-        File.WriteAllText(plugin, """
-            #!/bin/sh
-            echo "{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"exec-$REGION-$1-$2\"}}"
+        Script("get-token", """
+            info=${KUBERNETES_EXEC_INFO:+info}
+            echo "{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"exec-$info-$REGION-$1-$2\"}}"
             """);
-        File.SetUnixFileMode(plugin, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var path = Path.Combine(directory.FullName, "config");
         File.WriteAllText(path, $$"""
             apiVersion: v1
