@@ -4,8 +4,9 @@
 # and prints VmHWM (peak RSS) and VmRSS from /proc. Extra environment (DOTNET_gcServer=0, …) is passed through.
 #
 #   bench/operator-rss.sh [OPERATOR_DIR] [SECONDS]
-#   OPERATOR_DIR defaults to samples/Flagger.Operator/bin/Release/net10.0 (dotnet build -c Release first; a
-#   `dotnet publish` output directory works too); SECONDS defaults to 12.
+#   OPERATOR_DIR defaults to samples/Flagger.Operator/bin/Release/net10.0, the JIT build (dotnet build -c Release
+#   first); a `dotnet publish samples/Flagger.Operator -c Release -o DIR` output is the Native AOT binary as
+#   shipped, and is run as ./flagger. SECONDS defaults to 12.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=${1:-$root/samples/Flagger.Operator/bin/Release/net10.0}

@@ -33,6 +33,14 @@ public sealed class FaultInjector
     public void AddLatency(TimeSpan latency, Func<ApiRequestInfo, bool>? when = null) =>
         Add(new Rule(1.0, when, 0, latency, Hang: false));
 
+    /// <summary>
+    /// Sends every event of matching watch streams opened from now on as a line no client can read (an event whose
+    /// object is a string), as a proxy that mangles the stream or a server newer than the client would.
+    /// </summary>
+    /// <param name="when">Optional filter on the watch request; null garbles every watch.</param>
+    public void GarbleWatchEvents(Func<ApiRequestInfo, bool>? when = null) =>
+        Add(new Rule(1.0, when, 0, TimeSpan.Zero, Hang: false, Garble: true));
+
     /// <summary>Ends every watch stream open right now; clients see the stream close and must resume.</summary>
     public void DropWatches() => _dropWatches?.Invoke();
 
@@ -81,5 +89,14 @@ public sealed class FaultInjector
         }
     }
 
-    private sealed record Rule(double Fraction, Func<ApiRequestInfo, bool>? When, int StatusCode, TimeSpan Latency, bool Hang);
+    /// <summary>Whether a watch being opened must send its events garbled.</summary>
+    internal bool Garbles(ApiRequestInfo request)
+    {
+        lock (_gate)
+        {
+            return _rules.Any(rule => rule.Garble && (rule.When is null || rule.When(request)));
+        }
+    }
+
+    private sealed record Rule(double Fraction, Func<ApiRequestInfo, bool>? When, int StatusCode, TimeSpan Latency, bool Hang, bool Garble = false);
 }

@@ -95,6 +95,13 @@ internal sealed partial class Informer<T>(
 
                 failures++;
                 LogWatchFailed(resource, e.Message);
+                if (e is System.Text.Json.JsonException or NotSupportedException)
+                {
+                    // An event the client could not read would come back on resuming from the same version: list
+                    // instead, as client-go's reflector does after any watch error.
+                    version = null;
+                }
+
                 var backoff = TimeSpan.FromMilliseconds(Math.Min(30_000, 100 * Math.Pow(2, Math.Min(failures, 9))) * (0.5 + Random.Shared.NextDouble()));
                 try
                 {
@@ -138,10 +145,21 @@ internal sealed partial class Informer<T>(
     {
         Exception? failure = null;
         using var deadline = new CancellationTokenSource(WatchDeadline, wallClock);
-        using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        using var failed = new CancellationTokenSource();
+        using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token, failed.Token);
+
+        // The client reports an event it cannot read (and a watch ERROR event) to onError and reads on. Waiting for
+        // the next event to notice would stall the cache for as long as no event it can read arrives: end the
+        // watch at once instead, so the loop logs it and lists again.
+        void OnError(Exception e)
+        {
+            failure ??= e;
+            failed.Cancel();
+        }
+
         try
         {
-            await foreach (var (type, item) in watch(version, e => failure ??= e, watching.Token).ConfigureAwait(false))
+            await foreach (var (type, item) in watch(version, OnError, watching.Token).ConfigureAwait(false))
             {
                 if (failure is not null)
                 {
@@ -174,9 +192,9 @@ internal sealed partial class Informer<T>(
                 Changed?.Invoke(type, item);
             }
         }
-        catch (Exception e) when (Hung() && e is OperationCanceledException or IOException or HttpRequestException)
+        catch (Exception e) when ((Hung() || failure is not null) && e is OperationCanceledException or IOException or HttpRequestException)
         {
-            // Ended by the deadline: below.
+            // Ended by the deadline or by a reported failure: below.
         }
 
         if (Hung())

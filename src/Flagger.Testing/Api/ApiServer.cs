@@ -110,7 +110,7 @@ internal sealed class ApiServer : IAsyncDisposable
                 }
                 else if (info.Verb == "watch")
                 {
-                    await _watches.HandleAsync(context, path, type, ct).ConfigureAwait(false);
+                    await _watches.HandleAsync(context, path, type, _faults.Garbles(info), ct).ConfigureAwait(false);
                 }
                 else
                 {

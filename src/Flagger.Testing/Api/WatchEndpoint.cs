@@ -12,7 +12,7 @@ namespace Flagger.Testing.Api;
 /// </summary>
 internal sealed class WatchEndpoint(ObjectStore store, TimeSpan bookmarkInterval)
 {
-    public async Task HandleAsync(HttpContext context, RequestPath path, ResourceType type, CancellationToken ct)
+    public async Task HandleAsync(HttpContext context, RequestPath path, ResourceType type, bool garble, CancellationToken ct)
     {
         var query = context.Request.Query;
         var fields = query["fieldSelector"].ToString();
@@ -62,7 +62,7 @@ internal sealed class WatchEndpoint(ObjectStore store, TimeSpan bookmarkInterval
 
                 await foreach (var e in watcher.Events.ReadAllAsync(timeout.Token).ConfigureAwait(false))
                 {
-                    await SendAsync(context, type, e, table, writeGate, timeout.Token).ConfigureAwait(false);
+                    await SendAsync(context, type, e, table, writeGate, timeout.Token, garble).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException)
@@ -122,10 +122,12 @@ internal sealed class WatchEndpoint(ObjectStore store, TimeSpan bookmarkInterval
         }
     }
 
-    private async Task SendAsync(HttpContext context, ResourceType type, WatchEvent e, bool table, SemaphoreSlim gate, CancellationToken ct)
+    private async Task SendAsync(HttpContext context, ResourceType type, WatchEvent e, bool table, SemaphoreSlim gate, CancellationToken ct, bool garble = false)
     {
+
         var obj = ResourceEndpoint.Versioned(type, (JsonObject)e.Object.DeepClone());
-        JsonObject payload = table ? TableConverter.Convert(type, [obj], null, includeObject: false, store.Time.GetUtcNow()) : obj;
+        JsonNode payload = garble ? JsonValue.Create("garbled") // FaultInjector.GarbleWatchEvents: an object no client can read
+            : table ? TableConverter.Convert(type, [obj], null, includeObject: false, store.Time.GetUtcNow()) : obj;
         await gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
@@ -144,7 +146,7 @@ internal sealed class WatchEndpoint(ObjectStore store, TimeSpan bookmarkInterval
         ["metadata"] = new JsonObject { ["resourceVersion"] = store.CurrentResourceVersion.ToString(CultureInfo.InvariantCulture) },
     };
 
-    private static async Task WriteEventAsync(HttpContext context, string type, JsonObject obj, CancellationToken ct)
+    private static async Task WriteEventAsync(HttpContext context, string type, JsonNode obj, CancellationToken ct)
     {
         var line = JsonSerializer.SerializeToUtf8Bytes(new JsonObject { ["type"] = type, ["object"] = obj });
         await context.Response.Body.WriteAsync(line, ct).ConfigureAwait(false);

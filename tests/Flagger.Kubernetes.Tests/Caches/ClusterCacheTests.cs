@@ -58,6 +58,28 @@ public sealed class ClusterCacheTests
     }
 
     [Fact]
+    public async Task A_watch_event_the_client_cannot_read_ends_the_watch_and_the_cache_lists_again()
+    {
+        await using var cluster = await Flagger.Testing.EmbeddedCluster.StartAsync(KubeCluster.Ct);
+        using var client = cluster.CreateClient();
+        await using var cache = new ClusterCache(client, null, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        await cache.SyncAsync(KubeCluster.Ct);
+
+        // Every ConfigMap watch opened from now on sends events the client cannot read; the list still works.
+        cluster.Faults.GarbleWatchEvents(r => r.Resource == "configmaps");
+        cluster.Faults.DropWatches();
+        await Task.Delay(TimeSpan.FromMilliseconds(300), KubeCluster.Ct); // the informer reopens its watch
+        await client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "behind-a-garbled-event" } }, "default", cancellationToken: KubeCluster.Ct);
+
+        // The client reports the unreadable event and would read on, waiting for the next one: the cache must not.
+        for (var waited = 0; cache.ConfigMaps.Get("default", "behind-a-garbled-event") is null; waited += 50)
+        {
+            Assert.True(waited < 10_000, "the cache kept a watch that had reported an unreadable event and never listed again");
+            await Task.Delay(50, KubeCluster.Ct);
+        }
+    }
+
+    [Fact]
     public async Task A_hung_watch_is_given_up_after_its_deadline_and_resumed_without_missing_a_change()
     {
         await using var cluster = await Flagger.Testing.EmbeddedCluster.StartAsync(KubeCluster.Ct);
