@@ -21,4 +21,9 @@ internal sealed class ChatNotifier(Func<Notification, JsonNode> format, Uri addr
 
     /// <summary><c>name.namespace</c>, shown as the author of every message.</summary>
     public static string Author(Notification notification) => $"{notification.Workload}.{notification.Namespace}";
+
+    /// <summary>The notification's fields as a JSON array, each shaped by <paramref name="shape"/>.</summary>
+    // Built from an array: JsonArray.Add(JsonObject) binds to the generic Add<T>, which needs reflection (trimming, AOT).
+    public static JsonArray Fields(Notification notification, Func<NotificationField, JsonObject> shape) =>
+        new(notification.Fields.Select(JsonNode? (field) => shape(field)).ToArray());
 }

@@ -12,10 +12,7 @@ internal sealed class GoogleChatNotifier(ChatPoster poster) : INotifierFactory
 
     public static JsonNode Format(Notification notification)
     {
-        // JsonNode[] rather than JsonArray.Add: Add(JsonObject) binds to the generic Add<T>, which needs reflection.
-        var widgets = new JsonArray(notification.Fields
-            .Select(JsonNode? (field) => new JsonObject { ["keyValue"] = new JsonObject { ["topLabel"] = field.Name, ["content"] = field.Value } })
-            .ToArray());
+        var widgets = ChatNotifier.Fields(notification, field => new JsonObject { ["keyValue"] = new JsonObject { ["topLabel"] = field.Name, ["content"] = field.Value } });
 
         return new JsonObject
         {

@@ -12,8 +12,7 @@ internal sealed class MSTeamsNotifier(ChatPoster poster) : INotifierFactory
 
     public static JsonNode Format(Notification notification)
     {
-        // JsonNode[] rather than JsonArray.Add: Add(JsonObject) binds to the generic Add<T>, which needs reflection.
-        var facts = new JsonArray(notification.Fields.Select(JsonNode? (field) => new JsonObject { ["name"] = field.Name, ["value"] = field.Value }).ToArray());
+        var facts = ChatNotifier.Fields(notification, field => new JsonObject { ["name"] = field.Name, ["value"] = field.Value });
 
         return new JsonObject
         {

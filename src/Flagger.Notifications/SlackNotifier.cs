@@ -13,10 +13,7 @@ internal sealed class SlackNotifier(ChatPoster poster) : INotifierFactory
     /// <summary>The Slack message; Discord and Rocket.Chat accept the same shape.</summary>
     public static JsonNode Format(Notification notification, NotifierSettings settings)
     {
-        // JsonNode[] rather than JsonArray.Add: Add(JsonObject) binds to the generic Add<T>, which needs reflection.
-        var fields = new JsonArray(notification.Fields
-            .Select(JsonNode? (field) => new JsonObject { ["title"] = field.Name, ["value"] = field.Value, ["short"] = false })
-            .ToArray());
+        var fields = ChatNotifier.Fields(notification, field => new JsonObject { ["title"] = field.Name, ["value"] = field.Value, ["short"] = false });
 
         return new JsonObject
         {
