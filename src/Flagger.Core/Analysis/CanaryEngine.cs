@@ -1,61 +1,54 @@
+using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Flagger.Analysis.Decisions;
-using Flagger.Analysis.Steps;
-using Flagger.Metrics;
 using Flagger.Model;
 using Flagger.Model.Validation;
-using Flagger.Notifications;
 using Flagger.Providers;
 using Flagger.Routing;
 using Flagger.Store;
 using Flagger.Targets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Flagger.Analysis;
 
 /// <summary>
-/// Advances one canary by one tick. Reads the Canary, passes it through Flagger's gates in order, acts through the
-/// ports, writes the status at most once, and reports what it did. Ticks of one canary must not overlap; ticks
-/// of different canaries may run concurrently.
+/// Advances one canary by one tick, in three stages: observe (read what the tick needs through the ports), decide
+/// (a pure function from that observation to a transition, asking for more reads as it goes), apply (routes, then
+/// target, then the status written once, then events and alerts, which are best-effort). Ticks of one canary must
+/// not overlap; ticks of different canaries may run concurrently.
 /// </summary>
 /// <remarks>
-/// The gates, in order: validity, suspension, initialisation (primary, Services, mesh), new-revision detection,
-/// primary readiness, routes, start of a run (confirm-rollout), restart on a newer revision, canary readiness,
-/// skip-analysis, rollback hooks, promotion traffic shift, finalising, failed-checks threshold, the analysis
-/// (hooks and metrics), and the traffic step of the strategy.
+/// No port can block a rollback: a read that fails is a value the decision sees, a notifier that hangs is abandoned
+/// after the traffic moved, and a failure that outlasts the progress deadline while the canary has traffic rolls it
+/// back. See the README's differences table for the failure policy.
 /// </remarks>
-public sealed class CanaryEngine
+public sealed partial class CanaryEngine
 {
-    private readonly ProviderResolver providers;
+    // More rounds than any decision path asks for (about eight); a decision that keeps asking is a bug.
+    private const int MaxObserveRounds = 32;
+
     private readonly ICanaryStore store;
-    private readonly CanaryEffects effects;
-    private readonly MetricChecks metrics;
+    private readonly Observer observer;
+    private readonly TransitionApplier applier;
     private readonly TimeProvider time;
     private readonly EngineOptions options;
-    private readonly RollbackStep rollback;
-    private readonly RevisionStep revision;
-    private readonly AnalysisStep analysis;
-    private readonly AdvanceStep advance;
-    private readonly PromotionStep promotion;
-    private readonly Lazy<ValidationOptions> validation;
+    private readonly ILogger logger;
     private readonly ConditionalWeakTable<Canary, CanaryMemo> memos = [];
     private readonly ConditionalWeakTable<Canary, CanaryMemo>.CreateValueCallback remember;
+    private readonly ConcurrentDictionary<(string Namespace, string Name), FailingCall> failing = new();
     private static readonly TickReport NoCanary = new();
 
-    internal CanaryEngine(ProviderResolver providers, ICanaryStore store, CanaryEffects effects, MetricChecks metrics, TimeProvider time, IOptions<EngineOptions> options)
+    internal CanaryEngine(ProviderResolver providers, ICanaryStore store, Observer observer, TransitionApplier applier, TimeProvider time, IOptions<EngineOptions> options, ILoggerFactory? loggerFactory = null)
     {
-        this.providers = providers;
         this.store = store;
-        this.effects = effects;
-        this.metrics = metrics;
+        this.observer = observer;
+        this.applier = applier;
         this.time = time;
         this.options = options.Value;
-        rollback = new RollbackStep(effects);
-        revision = new RevisionStep(effects, rollback);
-        analysis = new AnalysisStep(effects, metrics, rollback);
-        advance = new AdvanceStep(effects);
-        promotion = new PromotionStep(effects);
-        validation = new(() => new ValidationOptions
+        logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<CanaryEngine>();
+        var validation = new Lazy<ValidationOptions>(() => new ValidationOptions
         {
             NoCrossNamespaceRefs = this.options.NoCrossNamespaceRefs,
             MeshProvider = this.options.MeshProvider,
@@ -81,49 +74,6 @@ public sealed class CanaryEngine
             : Task.FromResult(report);
     }
 
-    private async ValueTask<TickReport> RunTickAsync(string @namespace, string name, CancellationToken cancellationToken)
-    {
-        var canary = await store.GetCanaryAsync(@namespace, name, cancellationToken).ConfigureAwait(false);
-        if (canary is null)
-        {
-            return NoCanary;
-        }
-
-        var tick = TickContext.Rent(canary, time.GetUtcNow());
-        try
-        {
-            try
-            {
-                await RunGatesAsync(tick, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // A provider call failed. Nothing of the tick is written: every step is idempotent and is retried next
-                // tick. A missing target is also said on the status, where `kubectl get canaries` and `kubectl wait`
-                // see it; it clears once the target exists.
-                await effects.WarnAsync(tick, e.Message, cancellationToken).ConfigureAwait(false);
-                var status = e is TargetNotFoundException
-                    ? StatusTransitions.SetTargetMissing(tick.Original, $"{e.Message}: create it, or name an existing workload in spec.targetRef", tick.Now)
-                    : tick.Original;
-                return ReferenceEquals(status, tick.Original)
-                    ? Report(tick, canary, written: false)
-                    : Report(tick, await store.UpdateStatusAsync(canary, status, cancellationToken).ConfigureAwait(false), written: true);
-            }
-
-            if (tick.Status.Equals(tick.Original))
-            {
-                return Report(tick, canary, written: false);
-            }
-
-            var stored = await store.UpdateStatusAsync(canary, tick.Status, cancellationToken).ConfigureAwait(false);
-            return Report(tick, stored, written: true);
-        }
-        finally
-        {
-            tick.Return();
-        }
-    }
-
     /// <summary>How often the canary ticks: its analysis interval, floored at the engine's minimum.</summary>
     public TimeSpan GetInterval(Canary canary)
     {
@@ -131,254 +81,124 @@ public sealed class CanaryEngine
         return canary.Spec.GetAnalysis().GetInterval(options.MinimumInterval);
     }
 
-    private async Task RunGatesAsync(TickContext tick, CancellationToken ct)
+    private async ValueTask<TickReport> RunTickAsync(string @namespace, string name, CancellationToken ct)
     {
-        if (!await IsRunnableAsync(tick, ct).ConfigureAwait(false) || !await InitializeAsync(tick, ct).ConfigureAwait(false))
+        var canary = await store.GetCanaryAsync(@namespace, name, ct).ConfigureAwait(false);
+        if (canary is null)
         {
-            return;
+            failing.TryRemove((@namespace, name), out _);
+            return NoCanary;
         }
 
-        if (tick.Phase is CanaryPhase.Initialized or CanaryPhase.Succeeded or CanaryPhase.Failed
-            && !RevisionDecisions.IsNewRevision(tick.Status, await tick.GetRevisionAsync(ct).ConfigureAwait(false)))
-        {
-            return;
-        }
-
-        var skip = tick.Canary.Spec.SkipAnalysis;
-        if (!skip && await tick.Target.IsPrimaryReadyAsync(tick.Current, ct).ConfigureAwait(false) is { IsReady: false } primary)
-        {
-            await effects.WarnAsync(tick, primary.Reason!, ct).ConfigureAwait(false);
-            if (primary.State == ReadinessState.GiveUp)
-            {
-                await (tick.Phase is CanaryPhase.Promoting or CanaryPhase.Finalising
-                    ? rollback.FailPromotionAsync(tick, primary.Reason!, ct)
-                    : rollback.RollBackPastDeadlineAsync(tick, primary.Reason!, ct)).ConfigureAwait(false);
-            }
-
-            return;
-        }
-
-        var routes = await tick.Router.GetRoutesAsync(tick.Current, ct).ConfigureAwait(false);
-        tick.Routes = routes;
-        if (tick.Phase is not (CanaryPhase.Progressing or CanaryPhase.WaitingPromotion or CanaryPhase.Promoting or CanaryPhase.Finalising))
-        {
-            await revision.StartAsync(tick, ct).ConfigureAwait(false);
-            return;
-        }
-
-        var analysing = tick.Phase is CanaryPhase.Progressing or CanaryPhase.WaitingPromotion;
-        if (analysing && await revision.RestartIfChangedAsync(tick, ct).ConfigureAwait(false))
-        {
-            return;
-        }
-
-        if (await tick.Target.IsCanaryReadyAsync(tick.Current, ct).ConfigureAwait(false) is { IsReady: false } canary)
-        {
-            await effects.WarnAsync(tick, canary.Reason!, ct).ConfigureAwait(false);
-            if (canary.State == ReadinessState.GiveUp)
-            {
-                await rollback.RollBackPastDeadlineAsync(tick, canary.Reason!, ct).ConfigureAwait(false);
-            }
-
-            return;
-        }
-
-        await AdvanceReadyCanaryAsync(tick, routes, analysing, ct).ConfigureAwait(false);
-    }
-
-    private async Task AdvanceReadyCanaryAsync(TickContext tick, TrafficRoutes routes, bool analysing, CancellationToken ct)
-    {
-        if (tick.Canary.Spec.SkipAnalysis)
-        {
-            await promotion.SkipAnalysisAsync(tick, ct).ConfigureAwait(false);
-        }
-        else if (analysing && await revision.RollbackRequestedAsync(tick, ct).ConfigureAwait(false))
-        {
-            await rollback.RollBackAsync(tick, ct).ConfigureAwait(false);
-        }
-        else if (tick.Phase == CanaryPhase.Promoting)
-        {
-            if (IsStepDue(tick))
-            {
-                await promotion.ShiftTrafficAsync(tick, routes, ct).ConfigureAwait(false);
-            }
-        }
-        else if (tick.Phase == CanaryPhase.Finalising)
-        {
-            await promotion.FinaliseAsync(tick, ct).ConfigureAwait(false);
-        }
-        else if (tick.Status.FailedChecks >= tick.Analysis.GetThreshold())
-        {
-            await rollback.RollBackAsync(tick, ct).ConfigureAwait(false);
-        }
-        else if (tick.Phase == CanaryPhase.Progressing && tick.Provider != "kubernetes"
-            && TrafficDecisions.IsUnrecordedStep(tick.Status, routes, tick.Analysis.GetStrategy()))
-        {
-            // Record the step the router already serves; the next one comes an interval from now.
-            tick.Status = StatusTransitions.SetWeight(tick.Status, routes.CanaryWeight, tick.Now);
-        }
-        else if (IsStepDue(tick) && await analysis.CheckAsync(tick, routes, ct).ConfigureAwait(false))
-        {
-            await advance.AdvanceAsync(tick, routes, ct).ConfigureAwait(false);
-        }
-    }
-
-    private bool IsStepDue(TickContext tick) => TrafficDecisions.IsStepDue(tick.Status, GetInterval(tick.Canary), tick.Now);
-
-    // A spec the engine cannot run is reported on the status and in an event, once per distinct problem.
-    private async Task<bool> IsRunnableAsync(TickContext tick, CancellationToken ct)
-    {
         // Canaries are immutable records and watch caches hand out the same instance until the object changes,
         // so an idle canary is validated once, not on every tick.
-        var problems = memos.GetValue(tick.Canary, remember).Problems;
-        var problem = problems.Count > 0 ? $"invalid canary spec: {string.Join("; ", problems)}" : ResolveProviders(tick);
-        var before = tick.Status;
-        tick.Status = StatusTransitions.SetValidity(tick.Status, problem, tick.Now);
-        if (problem is not null)
-        {
-            if (!ReferenceEquals(before, tick.Status))
-            {
-                await effects.WarnAsync(tick, problem, ct).ConfigureAwait(false);
-            }
-
-            return false;
-        }
-
-        if (tick.Canary.Spec.Suspend)
-        {
-            await effects.InfoAsync(tick, "skipping canary run as object is suspended", ct).ConfigureAwait(false);
-            return false;
-        }
-
-        return true;
-    }
-
-    private string? ResolveProviders(TickContext tick)
-    {
-        var spec = tick.Canary.Spec;
-        tick.Provider = string.IsNullOrEmpty(spec.Provider) ? options.MeshProvider : spec.Provider;
+        var memo = memos.GetValue(canary, remember);
+        var key = (canary.Namespace, canary.Name);
+        failing.TryGetValue(key, out var earlier);
+        Observation o = default;
+        Transition transition;
         try
         {
-            tick.Router = providers.Resolve<IMeshRouter>("mesh provider", tick.Provider);
-            tick.Target = providers.Resolve<ITargetController>("target kind", tick.Kind);
-            tick.Services = providers.Resolve<IServiceRouter>("service router", FlaggerEngineBuilder.ServiceRouterName);
-            tick.Scaler = spec.AutoscalerRef is { Kind.Length: > 0 } scaler
-                ? providers.Resolve<IScalerReconciler>("autoscaler kind", scaler.Kind)
-                : null;
-            if (UsesBuiltinMetrics(tick.Analysis))
+            o = await observer.BeginAsync(canary, time.GetUtcNow(), GetInterval(canary), memo.Problems, options.MeshProvider, ct).ConfigureAwait(false);
+            if (earlier is not null)
             {
-                providers.Resolve<IMetricObserver>("metrics observer for builtin metrics", tick.Provider);
+                o = o with { EarlierFailure = earlier.Failure, FailingSince = earlier.Since };
             }
 
-            return null;
+            transition = await DecideAsync(o, ct).ConfigureAwait(false) is var (observed, decided) ? decided : Transition.None;
+            o = observed;
         }
-        catch (UnknownProviderException e)
+        catch (Exception e) when (!ct.IsCancellationRequested)
         {
-            return $"invalid canary spec: {e.Message}";
-        }
-    }
-
-    // Creates what the canary needs (primary, Services, mesh objects) and, for a new canary, hands it traffic.
-    private async Task<bool> InitializeAsync(TickContext tick, CancellationToken ct)
-    {
-        var skip = tick.Canary.Spec.SkipAnalysis;
-        if (tick.Phase is null)
-        {
-            tick.SetPhase(CanaryPhase.Initializing);
+            // Not a port failing (those are observed) but the engine itself: a bug. Said once in the log with its
+            // stack trace; the canary is told only the step and the type.
+            var failure = observer.Fail("the tick's decision", e) with { Internal = true };
+            o = o.Canary is null
+                ? new Observation { Canary = canary, Now = time.GetUtcNow(), Status = canary.Status ?? new CanaryStatus(), Interval = GetInterval(canary) }
+                : o;
+            o = o with { Failure = failure };
+            transition = new Transition { Status = o.Status, Events = [new(Events.EventSeverity.Warning, TransitionApplier.WarningText(canary, failure))] };
         }
 
-        await tick.Services.InitializeAsync(tick.Current, ct).ConfigureAwait(false);
-        if (!skip && tick.IsInitializing)
-        {
-            var offline = await metrics.CheckProvidersAsync(tick, ct).ConfigureAwait(false);
-            await (offline is null
-                ? effects.InfoAsync(tick, "all the metrics providers are available!", ct)
-                : effects.ErrorAsync(tick, $"Error checking metric providers: {offline}", ct)).ConfigureAwait(false);
-        }
-
-        // App Mesh must exist before the primary's pods start, so that they get the sidecar.
-        var meshFirst = tick.Provider.StartsWith("appmesh", StringComparison.Ordinal);
-        if (meshFirst)
-        {
-            await tick.Router.ReconcileAsync(tick.Current, ct).ConfigureAwait(false);
-        }
-
-        var primary = await tick.Target.InitializeAsync(tick.Current, tick.IsInitializing && !skip, ct).ConfigureAwait(false);
-        tick.Status = StatusTransitions.SetTargetMissing(tick.Status, null, tick.Now);
-        if (!primary.IsReady)
-        {
-            // Before the first promotion there is nothing to roll back to: keep waiting and keep saying why.
-            await effects.WarnAsync(tick, primary.Reason!, ct).ConfigureAwait(false);
-            return false;
-        }
-
-        if (tick.Scaler is not null)
-        {
-            await tick.Scaler.ReconcilePrimaryScalerAsync(tick.Current, true, ct).ConfigureAwait(false);
-            if (tick.IsInitializing)
-            {
-                await tick.Scaler.PauseTargetScalerAsync(tick.Current, ct).ConfigureAwait(false);
-            }
-        }
-
-        await tick.Services.ReconcileAsync(tick.Current, ct).ConfigureAwait(false);
-        if (tick.IsInitializing)
-        {
-            await tick.Target.ScaleToZeroAsync(tick.Current, ct).ConfigureAwait(false);
-        }
-
-        if (!meshFirst)
-        {
-            await tick.Router.ReconcileAsync(tick.Current, ct).ConfigureAwait(false);
-        }
-
-        if (!tick.IsInitializing)
-        {
-            return true;
-        }
-
-        tick.Sync(CanaryPhase.Initialized, await tick.GetRevisionAsync(ct).ConfigureAwait(false));
-        await effects.InfoAsync(tick, $"Initialization done! {tick.Canary.Id}", ct).ConfigureAwait(false);
-        await effects.AlertAsync(tick, $"New {tick.Kind} detected, initialization completed.", AlertSeverity.Info, true, ct).ConfigureAwait(false);
-        return false;
-    }
-
-    private static bool UsesBuiltinMetrics(CanaryAnalysis? analysis)
-    {
-        // A loop, not Any(): this runs on every tick, and Any over the interface allocates an enumerator.
-        if (analysis?.Metrics is not { } metrics)
-        {
-            return false;
-        }
-
-        for (var i = 0; i < metrics.Count; i++)
-        {
-            if (BuiltinMetrics.IsBuiltin(metrics[i].Name) && metrics[i].TemplateRef is null)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private TickReport Report(TickContext tick, Canary canary, bool written)
-    {
-        if (!written && !tick.HasNews && ReferenceEquals(canary.Status, tick.Original) && memos.TryGetValue(canary, out var memo))
+        if (transition.Unchanged && o.Failure is null && earlier is null && (o.Routes is null || o.Status.Phase == CanaryPhase.Failed))
         {
             return memo.IdleReport; // the steady state: nothing happened, nothing to allocate
         }
 
-        return new()
+        var applied = transition.Unchanged
+            ? new Applied(null, null, [], null, [])
+            : await applier.ApplyAsync(o, transition, ct).ConfigureAwait(false);
+        var tickFailure = o.Failure ?? applied.Failure;
+        Track(key, canary, earlier, tickFailure, o.Now);
+        var written = applied.Stored is not null;
+        return new TickReport
         {
-            Canary = written || ReferenceEquals(canary.Status, tick.Original) ? canary : canary with { Status = tick.Original },
-            Events = tick.Events,
-            Routes = tick.Routes,
-            Metrics = tick.Metrics,
-            Outcome = written ? tick.Outcome : RunOutcome.None,
+            Canary = applied.Stored ?? canary,
+            Events = applied.Events,
+            Routes = applied.Routes ?? o.Routes,
+            Metrics = transition.Metrics,
+            Outcome = written ? transition.Outcome : RunOutcome.None,
             StatusWritten = written,
+            Failure = tickFailure is null ? null : TransitionApplier.WarningText(canary, tickFailure),
+            EffectFailures = applied.EffectFailures,
         };
     }
+
+    // Decide, observing what each decision asks for, until one returns a transition.
+    private async ValueTask<(Observation Observed, Transition Decided)> DecideAsync(Observation o, CancellationToken ct)
+    {
+        for (var round = 0; round < MaxObserveRounds; round++)
+        {
+            var decision = TickDecisions.Decide(o);
+            if (decision.Transition is { } transition)
+            {
+                return (o, transition);
+            }
+
+            o = await observer.ObserveAsync(o, decision.Need, ct).ConfigureAwait(false);
+        }
+
+        throw new InvalidOperationException($"the decision asked for more than {MaxObserveRounds} reads");
+    }
+
+    // Remembers since when a canary's ticks fail, so that a persistent failure can be escalated; a clean tick forgets.
+    private void Track((string, string) key, Canary canary, FailingCall? earlier, PortFailure? failure, DateTimeOffset now)
+    {
+        if (failure is null)
+        {
+            if (earlier is not null)
+            {
+                failing.TryRemove(key, out _);
+            }
+
+            return;
+        }
+
+        var repeated = earlier is not null && earlier.Failure.Call == failure.Call && earlier.Failure.Exception.GetType() == failure.Exception.GetType();
+        failing[key] = new FailingCall(earlier?.Since ?? now, failure);
+        if (repeated)
+        {
+            return;
+        }
+
+        if (failure.Internal)
+        {
+            LogInternalError(failure.Exception, failure.Call, canary.Id);
+        }
+        else
+        {
+            LogPortFailed(failure.Call, canary.Id, failure.Detail);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Internal error in {Step} for canary {Canary}")]
+    private partial void LogInternalError(Exception exception, string step, string canary);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Call} failed for canary {Canary}: {Detail}")]
+    private partial void LogPortFailed(string call, string canary, string detail);
+
+    /// <summary>A canary's failing call and since when its ticks have failed.</summary>
+    private sealed record FailingCall(DateTimeOffset Since, PortFailure Failure);
 
     /// <summary>
     /// What the engine keeps per canary instance (watch caches hand out the same instance until the object

@@ -21,6 +21,12 @@ public sealed class EngineOptions
     /// <summary>Cluster name shown in alerts (<c>--cluster-name</c>).</summary>
     public string? ClusterName { get; set; }
 
+    /// <summary>
+    /// How long one best-effort call of a tick may take: an event, an event webhook, an alert, a post-rollout hook.
+    /// They run after traffic and status are settled, and one that takes longer is abandoned and counted as failed.
+    /// </summary>
+    public TimeSpan NotificationTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Reject MetricTemplate and AlertProvider references to other namespaces (<c>--no-cross-namespace-refs</c>).</summary>
     public bool NoCrossNamespaceRefs { get; set; }
 }
@@ -39,6 +45,11 @@ internal sealed class EngineOptionsValidator : IValidateOptions<EngineOptions>
         if (!Uri.TryCreate(options.MetricsServer, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
         {
             failures.Add($"--metrics-server: must be an http(s) address, got '{options.MetricsServer}'");
+        }
+
+        if (options.NotificationTimeout <= TimeSpan.Zero || options.NotificationTimeout > TimeSpan.FromMinutes(5))
+        {
+            failures.Add("NotificationTimeout: must be positive and at most 5m");
         }
 
         if (options.MinimumInterval <= TimeSpan.Zero)

@@ -25,6 +25,15 @@ public sealed record TickReport
     /// <summary>Whether the tick wrote the status.</summary>
     public bool StatusWritten { get; init; }
 
+    /// <summary>
+    /// The port call that failed this tick (routes, target, status or a read), with the reason the event gave; null
+    /// when none did. A failure that persists past the canary's progress deadline while it has traffic rolls it back.
+    /// </summary>
+    public string? Failure { get; init; }
+
+    /// <summary>Best-effort calls of the tick that failed or timed out: events, event webhooks, alerts, post-rollout hooks.</summary>
+    public IReadOnlyList<EffectFailure> EffectFailures { get; init; } = [];
+
     /// <summary>The phase after the tick.</summary>
     public CanaryPhase? Phase => Canary?.Status?.Phase;
 }
@@ -33,6 +42,12 @@ public sealed record TickReport
 /// <param name="Name">Metric name.</param>
 /// <param name="Value">Value (request-duration in seconds).</param>
 public sealed record MetricObservation(string Name, double Value);
+
+/// <summary>A best-effort call that failed; the tick went on without it.</summary>
+/// <param name="Kind">What it was: <c>event</c>, <c>event webhook</c>, <c>alert</c> or <c>post-rollout hook</c>.</param>
+/// <param name="Name">The hook's or alert's name, or the event's text.</param>
+/// <param name="Error">Why it failed (a timeout says so).</param>
+public sealed record EffectFailure(string Kind, string Name, string Error);
 
 /// <summary>How a run ended.</summary>
 public enum RunOutcome

@@ -146,6 +146,9 @@ public static class WebhookTypes
     /// <summary>Receives every event of the canary.</summary>
     public const string Event = "event";
 
+    /// <summary>A hook's type; a hook without one is a <c>rollout</c> hook.</summary>
+    internal static string Of(CanaryWebhook hook) => string.IsNullOrEmpty(hook.Type) ? Rollout : hook.Type;
+
     /// <summary>All known types.</summary>
     public static IReadOnlyList<string> All { get; } =
         [ConfirmRollout, PreRollout, Rollout, ConfirmTrafficIncrease, ConfirmPromotion, PostRollout, Rollback, Event];

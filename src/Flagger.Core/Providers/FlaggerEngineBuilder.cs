@@ -40,9 +40,21 @@ public sealed class FlaggerEngineBuilder
         return this;
     }
 
-    /// <summary>Registers a mesh router for <c>spec.provider</c> / <c>--mesh-provider</c> <paramref name="provider"/>.</summary>
+    /// <summary>Registers a mesh router for <c>spec.provider</c> / <c>--mesh-provider</c> <paramref name="provider"/>, with every capability.</summary>
     public FlaggerEngineBuilder AddMeshRouter<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TRouter>(string provider)
-        where TRouter : class, IMeshRouter => AddProvider<IMeshRouter, TRouter>(provider);
+        where TRouter : class, IMeshRouter => AddMeshRouter<TRouter>(provider, RouterCapabilities.Full);
+
+    /// <summary>
+    /// Registers a mesh router for <c>spec.provider</c> / <c>--mesh-provider</c> <paramref name="provider"/> with what it
+    /// can do; the engine adapts each canary to <paramref name="capabilities"/> (a router without weights runs Blue/Green).
+    /// </summary>
+    public FlaggerEngineBuilder AddMeshRouter<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TRouter>(string provider, RouterCapabilities capabilities)
+        where TRouter : class, IMeshRouter
+    {
+        ArgumentNullException.ThrowIfNull(capabilities);
+        AddProvider<RouterCapabilities>(provider, capabilities);
+        return AddProvider<IMeshRouter, TRouter>(provider);
+    }
 
     /// <summary>Registers the router of the apex, primary and canary Kubernetes Services.</summary>
     public FlaggerEngineBuilder AddServiceRouter<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TRouter>()

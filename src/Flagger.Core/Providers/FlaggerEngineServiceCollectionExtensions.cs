@@ -26,22 +26,25 @@ public static class FlaggerEngineServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EngineOptions>, EngineOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ProviderResolver>();
-        services.TryAddSingleton<CanaryEffects>();
-        services.TryAddSingleton<Analysis.Steps.MetricChecks>();
+        services.TryAddSingleton<FailureDescriber>();
+        services.TryAddSingleton<MetricReader>();
+        services.TryAddSingleton<Observer>();
+        services.TryAddSingleton<TransitionApplier>();
         services.TryAddSingleton(sp => new CanaryEngine(
             sp.GetRequiredService<ProviderResolver>(),
             sp.GetRequiredService<Store.ICanaryStore>(),
-            sp.GetRequiredService<CanaryEffects>(),
-            sp.GetRequiredService<Analysis.Steps.MetricChecks>(),
+            sp.GetRequiredService<Observer>(),
+            sp.GetRequiredService<TransitionApplier>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<IOptions<EngineOptions>>()));
+            sp.GetRequiredService<IOptions<EngineOptions>>(),
+            sp.GetService<Microsoft.Extensions.Logging.ILoggerFactory>()));
         services.TryAddSingleton(sp => new ReferenceMonitor(
             sp.GetRequiredService<ProviderResolver>(),
             sp.GetService<Store.IReferencedResourceStore>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetService<Microsoft.Extensions.Logging.ILoggerFactory>()));
         return new FlaggerEngineBuilder(services)
-            .AddMeshRouter<KubernetesNoopRouter>("kubernetes")
+            .AddMeshRouter<KubernetesNoopRouter>("kubernetes", new RouterCapabilities { ShiftsWeights = false, Mirrors = false })
             .AddMetricObserver<IstioMetricObserver>("istio")
             .AddMetricObserver<KubernetesMetricObserver>("kubernetes");
     }

@@ -28,9 +28,18 @@ internal sealed class ProviderResolver(IServiceProvider services, IEnumerable<Pr
         throw new UnknownProviderException(role, name, Known<T>());
     }
 
-    /// <summary>The provider for <paramref name="name"/>, or null when none is registered.</summary>
+    /// <summary>The provider for <paramref name="name"/> (or its family, as <see cref="Resolve{T}"/>), or null when none is registered.</summary>
     public T? TryResolve<T>(string name)
-        where T : class => services.GetKeyedService<T>(name);
+        where T : class
+    {
+        if (services.GetKeyedService<T>(name) is { } exact)
+        {
+            return exact;
+        }
+
+        var colon = name.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0 ? services.GetKeyedService<T>(name[..colon]) : null;
+    }
 
     /// <summary>The names registered for a port.</summary>
     public IReadOnlyCollection<string> Known<T>() =>

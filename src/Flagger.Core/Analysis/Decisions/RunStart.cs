@@ -1,0 +1,127 @@
+using Flagger.Model;
+using Flagger.Notifications;
+
+namespace Flagger.Analysis.Decisions;
+
+/// <summary>The start of a run (Waiting, or a new revision of a settled canary) and the manual rollback hooks.</summary>
+internal static class RunStart
+{
+    /// <summary>
+    /// A new revision waits at the confirm-rollout gate (a rollback hook may abort it there), then the target is
+    /// scaled up and the run starts Progressing. The analysis itself starts on the next tick.
+    /// </summary>
+    public static Decision Start(in Observation o, ref Plan plan)
+    {
+        // Read first: a run that ends here, rolled back from Waiting, records the revision it refused.
+        if (o.Revision is not { } revision)
+        {
+            return Plan.Observe(new Need(NeedKind.Revision));
+        }
+
+        if (plan.Status.Phase == CanaryPhase.Waiting && RollbackRequested(o, ref plan) is { } requested)
+        {
+            return requested;
+        }
+
+        if (Gate(o, WebhookTypes.ConfirmRollout) is not { } gate)
+        {
+            return Plan.Observe(Need.Gate(WebhookTypes.ConfirmRollout));
+        }
+
+        if (!gate.IsOpen)
+        {
+            if (plan.Status.Phase != CanaryPhase.Waiting)
+            {
+                plan.SetPhase(CanaryPhase.Waiting);
+                if (!gate.ClosedBy!.MuteAlert)
+                {
+                    plan.Alert("Canary is waiting for approval.", AlertSeverity.Warn);
+                }
+            }
+
+            plan.Warn($"Halt {o.Canary.Id} advancement waiting for approval {gate.ClosedBy!.Name}");
+            return plan.Done();
+        }
+
+        Passed(o, ref plan, WebhookTypes.ConfirmRollout, "Confirm-rollout");
+        plan.Info($"New revision detected! Scaling up {o.TargetId}");
+        plan.Alert("New revision detected, progressing canary analysis.", AlertSeverity.Info, withMetadata: true);
+        if (o.Ports.Scaler is not null)
+        {
+            plan.Act(TargetAction.ResumeTargetScaler);
+        }
+
+        plan.Act(TargetAction.ScaleFromZero);
+        plan.Sync(CanaryPhase.Progressing, revision);
+        return plan.Done();
+    }
+
+    /// <summary>
+    /// The rollback decided by a <c>rollback</c> hook that answers success (the load tester's <c>/rollback/open</c>),
+    /// or null when none does.
+    /// </summary>
+    public static Decision? RollbackRequested(in Observation o, ref Plan plan)
+    {
+        if (!HasHooks(o, WebhookTypes.Rollback))
+        {
+            return null;
+        }
+
+        if (o.RollbackHooks is not { } calls)
+        {
+            return Plan.Observe(new Need(NeedKind.RollbackHooks));
+        }
+
+        foreach (var call in calls)
+        {
+            if (!call.Result.Succeeded)
+            {
+                plan.Info($"Rollback hook {call.Hook.Name} not signaling a rollback");
+                continue;
+            }
+
+            plan.Warn($"Rollback check {call.Hook.Name} passed");
+            plan.Warn($"Rolling back {o.Canary.Id} manual webhook invoked");
+            plan.Alert("Rolling back manual webhook invoked", AlertSeverity.Warn);
+            return RunEndings.RollBack(o, ref plan);
+        }
+
+        return null;
+    }
+
+    /// <summary>The gate's result: open at once when the canary has no hook of the type, else what the hooks said (null: ask).</summary>
+    public static GateResult? Gate(in Observation o, string type) =>
+        HasHooks(o, type) ? o.Gates.Get(type) : GateResult.Open;
+
+    /// <summary>One <c>"{label} check {name} passed"</c> event per hook of an open gate.</summary>
+    public static void Passed(in Observation o, ref Plan plan, string type, string label)
+    {
+        foreach (var hook in o.Analysis?.Webhooks ?? [])
+        {
+            if (WebhookTypes.Of(hook) == type)
+            {
+                plan.Info($"{label} check {hook.Name} passed");
+            }
+        }
+    }
+
+    /// <summary>Whether the canary has a webhook of <paramref name="type"/>.</summary>
+    public static bool HasHooks(in Observation o, string type)
+    {
+        // A loop, not Any(): this runs on every tick, and Any over the interface allocates an enumerator.
+        if (o.Analysis?.Webhooks is not { } hooks)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < hooks.Count; i++)
+        {
+            if (WebhookTypes.Of(hooks[i]) == type)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
