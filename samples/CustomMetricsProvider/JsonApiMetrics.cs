@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using Flagger.Metrics;
 
@@ -40,15 +41,24 @@ public sealed class JsonApiMetrics : IMetricsProviderFactory, IDisposable
                 request.Headers.Authorization = new("Bearer", token);
             }
 
-            using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode)
+            try
             {
-                // The backend's own words become the event text users read.
-                return MetricQueryResult.Failed($"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)}");
-            }
+                using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                if (!response.IsSuccessStatusCode)
+                {
+                    // The backend's own words become the event text users read.
+                    return MetricQueryResult.Failed($"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)}");
+                }
 
-            var answer = await response.Content.ReadFromJsonAsync<Answer>(cancellationToken).ConfigureAwait(false);
-            return answer?.Value is { } value && !double.IsNaN(value) ? MetricQueryResult.Of(value) : MetricQueryResult.NoValues($"no value for '{query}'");
+                var answer = await response.Content.ReadFromJsonAsync<Answer>(cancellationToken).ConfigureAwait(false);
+                return answer?.Value is { } value && double.IsFinite(value) ? MetricQueryResult.Of(value) : MetricQueryResult.NoValues($"no value for '{query}'");
+            }
+            catch (Exception e) when (e is HttpRequestException or JsonException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                // An unreachable backend, a timeout or a body that is not the expected JSON: the check fails and says
+                // why. (The engine counts a provider that throws as failed too, but a result keeps the words ours.)
+                return MetricQueryResult.Failed(e.Message);
+            }
         }
 
         public async Task<ProviderHealth> CheckHealthAsync(CancellationToken cancellationToken)

@@ -43,6 +43,7 @@ public static class FlaggerEngineBuilderKubernetesExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<KubernetesOptions>, KubernetesOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IKubernetes>(sp => new k8s.Kubernetes(ClientConfiguration(sp.GetRequiredService<IOptions<KubernetesOptions>>().Value)));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IFailureDescriber, ApiFailureDescriber>());
         services.TryAddSingleton<ClusterCache>();
         services.TryAddSingleton<ConfigTracker>();
         services.TryAddSingleton<KubernetesCanaryStore>();

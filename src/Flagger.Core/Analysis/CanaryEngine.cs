@@ -137,7 +137,7 @@ public sealed partial class CanaryEngine
             Events = applied.Events,
             Routes = applied.Routes ?? o.Routes,
             Metrics = transition.Metrics,
-            Outcome = written ? transition.Outcome : RunOutcome.None,
+            Outcome = written && applied.Failure is null ? transition.Outcome : RunOutcome.None,
             StatusWritten = written,
             Failure = tickFailure is null ? null : TransitionApplier.WarningText(canary, tickFailure),
             EffectFailures = applied.EffectFailures,

@@ -155,7 +155,12 @@ internal sealed class MetricReader(ProviderResolver providers, ICanaryStore stor
     {
         try
         {
-            return await provider.RunQueryAsync(query, cancellationToken).ConfigureAwait(false);
+            var result = await provider.RunQueryAsync(query, cancellationToken).ConfigureAwait(false);
+
+            // NaN passes every comparison and infinities overflow durations: a value that is not a number fails closed.
+            return result.Outcome == MetricQueryOutcome.Value && !double.IsFinite(result.Value)
+                ? MetricQueryResult.Failed($"the query returned {result.Value.ToString(CultureInfo.InvariantCulture)}, not a finite number")
+                : result;
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {

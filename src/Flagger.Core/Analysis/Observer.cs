@@ -70,7 +70,7 @@ internal sealed class Observer(ProviderResolver providers, MetricReader metrics,
                 NeedKind.Revision => o with { Revision = await ports.Target.GetRevisionAsync(o.Canary, ct).ConfigureAwait(false) },
                 NeedKind.PrimaryReadiness => o with { PrimaryReadiness = await ports.Target.IsPrimaryReadyAsync(o.Canary, ct).ConfigureAwait(false) },
                 NeedKind.CanaryReadiness => o with { CanaryReadiness = await ports.Target.IsCanaryReadyAsync(o.Canary, ct).ConfigureAwait(false) },
-                NeedKind.Routes => o with { Routes = await ports.Router.GetRoutesAsync(o.Canary, ct).ConfigureAwait(false) },
+                NeedKind.Routes => o with { Routes = Checked(await ports.Router.GetRoutesAsync(o.Canary, ct).ConfigureAwait(false)) },
                 NeedKind.RollbackHooks => o with { RollbackHooks = await CallAllAsync(o, WebhookTypes.Rollback, ct).ConfigureAwait(false) },
                 NeedKind.Gate => o with { Gates = o.Gates.With(need.GateType!, await RunGateAsync(o, need.GateType!, ct).ConfigureAwait(false)) },
                 NeedKind.Metrics => o with { Metrics = await metrics.ReadAsync(o, ct).ConfigureAwait(false) },
@@ -82,6 +82,13 @@ internal sealed class Observer(ProviderResolver providers, MetricReader metrics,
             return o with { Failure = Fail(CallName(o, need), e) };
         }
     }
+
+    // A split that is not one (weights outside 0-100, or not adding up to 100) is a failed read, not a weight to act
+    // on: a corrupt object would otherwise be recorded as a step, or taken for max weight and promoted.
+    private static TrafficRoutes Checked(TrafficRoutes routes) =>
+        routes.PrimaryWeight is >= 0 and <= 100 && routes.CanaryWeight is >= 0 and <= 100 && routes.PrimaryWeight + routes.CanaryWeight == 100
+            ? routes
+            : throw new InvalidDataException($"the router reported primary weight {routes.PrimaryWeight} and canary weight {routes.CanaryWeight}, which is not a split of 100");
 
     /// <summary>Calls every hook of a type and returns each result; a hook that throws has failed.</summary>
     public async Task<IReadOnlyList<HookCall>> CallAllAsync(Observation o, string type, CancellationToken ct)

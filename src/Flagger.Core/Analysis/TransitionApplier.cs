@@ -140,8 +140,8 @@ internal sealed partial class TransitionApplier(
     private async Task BestEffortAsync(string kind, string name, string canaryId, Func<CancellationToken, Task> call, List<EffectFailure> failures, CancellationToken ct)
     {
         var timeout = options.Value.NotificationTimeout;
-        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        bounded.CancelAfter(timeout);
+        using var expiry = new CancellationTokenSource(timeout, time);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct, expiry.Token);
         try
         {
             await call(bounded.Token).WaitAsync(timeout, time, ct).ConfigureAwait(false);
@@ -152,7 +152,7 @@ internal sealed partial class TransitionApplier(
             // undo or delay what the tick did to traffic: it is reported, and the tick goes on.
             var error = e is TimeoutException or OperationCanceledException ? $"no answer within {timeout.TotalSeconds:0.###}s" : describer.Describe(e);
             failures.Add(new EffectFailure(kind, name, error));
-            LogEffectFailed(kind, name, canaryId, error);
+            LogEffectFailed(string.Concat(kind[..1].ToUpperInvariant(), kind[1..]), name, canaryId, error);
         }
     }
 

@@ -18,6 +18,7 @@ internal sealed class CanaryMetrics
     private readonly Gauge analysis;
     private readonly Counter successes;
     private readonly Counter failures;
+    private readonly Counter effectFailures;
     private readonly Dictionary<string, int> totals = new(StringComparer.Ordinal);
 
     public CanaryMetrics(CollectorRegistry registry)
@@ -32,6 +33,7 @@ internal sealed class CanaryMetrics
         analysis = factory.CreateGauge("flagger_canary_metric_analysis", "Last value of each metric check (durations in seconds)", "name", "namespace", "metric");
         successes = factory.CreateCounter("flagger_canary_successes_total", "Canary promotions", "name", "namespace", "deployment_strategy", "analysis_status");
         failures = factory.CreateCounter("flagger_canary_failures_total", "Canary rollbacks and failed promotions", "name", "namespace", "deployment_strategy", "analysis_status");
+        effectFailures = factory.CreateCounter("flagger_canary_notification_failures_total", "Best-effort calls of a tick that failed or timed out (events, event webhooks, alerts, post-rollout hooks)", "name", "namespace", "kind");
     }
 
     public CollectorRegistry Registry { get; }
@@ -100,6 +102,11 @@ internal sealed class CanaryMetrics
         if (report.Phase is CanaryPhase.Progressing or CanaryPhase.WaitingPromotion)
         {
             duration.WithLabels(target, ns).Observe(elapsed.TotalSeconds);
+        }
+
+        foreach (var failure in report.EffectFailures)
+        {
+            effectFailures.WithLabels(target, ns, failure.Kind).Inc();
         }
 
         var strategy = canary.Spec.GetAnalysis().GetStrategy().ToLabel();

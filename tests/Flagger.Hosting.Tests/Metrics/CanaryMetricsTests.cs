@@ -57,6 +57,24 @@ public sealed class CanaryMetricsTests
     }
 
     [Fact]
+    public async Task Failed_notifications_are_counted_by_kind()
+    {
+        var metrics = new CanaryMetrics(Prometheus.Metrics.NewCustomRegistry());
+
+        metrics.Record(
+            new TickReport
+            {
+                Canary = Podinfo with { Status = new CanaryStatus { Phase = CanaryPhase.Failed } },
+                EffectFailures = [new EffectFailure("alert", "on-call", "no answer within 10s"), new EffectFailure("alert", "team", "no answer within 10s"), new EffectFailure("event", "Canary failed!", "forbidden")],
+            },
+            TimeSpan.Zero);
+
+        var text = await ExportAsync(metrics);
+        Assert.Contains("flagger_canary_notification_failures_total{name=\"podinfo\",namespace=\"test\",kind=\"alert\"} 2", text, StringComparison.Ordinal);
+        Assert.Contains("flagger_canary_notification_failures_total{name=\"podinfo\",namespace=\"test\",kind=\"event\"} 1", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Outcomes_count_promotions_and_rollbacks_by_strategy()
     {
         var metrics = new CanaryMetrics(Prometheus.Metrics.NewCustomRegistry());

@@ -69,8 +69,11 @@ public sealed class ReliabilityCluster : IAsyncDisposable
     public static bool IsHarness(ApiRequestInfo request) =>
         request.UserAgent?.Contains(HarnessAgent, StringComparison.Ordinal) == true;
 
-    /// <summary>Creates <paramref name="count"/> apps at revision 0 (healthy); <paramref name="hookOf"/> gives app <c>i</c> a rollout webhook.</summary>
-    public void CreateApps(int count, Func<int, AnalysisHook?>? hookOf = null)
+    /// <summary>
+    /// Creates <paramref name="count"/> apps at revision 0 (healthy); <paramref name="hookOf"/> gives app <c>i</c> a rollout
+    /// webhook, and <paramref name="alertProvider"/> names an AlertProvider every app alerts.
+    /// </summary>
+    public void CreateApps(int count, Func<int, AnalysisHook?>? hookOf = null, string? alertProvider = null)
     {
         Cluster.Apply($"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {Namespace}\n");
         var apps = new List<string>();
@@ -78,7 +81,7 @@ public sealed class ReliabilityCluster : IAsyncDisposable
         {
             var app = string.Create(CultureInfo.InvariantCulture, $"app-{i}");
             Cluster.Apply(Deployment(app, revision: 0, faulty: false), Namespace);
-            Cluster.Apply(CanaryYaml(app, hookOf?.Invoke(i)), Namespace);
+            Cluster.Apply(CanaryYaml(app, hookOf?.Invoke(i), alertProvider), Namespace);
             apps.Add(app);
         }
 
@@ -182,8 +185,15 @@ public sealed class ReliabilityCluster : IAsyncDisposable
 
     // stepWeight 25 to maxWeight 50: two weight advances per run, so the spacing of advances can be checked; a
     // threshold of 2 tolerates one empty metric window but a faulty revision fails every check.
-    private static string CanaryYaml(string app, AnalysisHook? hook)
+    private static string CanaryYaml(string app, AnalysisHook? hook, string? alertProvider)
     {
+        var alerts = alertProvider is null ? string.Empty : $$"""
+
+                alerts:
+                - name: on-call
+                  providerRef:
+                    name: {{alertProvider}}
+            """;
         var hooks = hook is null ? string.Empty : $$"""
 
                 webhooks:
@@ -213,7 +223,7 @@ public sealed class ReliabilityCluster : IAsyncDisposable
                 - name: request-success-rate
                   thresholdRange:
                     min: 95
-                  interval: 30s{{hooks}}
+                  interval: 30s{{hooks}}{{alerts}}
             """;
     }
 }
