@@ -53,6 +53,7 @@ public sealed partial class CanaryEngine
             NoCrossNamespaceRefs = this.options.NoCrossNamespaceRefs,
             MeshProvider = this.options.MeshProvider,
             KnownMeshProviders = providers.Known<IMeshRouter>(),
+            MeshProvidersWithoutWeights = [.. providers.Known<IMeshRouter>().Where(p => providers.TryResolve<RouterCapabilities>(p) is { ShiftsWeights: false })],
             TargetKinds = providers.Known<ITargetController>(),
         });
         remember = c => new CanaryMemo(CanaryValidator.Validate(c, validation.Value), c);

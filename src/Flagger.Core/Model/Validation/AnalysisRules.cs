@@ -25,9 +25,10 @@ internal static partial class AnalysisRules
         problems.InRange($"{path}.primaryReadyThreshold", analysis.PrimaryReadyThreshold ?? 0, 0, 100);
         problems.InRange($"{path}.canaryReadyThreshold", analysis.CanaryReadyThreshold ?? 0, 0, 100);
 
-        // Departure 4: Flagger accepts such a canary and then holds it at weight 0 forever. The kubernetes provider
-        // is the exception: it can only run Blue/Green and gives a canary without iterations ten of them.
-        if (!context.SkipAnalysis && context.Provider != "kubernetes" && analysis.StepWeight == 0 && analysis.StepWeights is not { Count: > 0 } && analysis.Iterations == 0)
+        // Difference 4 in the README: Flagger accepts such a canary and then holds it at weight 0 forever. A router that
+        // cannot shift weights (the kubernetes provider) is the exception: it runs Blue/Green and gives a canary without
+        // iterations ten of them.
+        if (!context.SkipAnalysis && !IsWeightless(context) && analysis.StepWeight == 0 && analysis.StepWeights is not { Count: > 0 } && analysis.Iterations == 0)
         {
             problems.Add(path, "can never advance: set stepWeight (with maxWeight) or stepWeights for a canary release, or iterations for Blue/Green and A/B testing");
         }
@@ -88,4 +89,7 @@ internal static partial class AnalysisRules
 
     [GeneratedRegex("^[0-9]+(m|s)", RegexOptions.CultureInvariant)]
     private static partial Regex IntervalPattern();
+
+    private static bool IsWeightless(AnalysisContext context) =>
+        context.Provider is { Length: > 0 } provider && context.Options.MeshProvidersWithoutWeights.Contains(provider);
 }

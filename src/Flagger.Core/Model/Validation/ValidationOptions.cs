@@ -36,6 +36,13 @@ public sealed record ValidationOptions
     /// </summary>
     public IReadOnlyCollection<string>? KnownNotifierTypes { get; init; }
 
+    /// <summary>
+    /// Mesh providers whose router cannot shift weights (<see cref="Routing.RouterCapabilities.ShiftsWeights"/> false):
+    /// a canary on one needs neither stepWeight nor iterations, since it runs Blue/Green with ten iterations. The engine
+    /// fills it from the routers' registrations.
+    /// </summary>
+    public IReadOnlyCollection<string> MeshProvidersWithoutWeights { get; init; } = [];
+
     /// <summary>Target kinds the operator can release; Deployment and DaemonSet unless the host adds more.</summary>
     public IReadOnlyCollection<string> TargetKinds { get; init; } = ["Deployment", "DaemonSet"];
 }
