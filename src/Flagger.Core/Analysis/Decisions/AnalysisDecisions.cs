@@ -215,17 +215,7 @@ internal static class AnalysisDecisions
             return null;
         }
 
-        if (plan.Status.Phase != CanaryPhase.WaitingPromotion)
-        {
-            plan.SetPhase(CanaryPhase.WaitingPromotion);
-            if (!gate.ClosedBy!.MuteAlert)
-            {
-                plan.Alert("Canary promotion is waiting for approval.", AlertSeverity.Warn);
-            }
-        }
-
-        plan.Warn($"Halt {o.Canary.Id} advancement waiting for promotion approval {gate.ClosedBy!.Name}");
-        return plan.Done();
+        return RunStart.WaitAtGate(ref plan, gate, CanaryPhase.WaitingPromotion, "Canary promotion is waiting for approval.", $"Halt {o.Canary.Id} advancement waiting for promotion approval {gate.ClosedBy!.Name}");
     }
 
     private static Decision CopyToPrimary(in Observation o, ref Plan plan)

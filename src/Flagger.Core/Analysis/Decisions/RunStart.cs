@@ -30,17 +30,7 @@ internal static class RunStart
 
         if (!gate.IsOpen)
         {
-            if (plan.Status.Phase != CanaryPhase.Waiting)
-            {
-                plan.SetPhase(CanaryPhase.Waiting);
-                if (!gate.ClosedBy!.MuteAlert)
-                {
-                    plan.Alert("Canary is waiting for approval.", AlertSeverity.Warn);
-                }
-            }
-
-            plan.Warn($"Halt {o.Canary.Id} advancement waiting for approval {gate.ClosedBy!.Name}");
-            return plan.Done();
+            return WaitAtGate(ref plan, gate, CanaryPhase.Waiting, "Canary is waiting for approval.", $"Halt {o.Canary.Id} advancement waiting for approval {gate.ClosedBy!.Name}");
         }
 
         Passed(o, ref plan, WebhookTypes.ConfirmRollout, "Confirm-rollout");
@@ -87,6 +77,25 @@ internal static class RunStart
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// A closed approval gate: the canary waits in <paramref name="waiting"/> (alerting once, on entering it, unless the
+    /// hook mutes alerts) and says what it waits for on every tick.
+    /// </summary>
+    public static Decision WaitAtGate(ref Plan plan, GateResult gate, CanaryPhase waiting, string alert, string halt)
+    {
+        if (plan.Status.Phase != waiting)
+        {
+            plan.SetPhase(waiting);
+            if (!gate.ClosedBy!.MuteAlert)
+            {
+                plan.Alert(alert, AlertSeverity.Warn);
+            }
+        }
+
+        plan.Warn(halt);
+        return plan.Done();
     }
 
     /// <summary>The gate's result: open at once when the canary has no hook of the type, else what the hooks said (null: ask).</summary>
