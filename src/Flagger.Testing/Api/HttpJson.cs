@@ -7,11 +7,13 @@ namespace Flagger.Testing.Api;
 /// <summary>Reading and writing JSON bodies without synchronous I/O.</summary>
 internal static class HttpJson
 {
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
     public static async Task WriteAsync(HttpContext context, int status, JsonNode node, CancellationToken ct)
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(node);
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(node, QueryFlags.Get(context.Request.Query, "pretty") ? Indented : null);
         context.Response.ContentLength = bytes.Length;
         await context.Response.Body.WriteAsync(bytes, ct).ConfigureAwait(false);
     }
