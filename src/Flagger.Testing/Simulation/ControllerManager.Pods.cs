@@ -59,7 +59,7 @@ internal sealed partial class ControllerManager
         var now = options.TimeProvider.GetUtcNow();
         pod["status"] ??= new JsonObject();
         pod["status"]!["startTime"] ??= Meta.Timestamp(now);
-        var status = PodSync.Status(new JsonObject { ["spec"] = pod["spec"]?.DeepClone() }, ready: true, pod, now);
+        var status = KubeletStatus.Running(pod, ready: true, now);
         var body = new JsonObject { ["metadata"] = new JsonObject { ["name"] = started.Name }, ["status"] = status };
         store.Update(pods, started.Namespace, started.Name, body, statusOnly: true, dryRun: false);
     }

@@ -27,6 +27,9 @@ internal static class Nodes
             ["status"] = new JsonObject
             {
                 ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Ready", ["status"] = "True", ["reason"] = "KubeletReady", ["message"] = "kubelet is posting ready status" }),
+                ["addresses"] = new JsonArray(
+                    new JsonObject { ["type"] = "InternalIP", ["address"] = KubeletStatus.NodeIp(index) },
+                    new JsonObject { ["type"] = "Hostname", ["address"] = $"node-{index}" }),
                 ["nodeInfo"] = new JsonObject { ["kubeletVersion"] = "v1.32.0", ["operatingSystem"] = "linux", ["architecture"] = "amd64" },
             },
         };

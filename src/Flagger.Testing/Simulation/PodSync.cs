@@ -40,7 +40,7 @@ internal static class PodSync
 
         for (var i = 0; i < current.Count; i++)
         {
-            var status = Status(template, i < ready, current[i], now);
+            var status = KubeletStatus.Running(current[i], i < ready, now);
             if (!JsonNode.DeepEquals(status, current[i]["status"]))
             {
                 var body = new JsonObject { ["metadata"] = new JsonObject { ["name"] = Meta.Name(current[i]) }, ["status"] = status };
@@ -78,33 +78,4 @@ internal static class PodSync
         };
     }
 
-    internal static JsonObject Status(JsonObject? template, bool ready, JsonObject pod, DateTimeOffset now)
-    {
-        var flag = ready ? "True" : "False";
-        var containers = new JsonArray();
-        foreach (var c in (template?["spec"]?["containers"] as JsonArray ?? []).OfType<JsonObject>())
-        {
-            containers.Add(new JsonObject
-            {
-                ["name"] = c["name"]?.DeepClone(),
-                ["image"] = c["image"]?.DeepClone(),
-                ["ready"] = ready,
-                ["started"] = true,
-                ["restartCount"] = 0,
-                ["state"] = new JsonObject { ["running"] = new JsonObject { ["startedAt"] = pod["status"]?["startTime"]?.DeepClone() } },
-            });
-        }
-
-        return new JsonObject
-        {
-            ["phase"] = "Running",
-            ["conditions"] = new JsonArray(
-                new JsonObject { ["type"] = "Ready", ["status"] = flag },
-                new JsonObject { ["type"] = "ContainersReady", ["status"] = flag }),
-            ["containerStatuses"] = containers,
-            ["hostIP"] = "10.0.0.1",
-            ["podIP"] = $"10.244.0.{((uint)Meta.Name(pod).GetHashCode(StringComparison.Ordinal) % 250) + 2}",
-            ["startTime"] = pod["status"]?["startTime"]?.DeepClone() ?? Meta.Timestamp(now),
-        };
-    }
 }
