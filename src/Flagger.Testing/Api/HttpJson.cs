@@ -13,10 +13,13 @@ internal static class HttpJson
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(node, QueryFlags.Get(context.Request.Query, "pretty") ? Indented : null);
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(node, Pretty(context) ? Indented : null);
         context.Response.ContentLength = bytes.Length;
         await context.Response.Body.WriteAsync(bytes, ct).ConfigureAwait(false);
     }
+
+    /// <summary>Not <see cref="QueryFlags.Get"/>: the 400 that rejects a bad <c>pretty</c> is itself written here.</summary>
+    private static bool Pretty(HttpContext context) => QueryFlags.Parse(context.Request.Query["pretty"].ToString()) == true;
 
     public static Task WriteStatusAsync(HttpContext context, ApiException error, CancellationToken ct) =>
         WriteAsync(context, error.Code, error.ToStatus(), ct);
