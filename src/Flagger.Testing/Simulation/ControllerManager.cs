@@ -197,7 +197,7 @@ internal sealed partial class ControllerManager(ObjectStore store, EmbeddedClust
             : WorkloadStatus.Deployment(obj, obj["status"] as JsonObject, rollout.Desired, ready, rollout.Phase, options.TimeProvider.GetUtcNow());
         var body = new JsonObject { ["metadata"] = new JsonObject { ["name"] = Meta.Name(obj) }, ["status"] = status };
         store.Update(type, Meta.Namespace(obj), Meta.Name(obj), body, statusOnly: true, dryRun: false);
-        PodSync.Sync(store, obj, rollout.Desired, ready, options.TimeProvider.GetUtcNow());
+        PodSync.Sync(store, obj, rollout.Desired, ready, options.NodeCount, options.TimeProvider.GetUtcNow());
     }
 
     private void Schedule(Rollout rollout, TimerFired fired, DateTimeOffset dueAt)

@@ -10,7 +10,7 @@ namespace Flagger.Testing.Simulation;
 /// </summary>
 internal static class PodSync
 {
-    public static void Sync(ObjectStore store, JsonObject workload, int desired, int ready, DateTimeOffset now)
+    public static void Sync(ObjectStore store, JsonObject workload, int desired, int ready, int nodeCount, DateTimeOffset now)
     {
         var pods = store.Registry.Find("", "v1", "pods")!;
         var ns = Meta.Namespace(workload);
@@ -35,7 +35,7 @@ internal static class PodSync
         var isDaemonSet = Meta.Str(workload["kind"]) == "DaemonSet";
         while (current.Count < desired)
         {
-            current.Add(store.Create(pods, ns, NewPod(workload, template, hash, isDaemonSet, current.Count, now), dryRun: false));
+            current.Add(store.Create(pods, ns, NewPod(workload, template, hash, isDaemonSet, current.Count, nodeCount, now), dryRun: false));
         }
 
         for (var i = 0; i < current.Count; i++)
@@ -49,13 +49,14 @@ internal static class PodSync
         }
     }
 
-    private static JsonObject NewPod(JsonObject workload, JsonObject? template, string hash, bool isDaemonSet, int index, DateTimeOffset now)
+    private static JsonObject NewPod(JsonObject workload, JsonObject? template, string hash, bool isDaemonSet, int index, int nodeCount, DateTimeOffset now)
     {
         var name = Meta.Name(workload);
         var labels = (template?["metadata"]?["labels"]?.DeepClone() as JsonObject) ?? new JsonObject();
         labels["pod-template-hash"] = hash;
         var spec = (template?["spec"]?.DeepClone() as JsonObject) ?? new JsonObject();
-        spec["nodeName"] = $"node-{index}";
+        // A DaemonSet's pod N runs on node N; a Deployment's replicas are spread over the nodes there are.
+        spec["nodeName"] = $"node-{(isDaemonSet ? index : index % Math.Max(1, nodeCount))}";
         return new JsonObject
         {
             ["metadata"] = new JsonObject
