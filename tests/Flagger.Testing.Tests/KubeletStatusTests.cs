@@ -136,6 +136,41 @@ public sealed class KubeletStatusTests
     }
 
     [Fact]
+    public async Task Changing_a_pods_image_restarts_its_container_and_moves_readiness_twice()
+    {
+        var time = new FakeTimeProvider(Start);
+        await using var cluster = await TestCluster.StartAsync(time);
+        using var client = cluster.CreateClient();
+        using var kubectl = new Kubectl(cluster);
+        await kubectl.RunAsync("run", "tester", "--image=curlimages/curl:8.5.0", "--", "sleep", "infinity");
+        await cluster.WaitForControllersAsync(TestCluster.Ct);
+        time.Advance(TimeSpan.FromSeconds(1));
+        await cluster.WaitForControllersAsync(TestCluster.Ct);
+        var before = await client.CoreV1.ReadNamespacedPodAsync("tester", "default", cancellationToken: TestCluster.Ct);
+
+        time.Advance(TimeSpan.FromMinutes(1));
+        await kubectl.RunAsync("set", "image", "pod/tester", "tester=curlimages/curl:8.6.0");
+        await cluster.WaitForControllersAsync(TestCluster.Ct);
+        var restarting = await client.CoreV1.ReadNamespacedPodAsync("tester", "default", cancellationToken: TestCluster.Ct);
+        time.Advance(TimeSpan.FromSeconds(1));
+        await cluster.WaitForControllersAsync(TestCluster.Ct);
+        var restarted = await client.CoreV1.ReadNamespacedPodAsync("tester", "default", cancellationToken: TestCluster.Ct);
+
+        var old = before.Status.ContainerStatuses[0];
+        var now = restarting.Status.ContainerStatuses[0];
+        Assert.Equal((0, 1), (old.RestartCount, now.RestartCount));
+        Assert.NotEqual(old.ContainerID, now.ContainerID);
+        Assert.Equal(old.ContainerID, now.LastState.Terminated.ContainerID);
+        Assert.Equal(KubeletStatus.ImageId("curlimages/curl:8.6.0"), now.ImageID);
+        Assert.Equal(Start.UtcDateTime.AddSeconds(61), now.State.Running.StartedAt);
+        Assert.Equal(("False", Start.UtcDateTime.AddSeconds(61)), (Condition(restarting, "Ready").Status, Condition(restarting, "Ready").LastTransitionTime));
+        Assert.Equal(("True", Start.UtcDateTime.AddSeconds(62)), (Condition(restarted, "Ready").Status, Condition(restarted, "Ready").LastTransitionTime));
+        Assert.Equal(now.ContainerID, restarted.Status.ContainerStatuses[0].ContainerID);
+        Assert.Equal(Condition(before, "PodScheduled").LastTransitionTime, Condition(restarted, "PodScheduled").LastTransitionTime);
+        Assert.Matches(@"(?m)^tester\s+1/1\s+Running\s+1\s", await kubectl.RunAsync("get", "pods"));
+    }
+
+    [Fact]
     public async Task Nodes_report_their_internal_address()
     {
         await using var cluster = await EmbeddedCluster.StartAsync(new EmbeddedClusterOptions { NodeCount = 2 }, TestCluster.Ct);

@@ -45,6 +45,37 @@ internal sealed partial class ControllerManager
         _podTimers[key] = time.CreateTimer(_ => _queue.Writer.TryWrite(started), null, wait > TimeSpan.Zero ? wait : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
     }
 
+    private static bool IsRestartedPod(StoreChange change) =>
+        change is { Type: "MODIFIED", Resource: { Group: "", Kind: "Pod" } } && !Meta.IsDeleting(change.Object) && KubeletStatus.NeedsRestart(change.Object);
+
+    /// <summary>
+    /// A container's image changed in place (<c>kubectl set image pod/...</c>): like a kubelet, restart it (a new
+    /// containerID, restartCount + 1, the old one in lastState), not ready until it has started again.
+    /// </summary>
+    private void RestartPod(StoreChange change, DateTimeOffset changedAt)
+    {
+        var pods = store.Registry.Find("", "v1", "pods")!;
+        var ns = Meta.Namespace(change.Object);
+        var name = Meta.Name(change.Object);
+        var pod = store.TryGet(pods, ns, name);
+        if (pod is null || Meta.Uid(pod) != Meta.Uid(change.Object) || Meta.IsDeleting(pod) || !KubeletStatus.NeedsRestart(pod))
+        {
+            return;
+        }
+
+        var status = KubeletStatus.Running(pod, ready: false, options.TimeProvider.GetUtcNow());
+        store.Update(pods, ns, name, new JsonObject { ["metadata"] = new JsonObject { ["name"] = name }, ["status"] = status }, statusOnly: true, dryRun: false);
+        var key = $"{ns}/{name}";
+        if (_podTimers.Remove(key, out var previous))
+        {
+            previous.Dispose();
+        }
+
+        var started = new PodStarted(ns, name, Meta.Uid(pod));
+        var wait = changedAt + options.RolloutDelay - options.TimeProvider.GetUtcNow();
+        _podTimers[key] = options.TimeProvider.CreateTimer(_ => _queue.Writer.TryWrite(started), null, wait > TimeSpan.Zero ? wait : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+    }
+
     private void MarkStandalonePodRunning(PodStarted started)
     {
         _podTimers.Remove($"{started.Namespace}/{started.Name}", out var timer);

@@ -22,7 +22,7 @@ internal sealed partial class ControllerManager(ObjectStore store, EmbeddedClust
     {
         store.Observe(change =>
         {
-            if (change.Resource.Group is "apps" or "autoscaling" || IsStandalonePod(change))
+            if (change.Resource.Group is "apps" or "autoscaling" || IsStandalonePod(change) || IsRestartedPod(change))
             {
                 // Stamped now, not when the loop gets to it: a test may advance a fake clock in between.
                 _queue.Writer.TryWrite(new Queued(change, options.TimeProvider.GetUtcNow()));
@@ -129,6 +129,9 @@ internal sealed partial class ControllerManager(ObjectStore store, EmbeddedClust
                 break;
             case Queued { Change: { Resource.Kind: "HorizontalPodAutoscaler", Type: not "DELETED" } c }:
                 HpaController.Reconcile(store, Hpas, c.Object);
+                break;
+            case Queued { Change: { Resource.Kind: "Pod", Type: "MODIFIED" } c } q:
+                RestartPod(c, q.At);
                 break;
             case Queued { Change: { Resource.Kind: "Pod" } c } q:
                 StartStandalonePod(c, q.At);

@@ -57,7 +57,7 @@ internal static class KubeletStatus
             status["initContainerStatuses"] = new JsonArray([.. initContainers.Select(c => (JsonNode)InitContainer(c, previous, uid, startTime))]);
         }
 
-        status["containerStatuses"] = new JsonArray([.. containers.Select(c => (JsonNode)Container(c, previous, uid, ready, startTime))]);
+        status["containerStatuses"] = new JsonArray([.. containers.Select(c => (JsonNode)Container(c, previous, uid, ready, startTime, now))]);
         return status;
     }
 
@@ -123,12 +123,32 @@ internal static class KubeletStatus
         return condition;
     }
 
-    private static JsonObject Container(JsonObject container, JsonObject? previous, string uid, bool ready, string startTime)
+    private static JsonObject Container(JsonObject container, JsonObject? previous, string uid, bool ready, string startTime, DateTimeOffset now)
     {
         var name = Meta.Str(container["name"]) ?? "";
         var image = Meta.Str(container["image"]) ?? "";
         var before = Previous(previous, "containerStatuses", name);
         var restarts = Meta.Int(before?["restartCount"], 0);
+        var lastState = before?["lastState"]?.DeepClone() ?? new JsonObject();
+        var startedAt = Meta.Str(before?["state"]?["running"]?["startedAt"]) ?? startTime;
+        if (Restarts(container, before))
+        {
+            // The image changed in place: the kubelet stops the old container and starts a new one.
+            lastState = new JsonObject
+            {
+                ["terminated"] = new JsonObject
+                {
+                    ["exitCode"] = 0,
+                    ["reason"] = "Completed",
+                    ["startedAt"] = startedAt,
+                    ["finishedAt"] = Meta.Timestamp(now),
+                    ["containerID"] = Meta.Str(before!["containerID"]),
+                },
+            };
+            restarts++;
+            startedAt = Meta.Timestamp(now);
+        }
+
         return new JsonObject
         {
             ["name"] = name,
@@ -138,13 +158,19 @@ internal static class KubeletStatus
             ["ready"] = ready,
             ["started"] = true,
             ["restartCount"] = restarts,
-            ["lastState"] = before?["lastState"]?.DeepClone() ?? new JsonObject(),
-            ["state"] = new JsonObject
-            {
-                ["running"] = new JsonObject { ["startedAt"] = Meta.Str(before?["state"]?["running"]?["startedAt"]) ?? startTime },
-            },
+            ["lastState"] = lastState,
+            ["state"] = new JsonObject { ["running"] = new JsonObject { ["startedAt"] = startedAt } },
         };
     }
+
+    /// <summary>True when a running pod's spec names another image for a container than the one it runs.</summary>
+    public static bool NeedsRestart(JsonObject pod) =>
+        Meta.Str(pod["status"]?["phase"]) == "Running"
+        && (pod["spec"]?["containers"] as JsonArray ?? []).OfType<JsonObject>()
+            .Any(c => Restarts(c, Previous(pod["status"] as JsonObject, "containerStatuses", Meta.Str(c["name"]) ?? "")));
+
+    private static bool Restarts(JsonObject container, JsonObject? before) =>
+        before is not null && Meta.Str(before["image"]) != Meta.Str(container["image"]);
 
     private static JsonObject InitContainer(JsonObject container, JsonObject? previous, string uid, string startTime)
     {
