@@ -278,6 +278,30 @@ def _():
     check(besteffort[0].status.qos_class == "BestEffort", f"qosClass {besteffort[0].status.qos_class}")
 
 
+@probe("core-pod-restart-on-image-change")
+def _():
+    core.create_namespaced_pod(NS, client.V1Pod(metadata=meta("tester"), spec=client.V1PodSpec(
+        containers=[client.V1Container(name="tester", image="curlimages/curl:8.5.0", command=["sleep", "infinity"])])))
+
+    def ready(restarts):
+        def check_pod():
+            p = core.read_namespaced_pod("tester", NS)
+            statuses = p.status.container_statuses or []
+            return p if statuses and statuses[0].ready and statuses[0].restart_count == restarts else None
+        return check_pod
+
+    before = until("the pod to start", ready(0))
+    core.patch_namespaced_pod("tester", NS, {"spec": {"containers": [{"name": "tester", "image": "curlimages/curl:8.6.0"}]}})
+    after = until("the restarted container to be ready", ready(1))
+    old, new = before.status.container_statuses[0], after.status.container_statuses[0]
+    check(new.container_id != old.container_id and new.last_state.terminated.container_id == old.container_id, f"{new}")
+    ready_before = next(c for c in before.status.conditions if c.type == "Ready").last_transition_time
+    ready_after = next(c for c in after.status.conditions if c.type == "Ready").last_transition_time
+    check(ready_after > ready_before, f"Ready transition {ready_before} -> {ready_after}")
+    core.delete_collection_namespaced_pod(NS, field_selector="metadata.name=tester")
+    expect_status(404, lambda: core.read_namespaced_pod("tester", NS))
+
+
 # ---- coordination.k8s.io and events.k8s.io ---------------------------------------------------------------
 
 @probe("coordination-lease-crud")
