@@ -20,14 +20,6 @@ internal sealed partial class ControllerManager
     {
         var ns = Meta.Namespace(change.Object);
         var name = Meta.Name(change.Object);
-        var started = new PodStarted(ns, name, Meta.Uid(change.Object));
-        var key = $"{ns}/{name}";
-        var time = options.TimeProvider;
-        if (_podTimers.Remove(key, out var previous))
-        {
-            previous.Dispose();
-        }
-
         var pods = store.Registry.Find("", "v1", "pods")!;
         var pod = store.TryGet(pods, ns, name);
         if (pod is not null && pod["spec"]?["nodeName"] is null)
@@ -40,8 +32,21 @@ internal sealed partial class ControllerManager
             }, statusOnly: false, dryRun: false);
         }
 
-        // Timed from the creation, not from when the loop got to it: a test may have moved a fake clock since.
-        var wait = createdAt + options.RolloutDelay - time.GetUtcNow();
+        StartAfterDelay(new PodStarted(ns, name, Meta.Uid(change.Object)), createdAt);
+    }
+
+    /// <summary>Marks the pod started <see cref="EmbeddedClusterOptions.RolloutDelay"/> after the change that (re)started it.</summary>
+    private void StartAfterDelay(PodStarted started, DateTimeOffset changedAt)
+    {
+        var key = $"{started.Namespace}/{started.Name}";
+        if (_podTimers.Remove(key, out var previous))
+        {
+            previous.Dispose();
+        }
+
+        // Timed from the change, not from when the loop got to it: a test may have moved a fake clock since.
+        var time = options.TimeProvider;
+        var wait = changedAt + options.RolloutDelay - time.GetUtcNow();
         _podTimers[key] = time.CreateTimer(_ => _queue.Writer.TryWrite(started), null, wait > TimeSpan.Zero ? wait : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
     }
 
@@ -65,15 +70,7 @@ internal sealed partial class ControllerManager
 
         var status = KubeletStatus.Running(pod, ready: false, options.TimeProvider.GetUtcNow());
         store.Update(pods, ns, name, new JsonObject { ["metadata"] = new JsonObject { ["name"] = name }, ["status"] = status }, statusOnly: true, dryRun: false);
-        var key = $"{ns}/{name}";
-        if (_podTimers.Remove(key, out var previous))
-        {
-            previous.Dispose();
-        }
-
-        var started = new PodStarted(ns, name, Meta.Uid(pod));
-        var wait = changedAt + options.RolloutDelay - options.TimeProvider.GetUtcNow();
-        _podTimers[key] = options.TimeProvider.CreateTimer(_ => _queue.Writer.TryWrite(started), null, wait > TimeSpan.Zero ? wait : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        StartAfterDelay(new PodStarted(ns, name, Meta.Uid(pod)), changedAt);
     }
 
     private void MarkStandalonePodRunning(PodStarted started)

@@ -77,6 +77,4 @@ internal static class PodSync
             ["spec"] = spec,
             ["status"] = new JsonObject { ["phase"] = "Pending", ["startTime"] = Meta.Timestamp(now) },
         };
-    }
-
-}
+    }}
