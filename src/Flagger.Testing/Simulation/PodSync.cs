@@ -77,4 +77,5 @@ internal static class PodSync
             ["spec"] = spec,
             ["status"] = new JsonObject { ["phase"] = "Pending", ["startTime"] = Meta.Timestamp(now) },
         };
-    }}
+    }
+}
