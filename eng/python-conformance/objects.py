@@ -216,6 +216,39 @@ def _():
     expect_status(404, lambda: api.core.read_namespaced_pod("tester", NS))
 
 
+@probe("typed-lists-of-what-the-simulation-writes")
+def _():
+    """Every kind the simulated kubelet and controller-manager write a status for reads into this client's models."""
+    daemonset = client.V1DaemonSet(
+        metadata=meta("agent", {"app": "agent"}),
+        spec=client.V1DaemonSetSpec(
+            selector=client.V1LabelSelector(match_labels={"app": "agent"}),
+            template=client.V1PodTemplateSpec(metadata=client.V1ObjectMeta(labels={"app": "agent"}),
+                                              spec=client.V1PodSpec(containers=[client.V1Container(name="agent", image="agent:1")]))))
+    api.apps.create_namespaced_daemon_set(NS, daemonset)
+    hpa = client.V2beta2HorizontalPodAutoscaler(
+        metadata=meta("podinfo"),
+        spec=client.V2beta2HorizontalPodAutoscalerSpec(
+            scale_target_ref=client.V2beta2CrossVersionObjectReference(api_version="apps/v1", kind="Deployment", name="podinfo"),
+            min_replicas=1, max_replicas=4))
+    client.AutoscalingV2beta2Api().create_namespaced_horizontal_pod_autoscaler(NS, hpa)
+    until("the DaemonSet's status", lambda: api.apps.read_namespaced_daemon_set_status("agent", NS).status.number_ready == 1)
+    until("the autoscaler's status", lambda: client.AutoscalingV2beta2Api().read_namespaced_horizontal_pod_autoscaler_status("podinfo", NS).status)
+    listed = {
+        "nodes": api.core.list_node().items,
+        "pods": api.core.list_pod_for_all_namespaces().items,
+        "services": api.core.list_service_for_all_namespaces().items,
+        "namespaces": api.core.list_namespace().items,
+        "deployments": api.apps.list_deployment_for_all_namespaces().items,
+        "daemonsets": api.apps.list_daemon_set_for_all_namespaces().items,
+        "hpas (autoscaling/v1)": client.AutoscalingV1Api().list_horizontal_pod_autoscaler_for_all_namespaces().items,
+        "hpas (autoscaling/v2beta2)": client.AutoscalingV2beta2Api().list_horizontal_pod_autoscaler_for_all_namespaces().items,
+        "leases": api.coordination.list_lease_for_all_namespaces().items,
+    }
+    check(all(listed[k] for k in ("nodes", "pods", "namespaces", "deployments", "daemonsets", "hpas (autoscaling/v1)")), {k: len(v) for k, v in listed.items()})
+    check(listed["nodes"][0].status.node_info.kubelet_version, "no kubeletVersion")
+
+
 # ---- coordination.k8s.io and events.k8s.io ------------------------------------------------------------
 
 @probe("coordination-lease-crud")

@@ -171,7 +171,7 @@ public sealed class KubeletStatusTests
     }
 
     [Fact]
-    public async Task Nodes_report_their_internal_address()
+    public async Task Nodes_report_their_address_and_system_info()
     {
         await using var cluster = await EmbeddedCluster.StartAsync(new EmbeddedClusterOptions { NodeCount = 2 }, TestCluster.Ct);
         using var client = cluster.CreateClient();
@@ -179,6 +179,9 @@ public sealed class KubeletStatusTests
         var nodes = (await client.CoreV1.ListNodeAsync(cancellationToken: TestCluster.Ct)).Items.OrderBy(n => n.Metadata.Name, StringComparer.Ordinal).ToList();
 
         Assert.Equal(["10.0.0.1", "10.0.0.2"], nodes.Select(n => n.Status.Addresses.Single(a => a.Type == "InternalIP").Address));
+        var info = nodes[0].Status.NodeInfo;
+        Assert.All(new[] { info.KubeletVersion, info.KubeProxyVersion, info.ContainerRuntimeVersion, info.OsImage, info.KernelVersion, info.MachineID, info.SystemUUID, info.BootID }, Assert.NotEmpty);
+        Assert.NotEqual(info.MachineID, nodes[1].Status.NodeInfo.MachineID);
     }
 
     [Theory]
