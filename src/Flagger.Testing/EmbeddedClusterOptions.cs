@@ -27,8 +27,15 @@ public sealed class EmbeddedClusterOptions
     /// <summary>Namespaces that exist from the start (a real cluster has the first four; Istio adds istio-system).</summary>
     public IReadOnlyList<string> Namespaces { get; init; } = ["default", "kube-system", "kube-public", "kube-node-lease", "istio-system"];
 
-    /// <summary>How many changes the watch history keeps; resuming from an older resourceVersion answers 410 Gone.</summary>
-    public int WatchHistoryLimit { get; init; } = 10_000;
+    /// <summary>
+    /// How many changes the watch history keeps; resuming from an older resourceVersion answers 410 Gone.
+    /// Default 10 000, or the <c>FLAGGER_TESTING_WATCH_HISTORY_LIMIT</c> environment variable, so that a client's
+    /// 410 handling can be exercised against a cluster served by another process.
+    /// </summary>
+    public int WatchHistoryLimit { get; init; } =
+        int.TryParse(Environment.GetEnvironmentVariable("FLAGGER_TESTING_WATCH_HISTORY_LIMIT"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var limit) && limit > 0
+            ? limit
+            : 10_000;
 
     /// <summary>Wall-clock interval of BOOKMARK events on watches that allow them. Default 30 seconds.</summary>
     public TimeSpan BookmarkInterval { get; init; } = TimeSpan.FromSeconds(30);

@@ -142,6 +142,13 @@ public sealed class ControllerManagerTests
         Assert.Equal(0, (await SettledAsync(cluster, client, "parked")).Spec.Replicas);
         var hpa = await client.AutoscalingV2.ReadNamespacedHorizontalPodAutoscalerAsync("podinfo", "default", cancellationToken: TestCluster.Ct);
         Assert.Equal(2, hpa.Status.DesiredReplicas);
+        // The real controller's three conditions (clients require them); with no metrics API scaling is never active.
+        Assert.Equal(
+            [("AbleToScale", "True", "SucceededGetScale"), ("ScalingActive", "False", "FailedGetResourceMetric"), ("ScalingLimited", "False", "DesiredWithinRange")],
+            hpa.Status.Conditions.Select(c => (c.Type, c.Status, c.Reason)));
+        Assert.All(hpa.Status.Conditions, c => Assert.NotNull(c.LastTransitionTime));
+        var parked = await client.AutoscalingV2.ReadNamespacedHorizontalPodAutoscalerAsync("parked", "default", cancellationToken: TestCluster.Ct);
+        Assert.Equal(("False", "ScalingDisabled"), (parked.Status.Conditions[1].Status, parked.Status.Conditions[1].Reason));
     }
 
     [Fact]

@@ -84,6 +84,7 @@ internal sealed class ApiServer : IAsyncDisposable
             };
         try
         {
+            QueryFlags.Validate(context.Request.Query);
             if (path is not null)
             {
                 _counters.Record(info);
@@ -174,7 +175,8 @@ internal sealed class ApiServer : IAsyncDisposable
 
     private static string Verb(HttpContext context, RequestPath path)
     {
-        var watch = path.LegacyWatch || context.Request.Query["watch"] is var w && (w == "true" || w == "1");
+        // An unparsable value is answered with a 400 by QueryFlags.Validate before the verb is acted on.
+        var watch = path.LegacyWatch || QueryFlags.Parse(context.Request.Query["watch"].ToString()) == true;
         return context.Request.Method switch
         {
             "GET" when watch => "watch",

@@ -7,14 +7,19 @@ namespace Flagger.Testing.Api;
 /// <summary>Reading and writing JSON bodies without synchronous I/O.</summary>
 internal static class HttpJson
 {
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
     public static async Task WriteAsync(HttpContext context, int status, JsonNode node, CancellationToken ct)
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(node);
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(node, Pretty(context) ? Indented : null);
         context.Response.ContentLength = bytes.Length;
         await context.Response.Body.WriteAsync(bytes, ct).ConfigureAwait(false);
     }
+
+    /// <summary>Not <see cref="QueryFlags.Get"/>: the 400 that rejects a bad <c>pretty</c> is itself written here.</summary>
+    private static bool Pretty(HttpContext context) => QueryFlags.Parse(context.Request.Query["pretty"].ToString()) == true;
 
     public static Task WriteStatusAsync(HttpContext context, ApiException error, CancellationToken ct) =>
         WriteAsync(context, error.Code, error.ToStatus(), ct);

@@ -66,9 +66,9 @@ internal sealed class PodExecEndpoint(ObjectStore store, PodNetwork network)
             }
         }
 
-        var tty = query["tty"] == "true";
+        var tty = QueryFlags.Get(query, "tty");
         var terminal = new ShellTerminal(tty, (channel, text, c) => Send(channel, Encoding.UTF8.GetBytes(text), c));
-        if (query["stdin"] != "true")
+        if (!QueryFlags.Get(query, "stdin"))
         {
             terminal.EndOfInput();
         }

@@ -21,8 +21,8 @@ internal sealed class PodLogEndpoint(ObjectStore store, PodLogs logs)
         PodEndpoints.CheckContainer(pod, query["container"]);
         var tail = Long(query, "tailLines");
         var limitBytes = Long(query, "limitBytes");
-        var timestamps = query["timestamps"] == "true";
-        var follow = query["follow"] == "true";
+        var timestamps = QueryFlags.Get(query, "timestamps");
+        var follow = QueryFlags.Get(query, "follow");
         DateTimeOffset? since = Long(query, "sinceSeconds") is { } seconds
             ? store.Time.GetUtcNow() - TimeSpan.FromSeconds(seconds)
             : DateTimeOffset.TryParse(query["sinceTime"], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : null;

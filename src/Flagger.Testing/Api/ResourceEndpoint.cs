@@ -199,7 +199,7 @@ internal sealed class ResourceEndpoint(ObjectStore store)
         {
             "Orphan" => Propagation.Orphan,
             "Foreground" => Propagation.Foreground,
-            _ => body?["orphanDependents"]?.GetValue<bool>() == true ? Propagation.Orphan : Propagation.Background,
+            _ => (body?["orphanDependents"]?.GetValue<bool>() ?? QueryFlags.Get(context.Request.Query, "orphanDependents")) ? Propagation.Orphan : Propagation.Background,
         };
         return (propagation, Meta.Str(body?["preconditions"]?["uid"]), Meta.Str(body?["preconditions"]?["resourceVersion"]));
     }

@@ -10,8 +10,19 @@ namespace Flagger.Testing.Api;
 /// Watch streams: newline-delimited <c>{"type","object"}</c> JSON over a chunked response, with BOOKMARKs when
 /// asked for, <c>timeoutSeconds</c>, and a 410 <c>ERROR</c> event when the resourceVersion is too old.
 /// </summary>
+/// <remarks>
+/// As kube-apiserver does, the response headers go out as soon as the watch is registered: a client such as
+/// <c>kubectl wait</c> holds its own deadline only once the watch request has been answered. Bookmarks are
+/// sent every <c>BookmarkInterval</c> and once more two seconds before <c>timeoutSeconds</c> ends, so a client
+/// that resumes after the timeout starts from a recent resourceVersion. A bookmark is queued behind the
+/// watcher's pending events and carries the store's resourceVersion at that moment, so resuming from it never
+/// skips an event.
+/// </remarks>
 internal sealed class WatchEndpoint(ObjectStore store, TimeSpan bookmarkInterval)
 {
+    /// <summary>How long before the end of <c>timeoutSeconds</c> the last bookmark is sent, as kube-apiserver does.</summary>
+    private static readonly TimeSpan BookmarkBeforeTimeout = TimeSpan.FromSeconds(2);
+
     public async Task HandleAsync(HttpContext context, RequestPath path, ResourceType type, bool garble, CancellationToken ct)
     {
         var query = context.Request.Query;
@@ -23,12 +34,23 @@ internal sealed class WatchEndpoint(ObjectStore store, TimeSpan bookmarkInterval
         }
 
         var table = TableConverter.Wanted(context.Request.Headers.Accept);
-        var bookmarks = query["allowWatchBookmarks"] == "true";
-        var initialEventsEnd = query["sendInitialEvents"] == "true";
+        var bookmarks = QueryFlags.Get(query, "allowWatchBookmarks");
+        var initialEventsEnd = QueryFlags.Get(query, "sendInitialEvents");
+        var clock = TimeProvider.System; // watch timeouts and bookmarks run on the wall clock, as the client's do
+        DateTimeOffset? deadline = null;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        if (int.TryParse(query["timeoutSeconds"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds) && seconds > 0)
+        if (query["timeoutSeconds"].ToString() is { Length: > 0 } text)
         {
-            timeout.CancelAfter(TimeSpan.FromSeconds(seconds));
+            if (!long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds) || seconds < 0)
+            {
+                throw ApiException.BadRequest($"invalid value for query parameter \"timeoutSeconds\": \"{text}\" is not a non-negative integer");
+            }
+
+            if (seconds > 0)
+            {
+                deadline = clock.GetUtcNow() + TimeSpan.FromSeconds(seconds);
+                timeout.CancelAfter(TimeSpan.FromSeconds(seconds));
+            }
         }
 
         context.Response.StatusCode = 200;
@@ -49,20 +71,25 @@ internal sealed class WatchEndpoint(ObjectStore store, TimeSpan bookmarkInterval
 
         using (watcher)
         {
-            await context.Response.StartAsync(timeout.Token).ConfigureAwait(false);
-            var writeGate = new SemaphoreSlim(1, 1);
-            using var ticker = bookmarks ? new PeriodicTimer(bookmarkInterval) : null;
-            var bookmarkLoop = ticker is null ? Task.CompletedTask : BookmarkLoopAsync(context, type, ticker, writeGate, timeout.Token);
+            var bookmarkLoop = Task.CompletedTask;
             try
             {
+                // StartAsync alone leaves the headers in Kestrel's buffer until the first event; flush them now.
+                await context.Response.StartAsync(timeout.Token).ConfigureAwait(false);
+                await context.Response.Body.FlushAsync(timeout.Token).ConfigureAwait(false);
                 if (initialEventsEnd)
                 {
-                    await DrainInitialAsync(context, type, watcher, table, writeGate, timeout.Token).ConfigureAwait(false);
+                    await DrainInitialAsync(context, type, watcher, table, timeout.Token).ConfigureAwait(false);
+                }
+
+                if (bookmarks)
+                {
+                    bookmarkLoop = BookmarkLoopAsync(type, watcher, deadline, clock, timeout.Token);
                 }
 
                 await foreach (var e in watcher.Events.ReadAllAsync(timeout.Token).ConfigureAwait(false))
                 {
-                    await SendAsync(context, type, e, table, writeGate, timeout.Token, garble).ConfigureAwait(false);
+                    await SendAsync(context, type, e, table, timeout.Token, garble).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException)
@@ -78,72 +105,69 @@ internal sealed class WatchEndpoint(ObjectStore store, TimeSpan bookmarkInterval
                 }
                 catch (OperationCanceledException)
                 {
-                    // expected on shutdown of the stream
+                    // expected: the stream has ended
                 }
-
-                writeGate.Dispose();
             }
         }
     }
 
-    private async Task DrainInitialAsync(HttpContext context, ResourceType type, ObjectStore.Watcher watcher, bool table, SemaphoreSlim gate, CancellationToken ct)
+    private async Task DrainInitialAsync(HttpContext context, ResourceType type, ObjectStore.Watcher watcher, bool table, CancellationToken ct)
     {
         while (watcher.Events.TryRead(out var e))
         {
-            await SendAsync(context, type, e, table, gate, ct).ConfigureAwait(false);
+            await SendAsync(context, type, e, table, ct).ConfigureAwait(false);
         }
 
-        var bookmark = Bookmark(type);
+        var bookmark = Bookmark(type, store.CurrentResourceVersion);
         ((JsonObject)bookmark["metadata"]!)["annotations"] = new JsonObject { ["k8s.io/initial-events-end"] = "true" };
-        await gate.WaitAsync(ct).ConfigureAwait(false);
-        try
+        await WriteEventAsync(context, "BOOKMARK", bookmark, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Queues a bookmark every interval, and one just before the deadline; ends with the watch.</summary>
+    private async Task BookmarkLoopAsync(ResourceType type, ObjectStore.Watcher watcher, DateTimeOffset? deadline, TimeProvider clock, CancellationToken ct)
+    {
+        var next = clock.GetUtcNow() + bookmarkInterval;
+        var last = deadline - BookmarkBeforeTimeout;
+        while (!ct.IsCancellationRequested)
         {
-            await WriteEventAsync(context, "BOOKMARK", bookmark, ct).ConfigureAwait(false);
-        }
-        finally
-        {
-            gate.Release();
+            var due = last is { } l && l < next ? l : next;
+            var wait = due - clock.GetUtcNow();
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, clock, ct).ConfigureAwait(false);
+            }
+
+            watcher.OfferBookmark(rv => Bookmark(type, rv));
+            if (due == last)
+            {
+                last = null;
+            }
+            else
+            {
+                next += bookmarkInterval;
+            }
         }
     }
 
-    private async Task BookmarkLoopAsync(HttpContext context, ResourceType type, PeriodicTimer ticker, SemaphoreSlim gate, CancellationToken ct)
+    private async Task SendAsync(HttpContext context, ResourceType type, WatchEvent e, bool table, CancellationToken ct, bool garble = false)
     {
-        while (await ticker.WaitForNextTickAsync(ct).ConfigureAwait(false))
+        if (e.Type == "BOOKMARK")
         {
-            await gate.WaitAsync(ct).ConfigureAwait(false);
-            try
-            {
-                await WriteEventAsync(context, "BOOKMARK", Bookmark(type), ct).ConfigureAwait(false);
-            }
-            finally
-            {
-                gate.Release();
-            }
+            await WriteEventAsync(context, e.Type, e.Object, ct).ConfigureAwait(false);
+            return;
         }
-    }
-
-    private async Task SendAsync(HttpContext context, ResourceType type, WatchEvent e, bool table, SemaphoreSlim gate, CancellationToken ct, bool garble = false)
-    {
 
         var obj = ResourceEndpoint.Versioned(type, (JsonObject)e.Object.DeepClone());
         JsonNode payload = garble ? JsonValue.Create("garbled") // FaultInjector.GarbleWatchEvents: an object no client can read
             : table ? TableConverter.Convert(type, [obj], null, includeObject: false, store.Time.GetUtcNow()) : obj;
-        await gate.WaitAsync(ct).ConfigureAwait(false);
-        try
-        {
-            await WriteEventAsync(context, e.Type, payload, ct).ConfigureAwait(false);
-        }
-        finally
-        {
-            gate.Release();
-        }
+        await WriteEventAsync(context, e.Type, payload, ct).ConfigureAwait(false);
     }
 
-    private JsonObject Bookmark(ResourceType type) => new()
+    private static JsonObject Bookmark(ResourceType type, long resourceVersion) => new()
     {
         ["kind"] = type.Kind,
         ["apiVersion"] = type.ApiVersion,
-        ["metadata"] = new JsonObject { ["resourceVersion"] = store.CurrentResourceVersion.ToString(CultureInfo.InvariantCulture) },
+        ["metadata"] = new JsonObject { ["resourceVersion"] = resourceVersion.ToString(CultureInfo.InvariantCulture) },
     };
 
     private static async Task WriteEventAsync(HttpContext context, string type, JsonNode obj, CancellationToken ct)

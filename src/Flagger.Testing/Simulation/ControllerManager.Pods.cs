@@ -20,14 +20,6 @@ internal sealed partial class ControllerManager
     {
         var ns = Meta.Namespace(change.Object);
         var name = Meta.Name(change.Object);
-        var started = new PodStarted(ns, name, Meta.Uid(change.Object));
-        var key = $"{ns}/{name}";
-        var time = options.TimeProvider;
-        if (_podTimers.Remove(key, out var previous))
-        {
-            previous.Dispose();
-        }
-
         var pods = store.Registry.Find("", "v1", "pods")!;
         var pod = store.TryGet(pods, ns, name);
         if (pod is not null && pod["spec"]?["nodeName"] is null)
@@ -40,9 +32,45 @@ internal sealed partial class ControllerManager
             }, statusOnly: false, dryRun: false);
         }
 
-        // Timed from the creation, not from when the loop got to it: a test may have moved a fake clock since.
-        var wait = createdAt + options.RolloutDelay - time.GetUtcNow();
+        StartAfterDelay(new PodStarted(ns, name, Meta.Uid(change.Object)), createdAt);
+    }
+
+    /// <summary>Marks the pod started <see cref="EmbeddedClusterOptions.RolloutDelay"/> after the change that (re)started it.</summary>
+    private void StartAfterDelay(PodStarted started, DateTimeOffset changedAt)
+    {
+        var key = $"{started.Namespace}/{started.Name}";
+        if (_podTimers.Remove(key, out var previous))
+        {
+            previous.Dispose();
+        }
+
+        // Timed from the change, not from when the loop got to it: a test may have moved a fake clock since.
+        var time = options.TimeProvider;
+        var wait = changedAt + options.RolloutDelay - time.GetUtcNow();
         _podTimers[key] = time.CreateTimer(_ => _queue.Writer.TryWrite(started), null, wait > TimeSpan.Zero ? wait : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+    }
+
+    private static bool IsRestartedPod(StoreChange change) =>
+        change is { Type: "MODIFIED", Resource: { Group: "", Kind: "Pod" } } && !Meta.IsDeleting(change.Object) && KubeletStatus.NeedsRestart(change.Object);
+
+    /// <summary>
+    /// A container's image changed in place (<c>kubectl set image pod/...</c>): like a kubelet, restart it (a new
+    /// containerID, restartCount + 1, the old one in lastState), not ready until it has started again.
+    /// </summary>
+    private void RestartPod(StoreChange change, DateTimeOffset changedAt)
+    {
+        var pods = store.Registry.Find("", "v1", "pods")!;
+        var ns = Meta.Namespace(change.Object);
+        var name = Meta.Name(change.Object);
+        var pod = store.TryGet(pods, ns, name);
+        if (pod is null || Meta.Uid(pod) != Meta.Uid(change.Object) || Meta.IsDeleting(pod) || !KubeletStatus.NeedsRestart(pod))
+        {
+            return;
+        }
+
+        var status = KubeletStatus.Running(pod, ready: false, options.TimeProvider.GetUtcNow());
+        store.Update(pods, ns, name, new JsonObject { ["metadata"] = new JsonObject { ["name"] = name }, ["status"] = status }, statusOnly: true, dryRun: false);
+        StartAfterDelay(new PodStarted(ns, name, Meta.Uid(pod)), changedAt);
     }
 
     private void MarkStandalonePodRunning(PodStarted started)
@@ -59,7 +87,7 @@ internal sealed partial class ControllerManager
         var now = options.TimeProvider.GetUtcNow();
         pod["status"] ??= new JsonObject();
         pod["status"]!["startTime"] ??= Meta.Timestamp(now);
-        var status = PodSync.Status(new JsonObject { ["spec"] = pod["spec"]?.DeepClone() }, ready: true, pod, now);
+        var status = KubeletStatus.Running(pod, ready: true, now);
         var body = new JsonObject { ["metadata"] = new JsonObject { ["name"] = started.Name }, ["status"] = status };
         store.Update(pods, started.Namespace, started.Name, body, statusOnly: true, dryRun: false);
     }

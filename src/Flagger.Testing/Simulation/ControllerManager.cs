@@ -22,7 +22,7 @@ internal sealed partial class ControllerManager(ObjectStore store, EmbeddedClust
     {
         store.Observe(change =>
         {
-            if (change.Resource.Group is "apps" or "autoscaling" || IsStandalonePod(change))
+            if (change.Resource.Group is "apps" or "autoscaling" || IsStandalonePod(change) || IsRestartedPod(change))
             {
                 // Stamped now, not when the loop gets to it: a test may advance a fake clock in between.
                 _queue.Writer.TryWrite(new Queued(change, options.TimeProvider.GetUtcNow()));
@@ -130,6 +130,9 @@ internal sealed partial class ControllerManager(ObjectStore store, EmbeddedClust
             case Queued { Change: { Resource.Kind: "HorizontalPodAutoscaler", Type: not "DELETED" } c }:
                 HpaController.Reconcile(store, Hpas, c.Object);
                 break;
+            case Queued { Change: { Resource.Kind: "Pod", Type: "MODIFIED" } c } q:
+                RestartPod(c, q.At);
+                break;
             case Queued { Change: { Resource.Kind: "Pod" } c } q:
                 StartStandalonePod(c, q.At);
                 break;
@@ -197,7 +200,7 @@ internal sealed partial class ControllerManager(ObjectStore store, EmbeddedClust
             : WorkloadStatus.Deployment(obj, obj["status"] as JsonObject, rollout.Desired, ready, rollout.Phase, options.TimeProvider.GetUtcNow());
         var body = new JsonObject { ["metadata"] = new JsonObject { ["name"] = Meta.Name(obj) }, ["status"] = status };
         store.Update(type, Meta.Namespace(obj), Meta.Name(obj), body, statusOnly: true, dryRun: false);
-        PodSync.Sync(store, obj, rollout.Desired, ready, options.TimeProvider.GetUtcNow());
+        PodSync.Sync(store, obj, rollout.Desired, ready, options.NodeCount, options.TimeProvider.GetUtcNow());
     }
 
     private void Schedule(Rollout rollout, TimerFired fired, DateTimeOffset dueAt)

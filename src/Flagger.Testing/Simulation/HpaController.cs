@@ -41,11 +41,49 @@ internal static class HpaController
             }, statusOnly: false, dryRun: false);
         }
 
-        var status = new JsonObject { ["currentReplicas"] = current, ["desiredReplicas"] = desired };
-        if (!JsonNode.DeepEquals(hpa["status"]?["currentReplicas"], status["currentReplicas"]) || !JsonNode.DeepEquals(hpa["status"]?["desiredReplicas"], status["desiredReplicas"]))
+        var status = new JsonObject
+        {
+            ["currentReplicas"] = current,
+            ["desiredReplicas"] = desired,
+            ["conditions"] = Conditions(hpa["status"]?["conditions"] as JsonArray, current, desired, store.Time.GetUtcNow()),
+        };
+        if (!JsonNode.DeepEquals(hpa["status"], status))
         {
             var body = new JsonObject { ["metadata"] = new JsonObject { ["name"] = Meta.Name(hpa) }, ["status"] = status };
             store.Update(hpas, ns, Meta.Name(hpa), body, statusOnly: true, dryRun: false);
         }
+    }
+
+    /// <summary>
+    /// The three conditions the real controller reports (autoscaling/v2): clients such as the Kubernetes Python
+    /// client require them. With no metrics API, scaling is never active; a transition time moves on a flip only.
+    /// </summary>
+    private static JsonArray Conditions(JsonArray? previous, int current, int desired, DateTimeOffset now)
+    {
+        JsonObject Condition(string type, bool status, string reason, string message)
+        {
+            var flag = status ? "True" : "False";
+            var before = (previous ?? []).OfType<JsonObject>().FirstOrDefault(c => Meta.Str(c["type"]) == type);
+            var since = before is not null && Meta.Str(before["status"]) == flag ? Meta.Str(before["lastTransitionTime"]) : null;
+            return new JsonObject
+            {
+                ["type"] = type,
+                ["status"] = flag,
+                ["lastTransitionTime"] = since ?? Meta.Timestamp(now),
+                ["reason"] = reason,
+                ["message"] = message,
+            };
+        }
+
+        return new JsonArray(
+            Condition("AbleToScale", true, "SucceededGetScale", "the HPA controller was able to get the target's current scale"),
+            current == 0
+                ? Condition("ScalingActive", false, "ScalingDisabled", "scaling is disabled since the replica count of the target is zero")
+                : Condition("ScalingActive", false, "FailedGetResourceMetric", "the HPA was unable to compute the replica count: the simulated cluster serves no metrics API"),
+            desired == current
+                ? Condition("ScalingLimited", false, "DesiredWithinRange", "the desired count is within the acceptable range")
+                : desired > current
+                    ? Condition("ScalingLimited", true, "TooFewReplicas", "the desired replica count is less than the minimum replica count")
+                    : Condition("ScalingLimited", true, "TooManyReplicas", "the desired replica count is more than the maximum replica count"));
     }
 }

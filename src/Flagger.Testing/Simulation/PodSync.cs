@@ -10,7 +10,7 @@ namespace Flagger.Testing.Simulation;
 /// </summary>
 internal static class PodSync
 {
-    public static void Sync(ObjectStore store, JsonObject workload, int desired, int ready, DateTimeOffset now)
+    public static void Sync(ObjectStore store, JsonObject workload, int desired, int ready, int nodeCount, DateTimeOffset now)
     {
         var pods = store.Registry.Find("", "v1", "pods")!;
         var ns = Meta.Namespace(workload);
@@ -35,12 +35,12 @@ internal static class PodSync
         var isDaemonSet = Meta.Str(workload["kind"]) == "DaemonSet";
         while (current.Count < desired)
         {
-            current.Add(store.Create(pods, ns, NewPod(workload, template, hash, isDaemonSet, current.Count, now), dryRun: false));
+            current.Add(store.Create(pods, ns, NewPod(workload, template, hash, isDaemonSet, current.Count, nodeCount, now), dryRun: false));
         }
 
         for (var i = 0; i < current.Count; i++)
         {
-            var status = Status(template, i < ready, current[i], now);
+            var status = KubeletStatus.Running(current[i], i < ready, now);
             if (!JsonNode.DeepEquals(status, current[i]["status"]))
             {
                 var body = new JsonObject { ["metadata"] = new JsonObject { ["name"] = Meta.Name(current[i]) }, ["status"] = status };
@@ -49,13 +49,14 @@ internal static class PodSync
         }
     }
 
-    private static JsonObject NewPod(JsonObject workload, JsonObject? template, string hash, bool isDaemonSet, int index, DateTimeOffset now)
+    private static JsonObject NewPod(JsonObject workload, JsonObject? template, string hash, bool isDaemonSet, int index, int nodeCount, DateTimeOffset now)
     {
         var name = Meta.Name(workload);
         var labels = (template?["metadata"]?["labels"]?.DeepClone() as JsonObject) ?? new JsonObject();
         labels["pod-template-hash"] = hash;
         var spec = (template?["spec"]?.DeepClone() as JsonObject) ?? new JsonObject();
-        spec["nodeName"] = $"node-{index}";
+        // A DaemonSet's pod N runs on node N; a Deployment's replicas are spread over the nodes there are.
+        spec["nodeName"] = $"node-{(isDaemonSet ? index : index % Math.Max(1, nodeCount))}";
         return new JsonObject
         {
             ["metadata"] = new JsonObject
@@ -75,36 +76,6 @@ internal static class PodSync
             },
             ["spec"] = spec,
             ["status"] = new JsonObject { ["phase"] = "Pending", ["startTime"] = Meta.Timestamp(now) },
-        };
-    }
-
-    internal static JsonObject Status(JsonObject? template, bool ready, JsonObject pod, DateTimeOffset now)
-    {
-        var flag = ready ? "True" : "False";
-        var containers = new JsonArray();
-        foreach (var c in (template?["spec"]?["containers"] as JsonArray ?? []).OfType<JsonObject>())
-        {
-            containers.Add(new JsonObject
-            {
-                ["name"] = c["name"]?.DeepClone(),
-                ["image"] = c["image"]?.DeepClone(),
-                ["ready"] = ready,
-                ["started"] = true,
-                ["restartCount"] = 0,
-                ["state"] = new JsonObject { ["running"] = new JsonObject { ["startedAt"] = pod["status"]?["startTime"]?.DeepClone() } },
-            });
-        }
-
-        return new JsonObject
-        {
-            ["phase"] = "Running",
-            ["conditions"] = new JsonArray(
-                new JsonObject { ["type"] = "Ready", ["status"] = flag },
-                new JsonObject { ["type"] = "ContainersReady", ["status"] = flag }),
-            ["containerStatuses"] = containers,
-            ["hostIP"] = "10.0.0.1",
-            ["podIP"] = $"10.244.0.{((uint)Meta.Name(pod).GetHashCode(StringComparison.Ordinal) % 250) + 2}",
-            ["startTime"] = pod["status"]?["startTime"]?.DeepClone() ?? Meta.Timestamp(now),
         };
     }
 }

@@ -25,7 +25,7 @@ internal static class BuiltInResources
             [
                 new("Ready", "string", 0, (o, _) => PodReady(o)),
                 PrinterColumn.Path("Status", "string", ".status.phase"),
-                new("Restarts", "integer", 0, (o, _) => 0),
+                new("Restarts", "integer", 0, (o, _) => (o["status"]?["containerStatuses"] as JsonArray ?? []).Sum(c => Int(c?["restartCount"]))),
                 PrinterColumn.Age,
                 PrinterColumn.Path("IP", "string", ".status.podIP", priority: 1),
                 PrinterColumn.Path("Node", "string", ".spec.nodeName", priority: 1),

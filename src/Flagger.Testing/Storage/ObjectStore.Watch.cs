@@ -162,6 +162,18 @@ internal sealed partial class ObjectStore
             }
         }
 
+        /// <summary>
+        /// Queues a BOOKMARK behind the events already offered, at the store's current resourceVersion: taken
+        /// under the store lock, no later change can be numbered at or below it.
+        /// </summary>
+        internal void OfferBookmark(Func<long, JsonObject> bookmark)
+        {
+            lock (store._gate)
+            {
+                _channel.Writer.TryWrite(new WatchEvent("BOOKMARK", bookmark(store._resourceVersion)));
+            }
+        }
+
         internal void Complete() => _channel.Writer.TryComplete();
 
         public void Dispose()
