@@ -68,8 +68,22 @@ internal static class CliApp
     }
 
     /// <summary><c>kubectl flagger</c> when run as a kubectl plugin (the binary named kubectl-flagger), else <c>flagger</c>.</summary>
-    public static string CommandName { get; } =
-        Path.GetFileNameWithoutExtension(Environment.GetCommandLineArgs()[0]) == "kubectl-flagger" ? "kubectl flagger" : "flagger";
+    public static string CommandName { get; } = InvokedAs() == "kubectl-flagger" ? "kubectl flagger" : "flagger";
+
+    // The name the process was started under: a symlink named kubectl-flagger keeps it in argv[0], which the runtime's
+    // own command-line arguments replace with the managed assembly's path.
+    private static string InvokedAs()
+    {
+        try
+        {
+            var argv0 = File.Exists("/proc/self/cmdline") ? File.ReadAllText("/proc/self/cmdline").Split('\0')[0] : Environment.GetCommandLineArgs()[0];
+            return Path.GetFileNameWithoutExtension(argv0);
+        }
+        catch (IOException)
+        {
+            return "flagger";
+        }
+    }
 
     private static RootCommand Build(CliConsole console)
     {

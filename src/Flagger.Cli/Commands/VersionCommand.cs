@@ -20,7 +20,7 @@ internal static class VersionCommand
             {
                 using var kube = GlobalOptions.Connect(parsed);
                 operatorVersion = await kube.Client.GetOperatorVersionAsync(ct).ConfigureAwait(false)
-                    ?? "not found (no Deployment labelled app.kubernetes.io/name=flagger)";
+                    ?? "not found (no Deployment labelled app.kubernetes.io/name=flagger or app=flagger)";
             }
             catch (UsageException e)
             {

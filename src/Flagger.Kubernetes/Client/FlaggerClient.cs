@@ -26,6 +26,7 @@ public sealed class FlaggerClient
     private const string Version = "v1beta1";
     private const string Canaries = "canaries";
     private const int WatchTimeoutSeconds = 300;
+    private static readonly string[] OperatorSelectors = ["app.kubernetes.io/name=flagger", "app=flagger"];
 
     private readonly IKubernetes client;
     private readonly TimeProvider time;
@@ -224,14 +225,23 @@ public sealed class FlaggerClient
 
     /// <summary>
     /// The version of the operator running in the cluster: the <c>app.kubernetes.io/version</c> label, or else the image
-    /// tag, of the Deployment labelled <c>app.kubernetes.io/name=flagger</c> (as deploy/ installs it).
+    /// tag, of the Deployment labelled <c>app.kubernetes.io/name=flagger</c> (as deploy/ installs it) or <c>app=flagger</c>.
     /// </summary>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The version, or null when no such Deployment is found.</returns>
     public async Task<string?> GetOperatorVersionAsync(CancellationToken cancellationToken = default)
     {
-        var deployments = await client.AppsV1.ListDeploymentForAllNamespacesAsync(labelSelector: "app.kubernetes.io/name=flagger", cancellationToken: cancellationToken).ConfigureAwait(false);
-        var operatorDeployment = deployments.Items.FirstOrDefault();
+        V1Deployment? operatorDeployment = null;
+        foreach (var selector in OperatorSelectors)
+        {
+            var deployments = await client.AppsV1.ListDeploymentForAllNamespacesAsync(labelSelector: selector, cancellationToken: cancellationToken).ConfigureAwait(false);
+            operatorDeployment = deployments.Items.FirstOrDefault();
+            if (operatorDeployment is not null)
+            {
+                break;
+            }
+        }
+
         if (operatorDeployment is null)
         {
             return null;
