@@ -21,8 +21,12 @@ internal sealed class ManifestValidator(CrdSchemas schemas, ValidationOptions ca
     private static readonly string[] Kinds = ["Canary", "MetricTemplate", "AlertProvider"];
     private static readonly string[] BuiltInMetricsProviders = ["prometheus"];
 
+    // In the operator's registration order (AddKubernetes brings the plain Kubernetes router, then AddIstio), which is
+    // the order its messages list them in.
+    private static readonly string[] BuiltInMeshProviders = ["kubernetes", "istio"];
+
     /// <summary>
-    /// What the operator in samples/Flagger.Operator knows: Istio routing (its <c>-mesh-provider</c>), Deployment and
+    /// What the operator in samples/Flagger.Operator knows: Kubernetes and Istio routing (and its <c>-mesh-provider</c>), Deployment and
     /// DaemonSet targets, Prometheus templates, the built-in chat notifiers; plus what the flags add.
     /// </summary>
     public static ManifestValidator ForOperator(string meshProvider, bool noCrossNamespaceRefs, IEnumerable<string> extraMetricsProviders)
@@ -31,7 +35,7 @@ internal sealed class ManifestValidator(CrdSchemas schemas, ValidationOptions ca
         {
             MeshProvider = meshProvider,
             NoCrossNamespaceRefs = noCrossNamespaceRefs,
-            KnownMeshProviders = [.. new[] { "istio", meshProvider }.Distinct(StringComparer.Ordinal)],
+            KnownMeshProviders = [.. BuiltInMeshProviders.Append(meshProvider).Distinct(StringComparer.Ordinal)],
         };
         var references = new ValidationOptions
         {
