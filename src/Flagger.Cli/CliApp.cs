@@ -98,6 +98,7 @@ internal static class CliApp
         }
 
         root.Subcommands.Add(ValidateCommand.Build(console));
+        root.Subcommands.Add(MetricsCommand.Build(console));
         root.Subcommands.Add(VersionCommand.Build(console));
         return root;
     }
