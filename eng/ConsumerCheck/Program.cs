@@ -1,7 +1,7 @@
 using ConsumerCheck;
 using Flagger.Analysis;
+using Flagger.Kubernetes.Client;
 using Flagger.Model;
-using Flagger.Store;
 using Flagger.Testing;
 using k8s;
 using Microsoft.Extensions.DependencyInjection;
@@ -39,26 +39,20 @@ Snippets.AddTeamProviders(Snippets.RunTheOperator(builder.Services));
 builder.Services.Configure<EngineOptions>(o => o.MinimumInterval = TimeSpan.FromSeconds(1)); // a 1s canary, for speed
 using var host = builder.Build();
 await host.StartAsync(ct);
-var store = host.Services.GetRequiredService<ICanaryStore>();
+// The typed client a team's tooling uses (Flagger.Kubernetes), not a polling loop over the operator's own cache.
+var flagger = new FlaggerClient(cluster.CreateClient());
 
 async Task<CanaryPhase?> WaitForAsync(CanaryPhase phase)
 {
-    CanaryPhase? seen = null;
-    using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
-    wait.CancelAfter(TimeSpan.FromSeconds(45));
     try
     {
-        while (seen != phase)
-        {
-            await Task.Delay(200, wait.Token);
-            seen = (await store.GetCanaryAsync("test", "podinfo", wait.Token))?.Status?.Phase;
-        }
+        return (await flagger.WaitForPhaseAsync("test", "podinfo", phase, TimeSpan.FromSeconds(45), ct)).Status?.Phase;
     }
-    catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+    catch (Exception e) when (e is TimeoutException or InvalidOperationException)
     {
+        Console.WriteLine(e.Message);
+        return (await flagger.GetCanaryAsync("test", "podinfo", ct))?.Status?.Phase;
     }
-
-    return seen;
 }
 
 var initialized = await WaitForAsync(CanaryPhase.Initialized);

@@ -1,19 +1,62 @@
 namespace Flagger.Metrics;
 
 /// <summary>Runs metric queries against one backend (a Prometheus server, …).</summary>
+/// <remarks>
+/// What the engine makes of each answer, for one metric in one analysis tick:
+/// <list type="bullet">
+/// <item><description><see cref="MetricQueryResult.Of"/>: the value is judged against the metric's
+/// <c>thresholdRange</c> (or <c>threshold</c>); outside it is a failed check (a Warning event
+/// <c>Halt advancement ...</c>).</description></item>
+/// <item><description><see cref="MetricQueryResult.NoValues"/>: a failed check (a Warning event
+/// <c>Halt advancement no values found ...</c>), as in Flagger: a canary that receives no traffic cannot pass.</description></item>
+/// <item><description><see cref="MetricQueryResult.Failed"/>: a failed check too (an Error event
+/// <c>Metric query failed for NAME: ERROR</c>).</description></item>
+/// <item><description>An exception other than cancellation is not an answer: return <see cref="MetricQueryResult.Failed"/>
+/// for what the backend said instead of throwing.</description></item>
+/// </list>
+/// Each failed check adds one to <c>status.failedChecks</c>; reaching the analysis threshold rolls the canary back. The
+/// metrics after the first failing one are not queried in that tick.
+/// </remarks>
 public interface IMetricsProvider
 {
-    /// <summary>Runs an instant query and returns its single value.</summary>
+    /// <summary>Runs an instant query and returns its single value (see the interface's remarks for what each outcome means).</summary>
+    /// <param name="query">The query with the template's variables (<c>{{ namespace }}</c>, <c>{{ target }}</c>, …) already rendered.</param>
+    /// <param name="cancellationToken">Cancels the query (the tick is ending, or the operator stopping).</param>
     Task<MetricQueryResult> RunQueryAsync(string query, CancellationToken cancellationToken);
 
     /// <summary>Checks that the backend answers.</summary>
+    /// <remarks>
+    /// Asked once per metric while a canary is being initialised. An offline
+    /// answer is reported in an Error event <c>Error checking metric providers: NAME: ERROR</c> and does not count as a
+    /// failed check nor stop the canary; the queries of the analysis decide.
+    /// </remarks>
+    /// <param name="cancellationToken">Cancels the check.</param>
     Task<ProviderHealth> CheckHealthAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>Creates metrics providers for a provider type (<c>prometheus</c>, …). Registered under that type.</summary>
+/// <remarks>
+/// The factory is a singleton of the container it is registered in; the providers it creates are not kept.
+/// </remarks>
 public interface IMetricsProviderFactory
 {
     /// <summary>Creates a provider for one address and set of credentials.</summary>
+    /// <remarks>
+    /// <para>
+    /// Lifetime: the engine calls <see cref="Create"/> every time it needs a provider, that is once per metric query in
+    /// each analysis tick and once per health check, and drops the provider afterwards; it does not cache providers per
+    /// settings, and it never disposes them. Keep <see cref="Create"/> cheap and hold nothing per call that needs
+    /// releasing: share connections from the factory (an <c>IHttpClientFactory</c> client, or one
+    /// <see cref="System.Net.Http.HttpClient"/> per distinct <see cref="MetricsProviderSettings"/> kept by the factory).
+    /// A provider that builds an <c>HttpClient</c> with its own handler in each call leaks sockets.
+    /// </para>
+    /// <para>
+    /// The settings come from the MetricTemplate's <c>spec.provider</c> (and its Secret), or for builtin and inline
+    /// metrics from the operator's <c>-metrics-server</c>; they may change between calls when the template is edited.
+    /// </para>
+    /// </remarks>
+    /// <param name="settings">Where the backend is and how to authenticate.</param>
+    /// <returns>A provider for those settings.</returns>
     IMetricsProvider Create(MetricsProviderSettings settings);
 }
 

@@ -1,0 +1,117 @@
+using Flagger.Cli.Tests.Fixtures;
+using Flagger.Model;
+using Flagger.Testing.Receivers;
+
+namespace Flagger.Cli.Tests;
+
+/// <summary>
+/// promote, pause, resume, abort and retry write the gate annotations (<see cref="GateAnnotations"/>) on a canary the
+/// operator is holding, and refuse, exit code 1, where the gate does not exist. The load tester's way (a
+/// confirm-promotion webhook that opens) keeps working beside them.
+/// </summary>
+public sealed class GateVerbTests : IAsyncLifetime
+{
+    private CliCluster cluster = null!;
+    private RecordingReceiver gate = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        cluster = await CliCluster.StartAsync();
+        gate = await RecordingReceiver.StartAsync(Ct);
+        gate.AnswerAt("/closed", new ReceiverAnswer(403, "closed"));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await gate.DisposeAsync();
+        await cluster.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Promote_pause_resume_and_abort_write_their_gate_for_the_revision_waiting_for_promotion()
+    {
+        await cluster.CreateCanaryAsync("gated", $"spec.analysis.webhooks=[{{\"name\":\"approve\",\"type\":\"confirm-promotion\",\"url\":\"{gate.Url("/closed")}\"}}]");
+        await cluster.WaitForPhaseAsync("gated", CanaryPhase.Initialized);
+        await cluster.ReleaseAsync("gated", "stefanprodan/podinfo:1.4.1");
+        var waiting = await cluster.WaitForPhaseAsync("gated", CanaryPhase.WaitingPromotion);
+        var revision = waiting.Status!.LastAppliedSpec!;
+
+        var promote = await cluster.FlaggerAsync("promote", "gated");
+        Assert.True(promote.ExitCode == 0, promote.ToString());
+        Assert.Equal($"canary gated.test: confirm-promotion gate opened for revision {revision} (flagger.app/gate-promote)", promote.Output.Trim());
+        Assert.Equal(revision, await AnnotationAsync("gated", GateAnnotations.Promote));
+
+        var pause = await cluster.FlaggerAsync("pause", "gated");
+        Assert.True(pause.ExitCode == 0, pause.ToString());
+        Assert.Equal("closed", await AnnotationAsync("gated", GateAnnotations.Rollout));
+        var resume = await cluster.FlaggerAsync("resume", "gated");
+        Assert.True(resume.ExitCode == 0, resume.ToString());
+        Assert.Null(await AnnotationAsync("gated", GateAnnotations.Rollout));
+
+        var abort = await cluster.FlaggerAsync("abort", "gated", "-n", "test");
+        Assert.True(abort.ExitCode == 0, abort.ToString());
+        Assert.Equal(revision, await AnnotationAsync("gated", GateAnnotations.Abort));
+
+        // What the engine reads from them: the pure function the operator calls.
+        var canary = await cluster.Client.GetCanaryAsync("test", "gated", Ct);
+        var gates = GateAnnotations.Read(canary!.Metadata.Annotations, canary.Status);
+        Assert.True(gates.PromotionOpen);
+        Assert.True(gates.AbortRequested);
+        Assert.False(gates.RolloutClosed);
+
+        // The confirm-promotion webhook still decides as before: once it answers 200 the revision is promoted.
+        await cluster.CreateCanaryAsync("gated", $"spec.analysis.webhooks=[{{\"name\":\"approve\",\"type\":\"confirm-promotion\",\"url\":\"{gate.Url("/open")}\"}}]");
+        await cluster.WaitForPhaseAsync("gated", CanaryPhase.Succeeded);
+    }
+
+    [Fact]
+    public async Task Retry_names_the_failure_of_a_failed_canary()
+    {
+        await cluster.CreateCanaryAsync("failing", $"spec.analysis.webhooks=[{{\"name\":\"smoke\",\"url\":\"{RecordingReceiver.RefusedAddress()}\"}}]");
+        await cluster.WaitForPhaseAsync("failing", CanaryPhase.Initialized);
+        await cluster.ReleaseAsync("failing", "stefanprodan/podinfo:1.4.1");
+        var failed = await cluster.WaitForPhaseAsync("failing", CanaryPhase.Failed);
+
+        var retry = await cluster.FlaggerAsync("retry", "failing");
+        Assert.True(retry.ExitCode == 0, retry.ToString());
+        var failure = GateAnnotations.FailureOf(failed.Status)!;
+        Assert.Equal($"canary failing.test: retry of the failure at {failure} requested (flagger.app/retry)", retry.Output.Trim());
+        Assert.Equal(failure, await AnnotationAsync("failing", GateAnnotations.Retry));
+
+        var canary = await cluster.Client.GetCanaryAsync("test", "failing", Ct);
+        Assert.True(GateAnnotations.Read(canary!.Metadata.Annotations, canary.Status).RetryRequested);
+    }
+
+    [Fact]
+    public async Task Verbs_refuse_where_their_gate_does_not_exist()
+    {
+        await cluster.CreateCanaryAsync("idle");
+        await cluster.WaitForPhaseAsync("idle", CanaryPhase.Initialized);
+
+        foreach (var verb in new[] { "promote", "abort" })
+        {
+            var result = await cluster.FlaggerAsync(verb, "idle");
+            Assert.Equal(1, result.ExitCode);
+            Assert.Equal($"error: canary idle.test is Initialized: nothing to {verb} (a revision must be under analysis: Progressing, Waiting or WaitingPromotion)", result.Error.Trim());
+        }
+
+        var retry = await cluster.FlaggerAsync("retry", "idle");
+        Assert.Equal(1, retry.ExitCode);
+        Assert.Equal("error: canary idle.test is Initialized: only a Failed canary can be retried", retry.Error.Trim());
+
+        var missing = await cluster.FlaggerAsync("pause", "nope");
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Equal("error: canary nope not found in namespace test", missing.Error.Trim());
+
+        var canary = await cluster.Client.GetCanaryAsync("test", "idle", Ct);
+        Assert.DoesNotContain(canary!.Metadata.Annotations ?? new Dictionary<string, string>(), a => a.Key.StartsWith("flagger.app/", StringComparison.Ordinal));
+    }
+
+    private async Task<string?> AnnotationAsync(string name, string key)
+    {
+        var canary = await cluster.Client.GetCanaryAsync("test", name, Ct);
+        return canary?.Metadata.Annotations?.GetValueOrDefault(key);
+    }
+}
