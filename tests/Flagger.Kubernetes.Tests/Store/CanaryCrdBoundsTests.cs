@@ -5,21 +5,21 @@ using k8s.Autorest;
 namespace Flagger.Kubernetes.Store;
 
 /// <summary>
-/// The Canary CRD refuses durations and counts no timer or loop can hold, before the operator ever reads them: its
+/// The Canary CRD (the walkthrough's manifest, so the block is <c>canaryAnalysis</c>) refuses durations and counts no timer or loop can hold, before the operator ever reads them: its
 /// patterns are anchored at both ends (an unanchored <c>^[0-9]+(m|s)</c> admits <c>1m99999999999999h</c>).
 /// </summary>
 public sealed class CanaryCrdBoundsTests
 {
     [Theory]
-    [InlineData("interval", "\"99999999999999m\"", "spec.analysis.interval")]
-    [InlineData("interval", "\"1m99999999999999h\"", "spec.analysis.interval")]
-    [InlineData("interval", "\"1h\"", "spec.analysis.interval")]
-    [InlineData("metrics[0].interval", "\"99999999999999m\"", "spec.analysis.metrics[0].interval")]
-    [InlineData("webhooks[0].timeout", "\"99999999999999m\"", "spec.analysis.webhooks[0].timeout")]
-    [InlineData("webhooks[0].timeout", "\"10s; rm\"", "spec.analysis.webhooks[0].timeout")]
-    [InlineData("webhooks[0].retries", "2147483647", "spec.analysis.webhooks[0].retries")]
-    [InlineData("webhooks[0].retries", "-1", "spec.analysis.webhooks[0].retries")]
-    public async Task Refuses_durations_and_counts_beyond_their_bounds(string field, string value, string path)
+    [InlineData("interval", "\"99999999999999m\"", "interval", "should match")]
+    [InlineData("interval", "\"1m99999999999999h\"", "interval", "should match")]
+    [InlineData("interval", "\"1h\"", "interval", "should match")]
+    [InlineData("metrics[0].interval", "\"99999999999999m\"", "metrics[0].interval", "should match")]
+    [InlineData("webhooks[0].timeout", "\"99999999999999m\"", "webhooks[0].timeout", "should match")]
+    [InlineData("webhooks[0].timeout", "\"10s; rm\"", "webhooks[0].timeout", "should match")]
+    [InlineData("webhooks[0].retries", "2147483647", "webhooks[0].retries", "less than or equal to 10")]
+    [InlineData("webhooks[0].retries", "-1", "webhooks[0].retries", "greater than or equal to 0")]
+    public async Task Refuses_durations_and_counts_beyond_their_bounds(string field, string value, string path, string complaint)
     {
         await using var kube = await KubeCluster.StartAsync();
         await kube.ApplyWalkthroughAsync(hpa: false);
@@ -27,7 +27,8 @@ public sealed class CanaryCrdBoundsTests
         var refused = await Assert.ThrowsAsync<HttpOperationException>(() => kube.ApplyAsync(Edited(field, value)));
 
         Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.Response.StatusCode);
-        Assert.Contains(path, refused.Response.Content, StringComparison.Ordinal);
+        Assert.Contains($"spec.canaryAnalysis.{path}", refused.Response.Content, StringComparison.Ordinal);
+        Assert.Contains(complaint, refused.Response.Content, StringComparison.Ordinal);
     }
 
     [Theory]
