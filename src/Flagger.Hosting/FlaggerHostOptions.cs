@@ -36,7 +36,8 @@ internal sealed class FlaggerHostOptionsValidator(IEnumerable<Providers.EventFor
 
         if (!string.IsNullOrEmpty(options.EventWebhook) && !Uri.TryCreate(options.EventWebhook, UriKind.Absolute, out _))
         {
-            failures.Add($"--event-webhook: must be an absolute URL, got '{options.EventWebhook}'");
+            // The address may carry a token (user info, query): start-up errors go to logs, so they quote it redacted.
+            failures.Add($"--event-webhook: must be an absolute URL, got '{Flagger.Providers.SecretText.Address(options.EventWebhook)}'");
         }
 
         if (!string.IsNullOrEmpty(options.EventWebhook) && !forwarding.Any())

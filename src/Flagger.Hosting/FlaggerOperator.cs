@@ -1,4 +1,5 @@
 using Flagger.Analysis;
+using Flagger.Events;
 using Flagger.Hosting.Metrics;
 using Flagger.Hosting.Scheduling;
 using Flagger.Leadership;
@@ -23,7 +24,8 @@ internal sealed partial class FlaggerOperator(
     IOptions<FlaggerHostOptions> options,
     IOptions<EngineOptions> engineOptions,
     ILogger<FlaggerOperator> logger,
-    ReferenceMonitor? references = null) : BackgroundService
+    ReferenceMonitor? references = null,
+    IEventRecorder? events = null) : BackgroundService
 {
     private volatile OperatorState state = OperatorState.Starting;
 
@@ -50,7 +52,7 @@ internal sealed partial class FlaggerOperator(
     private async Task RunTermAsync(CancellationToken term, CancellationToken stoppingToken)
     {
         using var both = CancellationTokenSource.CreateLinkedTokenSource(term, stoppingToken);
-        await using var scheduler = new CanaryScheduler(engine.TickAsync, engine.GetInterval, time, logger, options.Value.MaxConcurrentTicks);
+        var scheduler = new CanaryScheduler(engine.TickAsync, engine.GetInterval, time, logger, options.Value.MaxConcurrentTicks);
         scheduler.Ticked += metrics.Record;
         // Per-namespace totals move by one per canary seen or deleted: recounting every canary on each change
         // was O(N) per event, O(N²) while the first list of N canaries arrives.
@@ -61,30 +63,16 @@ internal sealed partial class FlaggerOperator(
         {
             await foreach (var change in feed.WatchAsync(both.Token).ConfigureAwait(false))
             {
-                switch (change.Type)
+                try
                 {
-                    case CanaryChangeType.Upserted when change.Canary is not null:
-                        scheduler.Upsert(change.Canary);
-                        if (known.Add((change.Namespace, change.Name)))
-                        {
-                            metrics.AddToTotal(change.Namespace);
-                        }
-
-                        break;
-                    case CanaryChangeType.Deleted:
-                        await scheduler.RemoveAsync(change.Namespace, change.Name).ConfigureAwait(false);
-                        if (known.Remove((change.Namespace, change.Name)))
-                        {
-                            metrics.RemoveFromTotal(change.Namespace);
-                        }
-
-                        break;
-                    case CanaryChangeType.TargetChanged:
-                        scheduler.Trigger(change.Namespace, change.Name);
-                        break;
-                    case CanaryChangeType.Listed:
-                        state = OperatorState.Leading;
-                        break;
+                    await ApplyAsync(change, scheduler, known).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !both.IsCancellationRequested)
+                {
+                    // One object the scheduler cannot take must not end the feed, and with it every other canary's
+                    // schedule and the host: it is logged and reported on the object, and the feed goes on.
+                    LogChangeFailed(change.Type, change.Namespace, change.Name, e);
+                    await ReportAsync(change, e, both.Token).ConfigureAwait(false);
                 }
             }
         }
@@ -92,9 +80,66 @@ internal sealed partial class FlaggerOperator(
         {
             // Stopping, or leadership lost: the scheduler is disposed below, ending every schedule.
         }
+        finally
+        {
+            await both.CancelAsync().ConfigureAwait(false);
+            await scheduler.DisposeAsync().ConfigureAwait(false);
 
-        await both.CancelAsync().ConfigureAwait(false);
+            // A replica that no longer leads exports no canary series: the new leader's are the truth, and a stale
+            // flagger_canary_status=2 here would keep the status alert firing.
+            metrics.ClearCanaries();
+        }
+
         await referenced.ConfigureAwait(false);
+    }
+
+    private async Task ApplyAsync(CanaryChange change, CanaryScheduler scheduler, HashSet<(string Namespace, string Name)> known)
+    {
+        switch (change.Type)
+        {
+            case CanaryChangeType.Upserted when change.Canary is not null:
+                scheduler.Upsert(change.Canary);
+                if (known.Add((change.Namespace, change.Name)))
+                {
+                    metrics.AddToTotal(change.Namespace);
+                }
+
+                break;
+            case CanaryChangeType.Deleted:
+                await scheduler.RemoveAsync(change.Namespace, change.Name).ConfigureAwait(false);
+                metrics.RemoveCanary(change.Namespace, change.Name);
+                if (known.Remove((change.Namespace, change.Name)))
+                {
+                    metrics.RemoveFromTotal(change.Namespace);
+                }
+
+                break;
+            case CanaryChangeType.TargetChanged:
+                scheduler.Trigger(change.Namespace, change.Name);
+                break;
+            case CanaryChangeType.Listed:
+                state = OperatorState.Leading;
+                break;
+        }
+    }
+
+    private async Task ReportAsync(CanaryChange change, Exception exception, CancellationToken cancellationToken)
+    {
+        if (events is null || change.Canary is not { } canary)
+        {
+            return;
+        }
+
+        try
+        {
+            var message = $"Canary {canary.Id} could not be scheduled: {exception.Message}";
+            await events.RecordAsync(canary, new CanaryEvent(EventSeverity.Warning, message), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Best effort: the log line above already says it.
+            LogChangeFailed(change.Type, change.Namespace, change.Name, e);
+        }
     }
 
     private async Task RunReferencesAsync(CancellationToken term)
@@ -121,6 +166,9 @@ internal sealed partial class FlaggerOperator(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Acquired leadership; scheduling canaries")]
     private partial void LogLeading();
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Change {Type} of canary {Name}.{Namespace} could not be applied; the other canaries go on")]
+    private partial void LogChangeFailed(CanaryChangeType type, string @namespace, string name, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Checking MetricTemplates and AlertProviders stopped")]
     private partial void LogReferencesFailed(Exception exception);

@@ -9,18 +9,39 @@ namespace Flagger.Notifications;
 
 /// <summary>
 /// Posts chat payloads. One long-lived client per proxy address, so connections are pooled and DNS changes are
-/// still seen (the handler recycles its connections).
+/// still seen (the handler recycles its connections), for the first <see cref="MaxClients"/> proxy addresses: the
+/// addresses come from AlertProviders, so their number is the cluster's to choose, and a client per address kept
+/// forever would grow without end. Past that, a post gets a client of its own, disposed after it.
 /// </summary>
 internal sealed class ChatPoster : IDisposable
 {
     /// <summary>Chat services get 5 seconds, as in Flagger: an alert must never hold up a tick for long.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>Proxy addresses that keep a pooled client; a cluster has a handful.</summary>
+    public const int MaxClients = 32;
+
     private readonly ConcurrentDictionary<string, HttpClient> clients = new(StringComparer.Ordinal);
+
+    /// <summary>How many pooled clients there are; at most <see cref="MaxClients"/>.</summary>
+    internal int PooledClients => clients.Count;
 
     public async Task PostAsync(Uri address, JsonNode body, string? proxy, string? token, CancellationToken cancellationToken)
     {
-        var client = clients.GetOrAdd(proxy ?? string.Empty, CreateClient);
+        var key = proxy ?? string.Empty;
+        if (clients.TryGetValue(key, out var pooled) || (clients.Count < MaxClients && clients.TryAdd(key, pooled = CreateClient(key))))
+        {
+            await PostAsync(pooled, address, body, proxy, token, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // A racing TryAdd for the same address lost: that client was never shared and goes with this post.
+        using var own = pooled ?? CreateClient(key);
+        await PostAsync(own, address, body, proxy, token, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task PostAsync(HttpClient client, Uri address, JsonNode body, string? proxy, string? token, CancellationToken cancellationToken)
+    {
         using var request = new HttpRequestMessage(HttpMethod.Post, address)
         {
             Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),

@@ -65,7 +65,10 @@ internal sealed partial class PrometheusMetricsProvider(
             return MetricQueryResult.Failed($"request to {shown} failed: {Redact(e.Message)}");
         }
 
-        return Parse(body);
+        // An answer that is not Prometheus' (a login page, a proxy's echo of the request) is quoted in the error,
+        // so it is redacted like any other answer.
+        var parsed = Parse(body);
+        return parsed.Outcome == MetricQueryOutcome.Failed ? MetricQueryResult.Failed(Redact(parsed.Error ?? string.Empty)) : parsed;
     }
 
     /// <inheritdoc />

@@ -1,10 +1,13 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using Flagger.Analysis;
 using Flagger.Events;
+using Flagger.Hosting.Metrics;
 using Flagger.Leadership;
 using Flagger.Model;
 using Flagger.Store;
 using Microsoft.Extensions.DependencyInjection;
+using Prometheus;
 
 namespace Flagger.Hosting;
 
@@ -37,6 +40,80 @@ public sealed class FlaggerOperatorTests
         await leadership.LoseAsync();
         await references.Stopped.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct);
         await host.StopAsync(Ct);
+    }
+
+    [Fact]
+    public async Task A_deleted_canary_and_a_lost_term_leave_no_canary_series_on_metrics()
+    {
+        var feed = new ChannelFeed();
+        using var leadership = new OneTerm();
+        var metrics = new CanaryMetrics(Prometheus.Metrics.NewCustomRegistry());
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton(metrics);
+        services.AddSingleton<ICanaryFeed>(feed);
+        services.AddSingleton<ICanaryStore>(new NoCanaries());
+        services.AddSingleton<IEventRecorder>(new NoEvents());
+        services.AddFlagger();
+        services.AddSingleton<ILeaderGate>(leadership);
+        await using var provider = services.BuildServiceProvider();
+        var host = provider.GetRequiredService<FlaggerOperator>();
+        await host.StartAsync(Ct);
+        feed.Send(new CanaryChange(CanaryChangeType.Listed, string.Empty, string.Empty));
+
+        // What the leader's ticks wrote for two canaries, one of them Failed.
+        metrics.Record(Tick("podinfo", CanaryPhase.Failed), TimeSpan.Zero);
+        metrics.Record(Tick("backend", CanaryPhase.Succeeded), TimeSpan.Zero);
+        feed.Send(new CanaryChange(CanaryChangeType.Deleted, "test", "podinfo"));
+        await EventuallyAsync(async () => !(await ExportAsync(metrics)).Contains("name=\"podinfo\"", StringComparison.Ordinal), "podinfo's series removed");
+        Assert.Contains("flagger_canary_status{name=\"backend\",namespace=\"test\"} 1", await ExportAsync(metrics), StringComparison.Ordinal);
+
+        await leadership.LoseAsync();
+
+        await EventuallyAsync(async () => !(await ExportAsync(metrics)).Contains("flagger_canary_status{", StringComparison.Ordinal), "every canary series removed on standby");
+        await host.StopAsync(Ct);
+    }
+
+    private static TickReport Tick(string name, CanaryPhase phase) => new()
+    {
+        Canary = new Canary
+        {
+            Metadata = new ObjectMetadata { Name = name, Namespace = "test" },
+            Spec = new CanarySpec { TargetRef = new ObjectReference { Name = name } },
+            Status = new CanaryStatus { Phase = phase },
+        },
+    };
+
+    private static async Task<string> ExportAsync(CanaryMetrics metrics)
+    {
+        using var stream = new MemoryStream();
+        await metrics.Registry.CollectAndExportAsTextAsync(stream, Ct);
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
+    {
+        for (var i = 0; i < 500 && !await condition(); i++)
+        {
+            await Task.Delay(10, Ct);
+        }
+
+        Assert.True(await condition(), what);
+    }
+
+    private sealed class ChannelFeed : ICanaryFeed
+    {
+        private readonly Channel<CanaryChange> changes = Channel.CreateUnbounded<CanaryChange>();
+
+        public void Send(CanaryChange change) => changes.Writer.TryWrite(change);
+
+        public async IAsyncEnumerable<CanaryChange> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            while (true)
+            {
+                yield return await changes.Reader.ReadAsync(cancellationToken);
+            }
+        }
     }
 
     private sealed class OneTerm : ILeaderGate, IDisposable

@@ -138,6 +138,30 @@ public sealed class NotifierTests
     }
 
     [Fact]
+    public async Task Distinct_proxy_addresses_past_the_pool_size_are_posted_through_without_growing_the_pool()
+    {
+        await using var proxy = await ForwardProxy.StartAsync("alice", "p@ss:word");
+        using var services = Services();
+        var factory = services.GetRequiredKeyedService<INotifierFactory>("slack");
+        var addresses = ChatPoster.MaxClients + 8;
+        for (var i = 0; i < addresses; i++)
+        {
+            var notifier = factory.Create(new NotifierSettings
+            {
+                Type = "slack",
+                Address = "http://chat.invalid/services/T0/B0",
+                Channel = "c",
+                Username = "u",
+                Proxy = proxy.Address.Replace("http://", "http://alice:p%40ss%3Aword@", StringComparison.Ordinal) + $"/?team={i}",
+            });
+            await notifier.PostAsync(Promoted, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal(addresses, proxy.Seen.Count(s => s.StartsWith("200 ", StringComparison.Ordinal)));
+        Assert.Equal(ChatPoster.MaxClients, services.GetRequiredService<ChatPoster>().PooledClients);
+    }
+
+    [Fact]
     public void Slack_without_a_channel_fails_at_start_naming_the_flag()
     {
         using var services = Services(b => b.AddSlack(o => o.Url = "https://hooks.example/services/x"));

@@ -34,12 +34,15 @@ public static class AnalysisDefaults
     /// <summary>Total traffic weight.</summary>
     public const int TotalWeight = 100;
 
-    /// <summary>The analysis interval, floored at <paramref name="minimum"/>.</summary>
+    /// <summary>
+    /// The analysis interval, floored at <paramref name="minimum"/> and capped at <see cref="FieldLimits.MaxInterval"/>
+    /// (validation reports a longer one; the cap keeps the schedule's timer valid meanwhile).
+    /// </summary>
     public static TimeSpan GetInterval(this CanaryAnalysis? analysis, TimeSpan? minimum = null)
     {
         var interval = GoDuration.TryParse(analysis?.Interval, out var parsed) ? parsed : Interval;
         var floor = minimum ?? MinimumInterval;
-        return interval < floor ? floor : interval;
+        return interval < floor ? floor : interval > FieldLimits.MaxInterval ? FieldLimits.MaxInterval : interval;
     }
 
     /// <summary>Failed checks before rollback; at least 1.</summary>

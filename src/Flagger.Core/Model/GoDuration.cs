@@ -5,13 +5,19 @@ namespace Flagger.Model;
 /// <summary>Durations written the way Flagger's manifests write them (<c>1m</c>, <c>30s</c>, <c>1m30s</c>, <c>500ms</c>).</summary>
 public static class GoDuration
 {
-    /// <summary>Parses a duration; false for an empty, negative or malformed value.</summary>
-    public static bool TryParse(string? text, out TimeSpan duration)
+    /// <summary>
+    /// Parses a duration; false for an empty, negative or malformed value, and for one too large for a
+    /// <see cref="TimeSpan"/> (Go's parser refuses those as well, where a <see cref="TimeSpan"/> would throw).
+    /// </summary>
+    public static bool TryParse(string? text, out TimeSpan duration) => Parse(text, out duration) == DurationParse.Parsed;
+
+    /// <summary>Parses a duration, telling a malformed value from one that is well formed but too large.</summary>
+    internal static DurationParse Parse(string? text, out TimeSpan duration)
     {
         duration = TimeSpan.Zero;
         if (string.IsNullOrWhiteSpace(text))
         {
-            return false;
+            return DurationParse.Malformed;
         }
 
         var span = text.AsSpan().Trim();
@@ -26,7 +32,7 @@ public static class GoDuration
 
             if (digits == 0 || !double.TryParse(span[..digits], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
             {
-                return false;
+                return DurationParse.Malformed;
             }
 
             span = span[digits..];
@@ -46,15 +52,22 @@ public static class GoDuration
             };
             if (milliseconds is null)
             {
-                return false;
+                return DurationParse.Malformed;
             }
 
             total += number * milliseconds.Value;
             span = span[unit..];
         }
 
+        // 99999999999999m is well formed; TimeSpan.FromMilliseconds would throw on it, and a huge digit string
+        // parses as infinity. Both are "too large", never an exception on input from a manifest.
+        if (!double.IsFinite(total) || total >= TimeSpan.MaxValue.TotalMilliseconds)
+        {
+            return DurationParse.TooLarge;
+        }
+
         duration = TimeSpan.FromMilliseconds(total);
-        return true;
+        return DurationParse.Parsed;
     }
 
     /// <summary>Formats a duration as Go prints it: <c>1m0s</c>, <c>30s</c>, <c>1.515s</c>, <c>500ms</c>.</summary>
@@ -87,4 +100,17 @@ public static class GoDuration
 
     private static string FormatNumber(double value) =>
         Math.Round(value, 9).ToString("0.#########", CultureInfo.InvariantCulture);
+}
+
+/// <summary>How parsing a duration went.</summary>
+internal enum DurationParse
+{
+    /// <summary>A duration.</summary>
+    Parsed,
+
+    /// <summary>Not a duration at all.</summary>
+    Malformed,
+
+    /// <summary>Well formed, but beyond what a <see cref="TimeSpan"/> holds.</summary>
+    TooLarge,
 }

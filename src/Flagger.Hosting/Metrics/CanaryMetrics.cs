@@ -19,7 +19,14 @@ internal sealed class CanaryMetrics
     private readonly Counter successes;
     private readonly Counter failures;
     private readonly Counter effectFailures;
+
+    // The kinds of best-effort call a tick reports failing (TickReport.EffectFailures).
+    private static readonly string[] EffectKinds = ["event", "event webhook", "alert", "post-rollout hook"];
     private readonly Dictionary<string, int> totals = new(StringComparer.Ordinal);
+
+    // The label values each canary's series were written with, so that deleting the canary (or losing leadership)
+    // removes exactly those series and no stale one is left to keep an alert firing.
+    private readonly Dictionary<(string Namespace, string Name), CanarySeries> series = [];
 
     public CanaryMetrics(CollectorRegistry registry)
     {
@@ -87,6 +94,107 @@ internal sealed class CanaryMetrics
 
         var target = canary.GetTargetName();
         var ns = canary.Namespace;
+        var strategy = canary.Spec.GetAnalysis().GetStrategy().ToLabel();
+        lock (series)
+        {
+            Track(canary, target, strategy, report);
+            Write(report, target, ns, strategy, elapsed);
+        }
+    }
+
+    /// <summary>Removes every series of the canary <paramref name="name"/>: it was deleted.</summary>
+    public void RemoveCanary(string @namespace, string name)
+    {
+        lock (series)
+        {
+            if (series.Remove((@namespace, name), out var written))
+            {
+                Remove(@namespace, written);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Removes every per-canary series and the per-namespace totals: a replica that does not lead exports none, so
+    /// only the leader's figures are scraped.
+    /// </summary>
+    public void ClearCanaries()
+    {
+        lock (series)
+        {
+            foreach (var ((ns, _), written) in series)
+            {
+                Remove(ns, written);
+            }
+
+            series.Clear();
+        }
+
+        lock (totals)
+        {
+            foreach (var ns in totals.Keys)
+            {
+                total.RemoveLabelled(ns);
+            }
+
+            totals.Clear();
+        }
+    }
+
+    private void Track(Canary canary, string target, string strategy, TickReport report)
+    {
+        var key = (canary.Namespace, canary.Name);
+        if (series.TryGetValue(key, out var written) && written.Target != target)
+        {
+            // The canary now releases another target: the old target's series would never be written again.
+            Remove(canary.Namespace, written);
+            written = null;
+        }
+
+        if (written is null)
+        {
+            written = new CanarySeries(target);
+            series[key] = written;
+        }
+
+        foreach (var observation in report.Metrics)
+        {
+            written.Metrics.Add(observation.Name);
+        }
+
+        if (report.Outcome is RunOutcome.Promoted or RunOutcome.PromotedWithoutAnalysis or RunOutcome.RolledBack or RunOutcome.PromotionFailed)
+        {
+            written.Strategies.Add(strategy);
+        }
+    }
+
+    private void Remove(string ns, CanarySeries written)
+    {
+        var target = written.Target;
+        status.RemoveLabelled(target, ns);
+        weight.RemoveLabelled($"{target}-primary", ns);
+        weight.RemoveLabelled(target, ns);
+        duration.RemoveLabelled(target, ns);
+        foreach (var metric in written.Metrics)
+        {
+            analysis.RemoveLabelled(target, ns, metric);
+        }
+
+        foreach (var kind in EffectKinds)
+        {
+            effectFailures.RemoveLabelled(target, ns, kind);
+        }
+
+        foreach (var strategy in written.Strategies)
+        {
+            successes.RemoveLabelled(target, ns, strategy, "completed");
+            successes.RemoveLabelled(target, ns, strategy, "skipped");
+            failures.RemoveLabelled(target, ns, strategy, "completed");
+        }
+    }
+
+    private void Write(TickReport report, string target, string ns, string strategy, TimeSpan elapsed)
+    {
         status.WithLabels(target, ns).Set(StatusValue(report.Phase));
         if (report.Routes is { } routes)
         {
@@ -109,7 +217,6 @@ internal sealed class CanaryMetrics
             effectFailures.WithLabels(target, ns, failure.Kind).Inc();
         }
 
-        var strategy = canary.Spec.GetAnalysis().GetStrategy().ToLabel();
         switch (report.Outcome)
         {
             case RunOutcome.Promoted:
@@ -132,5 +239,14 @@ internal sealed class CanaryMetrics
             totals[@namespace] = count;
             total.WithLabels(@namespace).Set(count);
         }
+    }
+
+    private sealed class CanarySeries(string target)
+    {
+        public string Target { get; } = target;
+
+        public HashSet<string> Metrics { get; } = new(StringComparer.Ordinal);
+
+        public HashSet<string> Strategies { get; } = new(StringComparer.Ordinal);
     }
 }

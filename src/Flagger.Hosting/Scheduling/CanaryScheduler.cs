@@ -43,7 +43,7 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
     /// </summary>
     public void Upsert(Canary canary)
     {
-        var interval = intervalOf(canary);
+        var interval = IntervalOf(canary);
         var key = Key(canary.Namespace, canary.Name);
         if (schedules.TryGetValue(key, out var existing))
         {
@@ -120,7 +120,7 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
                     Ticked?.Invoke(report, elapsed);
                     if (report.Canary is { } canary)
                     {
-                        schedule.Interval = intervalOf(canary);
+                        schedule.Interval = IntervalOf(canary);
                     }
                 }
                 finally
@@ -145,8 +145,31 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
 
     private static string Key(string @namespace, string name) => $"{@namespace}/{name}";
 
+    // A canary whose interval cannot be read still gets a schedule: its ticks are what report the problem (a
+    // condition and a Warning event), and one such canary must never stop the feed that schedules the others.
+    private TimeSpan IntervalOf(Canary canary)
+    {
+        try
+        {
+            return Bounded(intervalOf(canary));
+        }
+        catch (Exception e)
+        {
+            LogIntervalUnreadable(canary.Namespace, canary.Name, e);
+            return AnalysisDefaults.Interval;
+        }
+    }
+
+    // Task.Delay refuses waits beyond ~49.7 days and negative ones: whatever the interval source says, the wait
+    // stays within what validation allows.
+    private static TimeSpan Bounded(TimeSpan interval) =>
+        interval < TimeSpan.Zero ? TimeSpan.Zero : interval > FieldLimits.MaxInterval ? FieldLimits.MaxInterval : interval;
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Tick of canary {Name}.{Namespace} failed")]
     private partial void LogTickFailed(string @namespace, string name, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Interval of canary {Name}.{Namespace} could not be read; ticking every 60s")]
+    private partial void LogIntervalUnreadable(string @namespace, string name, Exception exception);
 
     private sealed class Schedule(string @namespace, string name, TimeSpan interval, CancellationTokenSource stop, long? generation) : IDisposable
     {
@@ -190,7 +213,7 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
         public async Task<long> WaitAsync(TimeProvider time, Action waiting, CancellationToken cancellationToken)
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var interval = Interval;
+            var interval = Bounded(Interval);
             var due = time.GetTimestamp() + (long)(interval.TotalSeconds * time.TimestampFrequency);
             var delay = Task.Delay(interval, time, linked.Token);
             waiting();

@@ -8,7 +8,8 @@ namespace Flagger.Hosting.Webhooks;
 /// <summary>
 /// Calls analysis webhooks over HTTP: POST of the JSON payload, success for a status of 202 or less, otherwise the
 /// response body is the error users see in the event. Transport errors, 429 and 5xx are retried up to the hook's
-/// <c>retries</c>.
+/// <c>retries</c> (at most <see cref="FieldLimits.MaxWebhookRetries"/>); a call waits at most
+/// <see cref="FieldLimits.MaxWebhookTimeout"/>.
 /// </summary>
 internal sealed class HttpWebhookClient(TimeProvider time) : IWebhookClient, IDisposable
 {
@@ -30,7 +31,10 @@ internal sealed class HttpWebhookClient(TimeProvider time) : IWebhookClient, IDi
         var timeout = Timeout(webhook);
         var client = webhook.DisableTls ? skippingTls : verifying;
         string error = string.Empty;
-        for (var attempt = 0; attempt <= Math.Max(0, webhook.Retries); attempt++)
+        // Validation bounds both; a spec that skipped it (or a caller of the engine with its own ports) still gets a
+        // loop that ends and a timer that can be armed: int.MaxValue retries would wrap the counter and never end.
+        var attempts = 1 + Math.Clamp(webhook.Retries, 0, FieldLimits.MaxWebhookRetries);
+        for (var attempt = 0; attempt < attempts; attempt++)
         {
             if (attempt > 0)
             {
@@ -101,7 +105,9 @@ internal sealed class HttpWebhookClient(TimeProvider time) : IWebhookClient, IDi
     }
 
     internal static TimeSpan Timeout(CanaryWebhook webhook) =>
-        webhook.Timeout is { Length: >= 2 } text && GoDuration.TryParse(text, out var parsed) && parsed > TimeSpan.Zero ? parsed : DefaultTimeout;
+        webhook.Timeout is { Length: >= 2 } text && GoDuration.TryParse(text, out var parsed) && parsed > TimeSpan.Zero
+            ? parsed > FieldLimits.MaxWebhookTimeout ? FieldLimits.MaxWebhookTimeout : parsed
+            : DefaultTimeout;
 
     private static HttpClient Create(bool verifyTls)
     {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
@@ -15,14 +14,17 @@ namespace Flagger.Kubernetes.Events;
 /// Records canary events as core/v1 Events on the Canary (source <c>flagger</c>, reason <c>Synced</c>), and the
 /// operator's reports on MetricTemplates and AlertProviders as Events on those. A repeat of
 /// the same message bumps the count and last timestamp of the existing Event, as client-go's recorder does,
-/// instead of creating a new object.
+/// instead of creating a new object. The counts it remembers are bounded (<see cref="EventSeries"/>).
 /// </summary>
 internal sealed class KubernetesEventRecorder(IKubernetes client, TimeProvider time) : IEventRecorder
 {
     internal const string Component = "flagger";
     internal const string Reason = "Synced";
 
-    private readonly ConcurrentDictionary<string, int> counts = new(StringComparer.Ordinal);
+    private readonly EventSeries counts = new(time);
+
+    /// <summary>How many event series the recorder remembers now; at most <see cref="EventSeries.Capacity"/>.</summary>
+    internal int RememberedSeries => counts.Count;
     private readonly string instance = Environment.MachineName;
 
     public Task RecordAsync(Canary canary, CanaryEvent canaryEvent, CancellationToken cancellationToken)
@@ -46,7 +48,7 @@ internal sealed class KubernetesEventRecorder(IKubernetes client, TimeProvider t
         var now = time.GetUtcNow().UtcDateTime;
         var name = EventName(involved, type, message);
         var @namespace = involved.NamespaceProperty;
-        if (counts.TryGetValue(name, out var count))
+        if (counts.TryGet(name, out var count))
         {
             await BumpAsync(@namespace, name, count + 1, now, cancellationToken).ConfigureAwait(false);
             return;
@@ -69,11 +71,11 @@ internal sealed class KubernetesEventRecorder(IKubernetes client, TimeProvider t
         try
         {
             await client.CoreV1.CreateNamespacedEventAsync(body, @namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
-            counts[name] = 1;
+            counts.Set(name, 1);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
         {
-            // Recorded by an earlier run of this process: continue its series.
+            // Recorded by an earlier run of this process, or by this one before the series was forgotten: continue it.
             var existing = await client.CoreV1.ReadNamespacedEventAsync(name, @namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
             await BumpAsync(@namespace, name, (existing.Count ?? 1) + 1, now, cancellationToken).ConfigureAwait(false);
         }
@@ -87,12 +89,12 @@ internal sealed class KubernetesEventRecorder(IKubernetes client, TimeProvider t
         try
         {
             await client.CoreV1.PatchNamespacedEventAsync(patch, name, @namespace, cancellationToken: ct).ConfigureAwait(false);
-            counts[name] = count;
+            counts.Set(name, count);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
             // Events expire (an hour by default); the next repeat starts a new series.
-            counts.TryRemove(name, out _);
+            counts.Remove(name);
         }
     }
 

@@ -18,10 +18,16 @@ namespace Flagger.Kubernetes.Store;
 /// </summary>
 internal sealed class KubernetesCanaryFeed(ClusterCache cache) : ICanaryFeed
 {
+    private ConcurrentDictionary<(string Kind, string Namespace, string Name), long>? watched;
+
+    /// <summary>How many workloads the running feed remembers a generation of: the ones that exist, no more.</summary>
+    internal int WorkloadGenerations => Volatile.Read(ref watched)?.Count ?? 0;
+
     public async IAsyncEnumerable<CanaryChange> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var changes = Channel.CreateUnbounded<CanaryChange>(new UnboundedChannelOptions { SingleReader = true });
         var generations = new ConcurrentDictionary<(string Kind, string Namespace, string Name), long>();
+        Volatile.Write(ref watched, generations);
         var canaries = new ConcurrentDictionary<(string Namespace, string Name), (long Generation, bool Deleting)>();
         var listed = false;
         void OnCanary(WatchEventType type, Canary canary)
@@ -49,9 +55,16 @@ internal sealed class KubernetesCanaryFeed(ClusterCache cache) : ICanaryFeed
             }
         }
 
-        void OnWorkload(string kind, V1ObjectMeta? meta)
+        void OnWorkload(WatchEventType type, string kind, V1ObjectMeta? meta)
         {
             var key = (kind, meta?.NamespaceProperty ?? string.Empty, meta?.Name ?? string.Empty);
+            if (type == WatchEventType.Deleted)
+            {
+                // Forgotten with the workload: a cluster that churns Deployments must not grow this map forever.
+                generations.TryRemove(key, out _);
+                return;
+            }
+
             var generation = meta?.Generation ?? 0;
             if (generations.TryGetValue(key, out var seen) && seen == generation)
             {
@@ -84,8 +97,8 @@ internal sealed class KubernetesCanaryFeed(ClusterCache cache) : ICanaryFeed
             }
         }
 
-        void OnDeployment(WatchEventType t, V1Deployment d) => OnWorkload("Deployment", d.Metadata);
-        void OnDaemonSet(WatchEventType t, V1DaemonSet d) => OnWorkload("DaemonSet", d.Metadata);
+        void OnDeployment(WatchEventType t, V1Deployment d) => OnWorkload(t, "Deployment", d.Metadata);
+        void OnDaemonSet(WatchEventType t, V1DaemonSet d) => OnWorkload(t, "DaemonSet", d.Metadata);
         void OnConfigMap(WatchEventType t, V1ConfigMap c) => OnConfig("configmap", c.Metadata);
         void OnSecret(WatchEventType t, V1Secret s) => OnConfig("secret", s.Metadata);
 

@@ -103,6 +103,17 @@ public sealed class EventForwardingRecorderTests
     }
 
     [Fact]
+    public async Task A_malformed_event_webhook_is_reported_without_its_credentials()
+    {
+        await using var provider = Build("events.test/hook?token=tok-0123456789&team=ops", new RecordingRecorder(), new LogLines());
+
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<FlaggerHostOptions>>().Value);
+
+        Assert.Contains("--event-webhook: must be an absolute URL, got 'events.test/hook?token=[redacted]&team=[redacted]'", error.Failures);
+        Assert.DoesNotContain("0123456789", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Forwarding_needs_a_recorder_to_wrap() =>
         Assert.Contains("call it after AddKubernetes()", Assert.Throws<InvalidOperationException>(() => new ServiceCollection().AddFlagger().AddEventForwarding()).Message, StringComparison.Ordinal);
 

@@ -93,6 +93,48 @@ public sealed class CanaryMetricsTests
     }
 
     [Fact]
+    public async Task A_deleted_canary_leaves_no_series_behind_and_the_others_stay()
+    {
+        var metrics = new CanaryMetrics(Prometheus.Metrics.NewCustomRegistry());
+        var backend = Podinfo with { Metadata = Podinfo.Metadata with { Name = "backend" }, Spec = Podinfo.Spec with { TargetRef = new ObjectReference { Name = "backend" } } };
+        metrics.Record(FailedTick(Podinfo), TimeSpan.FromMilliseconds(40));
+        metrics.Record(FailedTick(backend), TimeSpan.FromMilliseconds(40));
+
+        metrics.RemoveCanary("test", "podinfo");
+
+        var text = await ExportAsync(metrics);
+        Assert.DoesNotContain("name=\"podinfo\"", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("workload=\"podinfo", text, StringComparison.Ordinal);
+        Assert.Contains("flagger_canary_status{name=\"backend\",namespace=\"test\"} 2", text, StringComparison.Ordinal);
+        Assert.Contains("flagger_canary_metric_analysis{name=\"backend\",namespace=\"test\",metric=\"error-rate\"} 7", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Clearing_on_leadership_loss_removes_every_canary_series_and_total_but_not_the_info()
+    {
+        var metrics = new CanaryMetrics(Prometheus.Metrics.NewCustomRegistry());
+        metrics.SetInfo("0.1.0", "istio");
+        metrics.AddToTotal("test");
+        metrics.Record(FailedTick(Podinfo), TimeSpan.FromMilliseconds(40));
+
+        metrics.ClearCanaries();
+
+        var text = await ExportAsync(metrics);
+        Assert.DoesNotContain("flagger_canary_status{", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("flagger_canary_total{", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("flagger_canary_failures_total{", text, StringComparison.Ordinal);
+        Assert.Contains("flagger_info{version=\"0.1.0\",mesh_provider=\"istio\"} 1", text, StringComparison.Ordinal);
+    }
+
+    private static TickReport FailedTick(Canary canary) => new()
+    {
+        Canary = canary with { Status = new CanaryStatus { Phase = CanaryPhase.Failed } },
+        Outcome = RunOutcome.RolledBack,
+        Routes = new TrafficRoutes(100, 0),
+        Metrics = [new MetricObservation("error-rate", 7)],
+    };
+
+    [Fact]
     public async Task A_namespace_whose_last_canary_is_deleted_counts_zero()
     {
         var metrics = new CanaryMetrics(Prometheus.Metrics.NewCustomRegistry());

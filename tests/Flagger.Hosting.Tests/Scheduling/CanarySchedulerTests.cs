@@ -19,7 +19,7 @@ public sealed class CanarySchedulerTests
         Spec = new CanarySpec { Analysis = new CanaryAnalysis { Interval = interval } },
     };
 
-    private CanaryScheduler Scheduler(Func<string, CancellationToken, Task>? body = null, int slots = 4) => new(
+    private CanaryScheduler Scheduler(Func<string, CancellationToken, Task>? body = null, int slots = 4, Func<Canary, TimeSpan>? intervalOf = null) => new(
         async (ns, name, ct) =>
         {
             ticks.AddOrUpdate(name, 1, (_, n) => n + 1);
@@ -30,7 +30,7 @@ public sealed class CanarySchedulerTests
 
             return new TickReport();
         },
-        c => c.Spec.GetAnalysis().GetInterval(),
+        intervalOf ?? (c => c.Spec.GetAnalysis().GetInterval()),
         clock,
         NullLogger.Instance,
         slots);
@@ -66,6 +66,34 @@ public sealed class CanarySchedulerTests
 
         clock.Advance(Minute / 2);
         await EventuallyAsync(() => Ticks("podinfo") == 2, "second tick after one interval");
+    }
+
+    [Fact]
+    public async Task A_canary_whose_interval_cannot_be_read_still_ticks_every_minute_and_the_others_are_scheduled()
+    {
+        await using var scheduler = Scheduler(intervalOf: c => c.Name == "hostile" ? throw new OverflowException("TimeSpan overflowed") : c.Spec.GetAnalysis().GetInterval());
+
+        scheduler.Upsert(Canary("hostile"));
+        scheduler.Upsert(Canary("podinfo"));
+
+        await EventuallyAsync(() => Ticks("hostile") == 1 && Ticks("podinfo") == 1, "both tick at once");
+        await IdleAsync(scheduler, 2);
+        clock.Advance(Minute);
+        await EventuallyAsync(() => Ticks("hostile") == 2 && Ticks("podinfo") == 2, "both tick after a minute");
+    }
+
+    [Fact]
+    public async Task An_interval_longer_than_a_timer_holds_waits_a_day_instead_of_ending_the_schedule()
+    {
+        // 60 days: Task.Delay refuses anything past ~49.7 days, which used to end this canary's schedule for good.
+        await using var scheduler = Scheduler(intervalOf: _ => TimeSpan.FromDays(60));
+        scheduler.Upsert(Canary("podinfo"));
+        await EventuallyAsync(() => Ticks("podinfo") == 1, "first tick at once");
+        await IdleAsync(scheduler, 1);
+
+        clock.Advance(FieldLimits.MaxInterval);
+
+        await EventuallyAsync(() => Ticks("podinfo") == 2, "second tick after a day");
     }
 
     [Fact]

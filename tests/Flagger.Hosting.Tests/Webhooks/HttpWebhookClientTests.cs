@@ -93,6 +93,40 @@ public sealed class HttpWebhookClientTests
     }
 
     [Fact]
+    public async Task Retries_beyond_the_bound_stop_after_ten_instead_of_wrapping_the_counter()
+    {
+        await using var server = await RecordingReceiver.StartAsync(TestContext.Current.CancellationToken);
+        server.AnswerAt("/", new ReceiverAnswer(500, "down"), times: 20);
+        var clock = new FakeTimeProvider();
+        using var client = new HttpWebhookClient(clock);
+
+        var call = client.CallAsync(Hook(server, timeout: "1h", retries: int.MaxValue), Payload, TestContext.Current.CancellationToken);
+        while (!call.IsCompleted)
+        {
+            clock.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal("down", (await call).Error);
+        Assert.Equal(1 + FieldLimits.MaxWebhookRetries, server.Requests.Count);
+    }
+
+    [Theory]
+    [InlineData("71582789m")]
+    [InlineData("9999h")]
+    public async Task A_timeout_no_timer_can_hold_is_capped_at_an_hour(string timeout)
+    {
+        await using var server = await RecordingReceiver.StartAsync(TestContext.Current.CancellationToken);
+        using var client = new HttpWebhookClient(TimeProvider.System);
+        var hook = Hook(server, timeout: timeout);
+
+        var result = await client.CallAsync(hook, Payload, TestContext.Current.CancellationToken);
+
+        Assert.True(result.Succeeded, result.Error);
+        Assert.Equal(FieldLimits.MaxWebhookTimeout, HttpWebhookClient.Timeout(hook));
+    }
+
+    [Fact]
     public async Task A_huge_answer_echoing_the_hooks_token_is_cut_and_redacted()
     {
         await using var server = await RecordingReceiver.StartAsync(TestContext.Current.CancellationToken);

@@ -30,4 +30,24 @@ public sealed class KubernetesEventRecorderTests
         Assert.True(halt.LastTimestamp > halt.FirstTimestamp);
         Assert.Equal(("Normal", 1), (events[1].Type, events[1].Count));
     }
+
+    [Fact]
+    public async Task A_series_repeated_after_the_recorder_forgot_it_continues_on_the_server()
+    {
+        await using var kube = await KubeCluster.StartAsync();
+        await kube.ApplyWalkthroughAsync(hpa: false);
+        await kube.SettleAsync();
+        var canary = await kube.CanaryAsync();
+        var recorder = new KubernetesEventRecorder(kube.Client, kube.Clock);
+        var halt = new CanaryEvent(EventSeverity.Warning, "Halt podinfo.test advancement error-rate 7.00 > 5");
+
+        await recorder.RecordAsync(canary, halt, KubeCluster.Ct);
+        await recorder.RecordAsync(canary, halt, KubeCluster.Ct);
+        kube.Clock.Advance(EventSeries.Window + TimeSpan.FromMinutes(1));
+        await recorder.RecordAsync(canary, halt, KubeCluster.Ct);
+
+        var recorded = Assert.Single((await kube.Client.CoreV1.ListNamespacedEventAsync("test", cancellationToken: KubeCluster.Ct)).Items);
+        Assert.Equal(3, recorded.Count);
+        Assert.Equal(1, recorder.RememberedSeries);
+    }
 }

@@ -49,6 +49,40 @@ public sealed class KubernetesCanaryFeedTests
     }
 
     [Fact]
+    public async Task Deleted_workloads_are_forgotten()
+    {
+        await using var kube = await KubeCluster.StartAsync();
+        await kube.ApplyWalkthroughAsync(hpa: false);
+        await kube.SettleAsync();
+        var feed = new KubernetesCanaryFeed(kube.Cache);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(KubeCluster.Ct);
+        stop.CancelAfter(TimeSpan.FromSeconds(20));
+        await using var changes = feed.WatchAsync(stop.Token).GetAsyncEnumerator(stop.Token);
+        while (await changes.MoveNextAsync() && changes.Current.Type != CanaryChangeType.Listed)
+        {
+        }
+
+        var before = feed.WorkloadGenerations;
+        var podinfo = await kube.DeploymentAsync("podinfo");
+        for (var i = 0; i < 20; i++)
+        {
+            var copy = new V1Deployment { Metadata = new V1ObjectMeta { Name = $"churn-{i}", NamespaceProperty = "test" }, Spec = podinfo.Spec };
+            await kube.Client.AppsV1.CreateNamespacedDeploymentAsync(copy, "test", cancellationToken: KubeCluster.Ct);
+        }
+
+        await kube.SettleAsync();
+        Assert.Equal(before + 20, feed.WorkloadGenerations);
+
+        for (var i = 0; i < 20; i++)
+        {
+            await kube.Client.AppsV1.DeleteNamespacedDeploymentAsync($"churn-{i}", "test", cancellationToken: KubeCluster.Ct);
+        }
+
+        await kube.SettleAsync();
+        Assert.Equal(before, feed.WorkloadGenerations);
+    }
+
+    [Fact]
     public async Task An_empty_cluster_is_listed_at_once()
     {
         await using var kube = await KubeCluster.StartAsync();

@@ -27,6 +27,13 @@ public sealed record ReliabilityRunOptions
 
     /// <summary>How many times the operator is killed and a new one started during the run.</summary>
     public int Crashes { get; init; }
+
+    /// <summary>
+    /// Share of the run's expected length over which the crashes are spread: 1 spreads them over all of it, less
+    /// packs them into its start, so that every one of them falls while rollouts are still under way (a restart
+    /// takes wall time the expected length does not count).
+    /// </summary>
+    public double CrashSpread { get; init; } = 1;
 }
 
 /// <summary>The outcome of a run, with the soak's summary line.</summary>
@@ -97,7 +104,7 @@ public static class ReliabilityRun
         async Task CrashAsync()
         {
             // A rollout and the pause after it take about ten intervals: spread the crashes over the whole run.
-            var spacing = ReliabilityCluster.Interval * 10 * options.RolloutsPerApp / options.Crashes;
+            var spacing = ReliabilityCluster.Interval * 10 * options.RolloutsPerApp * options.CrashSpread / options.Crashes;
             for (var i = 0; i < options.Crashes && !chaos.IsCancellationRequested; i++)
             {
                 await cluster.DelayAsync(spacing * random.NextDouble(), chaos.Token).ConfigureAwait(false);

@@ -163,6 +163,42 @@ public sealed class MalformedCanaryTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task Durations_no_timer_can_hold_never_stop_the_operator_and_are_reported_naming_the_bound()
+    {
+        // A cluster that still has Flagger's own CRD, whose duration patterns are not anchored at the end: it
+        // admits what this repository's CRD refuses, so the operator meets these values in production too.
+        await cluster.InstallUnanchoredDurationPatternsAsync();
+        await using var app = await cluster.StartOperatorAsync();
+        (string Edit, string Field, string Says)[] hostile =
+        [
+            ("spec.analysis.interval=\"99999999999999m\"", "spec.analysis.interval", "must be at most 24h0m0s"),
+            ("spec.analysis.interval=\"71582789m\"", "spec.analysis.interval", "must be at most 24h0m0s"),
+            ("spec.analysis.interval=\"1m99999999999999h\"", "spec.analysis.interval", "must be a duration in seconds or minutes"),
+            ("spec.analysis.metrics=[{\"name\":\"request-success-rate\",\"interval\":\"99999999999999m\",\"thresholdRange\":{\"min\":99}}]", "spec.analysis.metrics[0].interval", "must be at most 24h0m0s"),
+            ("spec.analysis.webhooks=[{\"name\":\"load\",\"url\":\"http://flagger-loadtester.test/\",\"timeout\":\"99999999999999m\",\"retries\":2147483647}]", "spec.analysis.webhooks[0]", "must be at most 1h0m0s"),
+        ];
+        for (var i = 0; i < hostile.Length; i++)
+        {
+            cluster.Cluster.Apply(JsonEdit.Apply(Named($"hostile-{i}"), hostile[i].Edit), "test");
+        }
+
+        await cluster.PromoteGoodCanaryAsync(app);
+        var store = app.Services.GetRequiredService<ICanaryStore>();
+
+        for (var i = 0; i < hostile.Length; i++)
+        {
+            var (_, field, says) = hostile[i];
+            var status = await OperatorApp.WaitForStatusAsync(store, $"hostile-{i}", s => s.Conditions?.Any(c => c is { Type: CanaryCondition.ValidType, Status: "False" }) == true, "a Valid=False condition");
+            var valid = status.Conditions!.First(c => c.Type == CanaryCondition.ValidType);
+            Assert.Contains(field, valid.Message, StringComparison.Ordinal);
+            Assert.Contains(says, valid.Message, StringComparison.Ordinal);
+            Assert.Contains(await cluster.WarningsAsync($"hostile-{i}"), m => m.Contains(says, StringComparison.Ordinal));
+        }
+
+        Assert.Equal("OK", await OperatorApp.HealthAsync(app));
+    }
+
     private static bool IsTargetNotFound(CanaryCondition c) => c is { Type: CanaryCondition.ResolvedRefsType, Status: "False", Reason: "TargetNotFound" };
 
     private static string Mutate(JsonObject canary, Random random)

@@ -73,6 +73,21 @@ internal sealed class MalformedCluster : IAsyncDisposable
         return [.. events.Items.Where(e => e.Type == "Warning").Select(e => e.Message)];
     }
 
+    /// <summary>
+    /// Puts back the Canary CRD's duration patterns as Flagger's own CRD writes them, <c>^[0-9]+(m|s)</c>, anchored
+    /// at the start only, and drops the bounds on retries, as a cluster that still runs Flagger's CRD has them.
+    /// </summary>
+    public async Task InstallUnanchoredDurationPatternsAsync()
+    {
+        using var client = Cluster.CreateClient();
+        var crd = await client.ApiextensionsV1.ReadCustomResourceDefinitionAsync("canaries.flagger.app", cancellationToken: Ct);
+        var json = KubernetesJson.Serialize(crd);
+        var unanchored = System.Text.RegularExpressions.Regex.Replace(json, "\"pattern\":\"\\^\\(\\[0-9\\][^\"]*\\$\"", "\"pattern\":\"^[0-9]+(m|s)\"");
+        unanchored = unanchored.Replace("\"maximum\":10,", string.Empty, StringComparison.Ordinal).Replace(",\"maximum\":10", string.Empty, StringComparison.Ordinal);
+        Assert.NotEqual(json, unanchored);
+        await client.ApiextensionsV1.ReplaceCustomResourceDefinitionAsync(KubernetesJson.Deserialize<k8s.Models.V1CustomResourceDefinition>(unanchored), "canaries.flagger.app", cancellationToken: Ct);
+    }
+
     public async Task<string> DeploymentJsonAsync(string name)
     {
         using var client = Cluster.CreateClient();

@@ -9,6 +9,11 @@ internal static class MetricVerdicts
     /// <summary>Success rate (percent): below the minimum (or legacy threshold) or above the maximum halts.</summary>
     public static string? CheckSuccessRate(Canary canary, CanaryMetric metric, double value)
     {
+        if (NotFinite(canary, "success rate", value) is { } halt)
+        {
+            return halt;
+        }
+
         var (min, max) = Bounds(metric, legacyIsMinimum: true);
         if (min is { } low && value < low)
         {
@@ -18,24 +23,40 @@ internal static class MetricVerdicts
         return max is { } high && value > high ? $"Halt {canary.Id} advancement success rate {Percent(value)}% > {Number(high)}%" : null;
     }
 
-    /// <summary>Request duration (milliseconds): above the maximum (or legacy threshold) or below the minimum halts.</summary>
+    /// <summary>
+    /// Request duration (milliseconds): above the maximum (or legacy threshold) or below the minimum halts. Without
+    /// either there is no bound, as in Flagger, which compares only a positive threshold.
+    /// </summary>
     public static string? CheckRequestDuration(Canary canary, CanaryMetric metric, double milliseconds)
     {
-        var (min, max) = Bounds(metric, legacyIsMinimum: false);
-        var observed = GoDuration.Format(TimeSpan.FromMilliseconds(Math.Round(milliseconds, 3)));
+        if (NotFinite(canary, "request duration", milliseconds) is { } halt)
+        {
+            return halt;
+        }
+
+        var (min, max) = metric.ThresholdRange is null && metric.Threshold is not > 0 ? (null, null) : Bounds(metric, legacyIsMinimum: false);
         if (max is { } high && milliseconds > high)
         {
-            return $"Halt {canary.Id} advancement request duration {observed} > {GoDuration.Format(TimeSpan.FromMilliseconds(high))}";
+            return $"Halt {canary.Id} advancement request duration {Duration(Math.Round(milliseconds, 3))} > {Duration(high)}";
         }
 
         return min is { } low && milliseconds < low
-            ? $"Halt {canary.Id} advancement request duration {observed} < {GoDuration.Format(TimeSpan.FromMilliseconds(low))}"
+            ? $"Halt {canary.Id} advancement request duration {Duration(Math.Round(milliseconds, 3))} < {Duration(low)}"
             : null;
     }
 
-    /// <summary>Template or inline metric: above the maximum (or legacy threshold) or below the minimum halts.</summary>
+    /// <summary>
+    /// Template or inline metric: above the maximum (or legacy threshold) or below the minimum halts. A metric with
+    /// neither threshold nor thresholdRange has the threshold 0, as in Flagger, whose threshold field defaults to 0:
+    /// an "error count" without a bound halts on the first error instead of always passing.
+    /// </summary>
     public static string? CheckCustom(Canary canary, CanaryMetric metric, double value)
     {
+        if (NotFinite(canary, metric.Name, value) is { } halt)
+        {
+            return halt;
+        }
+
         var (min, max) = Bounds(metric, legacyIsMinimum: false);
         if (max is { } high && value > high)
         {
@@ -45,7 +66,8 @@ internal static class MetricVerdicts
         return min is { } low && value < low ? $"Halt {canary.Id} advancement {metric.Name} {Percent(value)} < {Number(low)}" : null;
     }
 
-    // thresholdRange wins; the legacy single threshold is a minimum for success rate and a maximum otherwise.
+    // thresholdRange wins; the legacy single threshold (0 when absent, as in Flagger) is a minimum for success rate
+    // and a maximum otherwise.
     private static (double? Min, double? Max) Bounds(CanaryMetric metric, bool legacyIsMinimum)
     {
         if (metric.ThresholdRange is { } range)
@@ -53,15 +75,27 @@ internal static class MetricVerdicts
             return (range.Min, range.Max);
         }
 
-        if (metric.Threshold is not { } threshold)
-        {
-            return (null, null);
-        }
-
+        var threshold = metric.Threshold ?? 0;
         return legacyIsMinimum ? (threshold, null) : (null, threshold);
     }
 
+    // +Inf, -Inf and NaN pass or fail every comparison by accident (and overflow a duration): none of them is a
+    // measurement a canary can be judged by, so each is a failed check that says so.
+    private static string? NotFinite(Canary canary, string? what, double value) => double.IsFinite(value)
+        ? null
+        : $"Halt {canary.Id} advancement {what} is {Number(value)}, not a finite number";
+
+    // A duration past what a TimeSpan holds is shown in milliseconds rather than overflowing.
+    private static string Duration(double milliseconds) => Math.Abs(milliseconds) < TimeSpan.MaxValue.TotalMilliseconds / 2
+        ? GoDuration.Format(TimeSpan.FromMilliseconds(milliseconds))
+        : $"{Number(milliseconds)}ms";
+
     private static string Percent(double value) => value.ToString("F2", CultureInfo.InvariantCulture);
 
-    private static string Number(double value) => value.ToString(CultureInfo.InvariantCulture);
+    private static string Number(double value) => value switch
+    {
+        double.PositiveInfinity => "+Inf",
+        double.NegativeInfinity => "-Inf",
+        _ => value.ToString(CultureInfo.InvariantCulture),
+    };
 }

@@ -10,11 +10,19 @@ internal static partial class AnalysisRules
     {
         var (path, problems) = (context.Path, context.Problems);
 
-        // Flagger's CRD allows only seconds and minutes here; anything else is read as 60s without a word.
-        if (!string.IsNullOrEmpty(analysis.Interval) &&
-            (!IntervalPattern().IsMatch(analysis.Interval) || !GoDuration.TryParse(analysis.Interval, out _)))
+        // Flagger's CRD allows only seconds and minutes here; anything else is read as 60s without a word. The
+        // bound keeps the schedule's wait within what a timer holds.
+        if (!string.IsNullOrEmpty(analysis.Interval))
         {
-            problems.Add($"{path}.interval", $"must be a duration in seconds or minutes such as 30s or 1m, got {ProblemList.Quote(analysis.Interval)}");
+            var parse = GoDuration.Parse(analysis.Interval, out var interval);
+            if (!IntervalPattern().IsMatch(analysis.Interval) || parse == DurationParse.Malformed)
+            {
+                problems.Add($"{path}.interval", $"must be a duration in seconds or minutes such as 30s or 1m, got {ProblemList.Quote(analysis.Interval)}");
+            }
+            else if (parse == DurationParse.TooLarge || interval > FieldLimits.MaxInterval)
+            {
+                problems.AtMost($"{path}.interval", analysis.Interval, FieldLimits.MaxInterval);
+            }
         }
 
         problems.NotNegative($"{path}.threshold", analysis.Threshold);
@@ -87,7 +95,8 @@ internal static partial class AnalysisRules
         problems.NotNegative($"{path}.maxAge", affinity.MaxAge);
     }
 
-    [GeneratedRegex("^[0-9]+(m|s)", RegexOptions.CultureInvariant)]
+    // Minutes, then seconds, each optional: 30s, 1m, 1m30s (Flagger's CRD pattern, anchored at both ends).
+    [GeneratedRegex("^([0-9]+m)?([0-9]+s)?$", RegexOptions.CultureInvariant)]
     private static partial Regex IntervalPattern();
 
     private static bool IsWeightless(AnalysisContext context) =>

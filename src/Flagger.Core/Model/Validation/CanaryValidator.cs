@@ -41,7 +41,7 @@ public static class CanaryValidator
             problems.SameNamespace("spec.upstreamRef.namespace", upstream, canaryNamespace, "gloo upstream", options);
         }
 
-        problems.NotNegative("spec.progressDeadlineSeconds", spec.ProgressDeadlineSeconds ?? 0);
+        problems.InRange("spec.progressDeadlineSeconds", spec.ProgressDeadlineSeconds ?? 0, 0, FieldLimits.MaxProgressDeadlineSeconds);
         ServiceRules.Validate(spec.Service, problems);
 
         // The path names the block the user wrote: legacy manifests (the walkthrough's) still say canaryAnalysis.
@@ -90,6 +90,7 @@ public static class CanaryValidator
         }
 
         problems.Required("spec.targetRef.name", target.Name);
+        problems.DerivedName("spec.targetRef.name", target.Name);
 
         // An empty kind means Deployment, as in Flagger.
         if (!string.IsNullOrEmpty(target.Kind) && !options.TargetKinds.Contains(target.Kind, StringComparer.Ordinal))

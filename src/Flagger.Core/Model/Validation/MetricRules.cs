@@ -25,7 +25,7 @@ internal static class MetricRules
 
             problems.Required($"{path}.name", metric.Name);
             names.Check(metric.Name, i, problems);
-            problems.Duration($"{path}.interval", metric.Interval, "1m or 30s");
+            problems.Duration($"{path}.interval", metric.Interval, "1m or 30s", FieldLimits.MaxMetricInterval);
             if (metric.ThresholdRange is { Min: { } min, Max: { } max } && min > max)
             {
                 problems.Add($"{path}.thresholdRange", $"min must not exceed max, got min {min} and max {max}");

@@ -51,14 +51,46 @@ internal sealed class ProblemList
         }
     }
 
-    /// <summary>A duration Flagger parses with Go's time.ParseDuration; empty means "use the default".</summary>
-    public void Duration(string path, string? value, string example)
+    /// <summary>
+    /// A duration Flagger parses with Go's time.ParseDuration, at most <paramref name="max"/>; empty means "use the
+    /// default".
+    /// </summary>
+    public void Duration(string path, string? value, string example, TimeSpan max)
     {
-        if (value is not null && value.Length > 0 && !GoDuration.TryParse(value, out _))
+        if (value is null || value.Length == 0)
         {
-            Add(path, $"must be a duration such as {example}, got {Quote(value)}");
+            return;
+        }
+
+        switch (GoDuration.Parse(value, out var duration))
+        {
+            case DurationParse.Malformed:
+                Add(path, $"must be a duration such as {example}, got {Quote(value)}");
+                break;
+            case DurationParse.TooLarge:
+                AtMost(path, value, max);
+                break;
+            case DurationParse.Parsed when duration > max:
+                AtMost(path, value, max);
+                break;
         }
     }
+
+    /// <summary>
+    /// A name the operator derives <c>-primary</c> and <c>-canary</c> objects and label values from: a real API
+    /// server refuses those past 63 characters on every tick, so it is reported here once, with the limit.
+    /// </summary>
+    public void DerivedName(string path, string? name)
+    {
+        if (name is { Length: > FieldLimits.MaxTargetNameLength })
+        {
+            Add(path, string.Create(CultureInfo.InvariantCulture, $"must be at most {FieldLimits.MaxTargetNameLength} characters, so that its -primary and -canary names fit Kubernetes' {FieldLimits.MaxDerivedNameLength}-character limit, got {Quote(name)} ({name.Length} characters)"));
+        }
+    }
+
+    /// <summary>A duration longer than its field's bound; the message names the bound.</summary>
+    public void AtMost(string path, string value, TimeSpan max) =>
+        Add(path, $"must be at most {GoDuration.Format(max)}, got {Quote(value)}");
 
     /// <summary>
     /// A reference that names a namespace other than the canary's, when the operator blocks those. The message is

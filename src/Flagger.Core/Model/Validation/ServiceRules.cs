@@ -13,6 +13,7 @@ internal static class ServiceRules
             return;
         }
 
+        problems.DerivedName($"{Path}.name", service.Name);
         problems.InRange($"{Path}.port", service.Port, 1, 65535);
         if (service.TargetPort is { IntValue: { } targetPort })
         {
@@ -36,12 +37,12 @@ internal static class ServiceRules
             }
         }
 
-        problems.Duration($"{Path}.timeout", service.Timeout, "30s");
-        problems.Duration($"{Path}.backendTimeout", service.BackendTimeout, "30s");
+        problems.Duration($"{Path}.timeout", service.Timeout, "30s", FieldLimits.MaxServiceTimeout);
+        problems.Duration($"{Path}.backendTimeout", service.BackendTimeout, "30s", FieldLimits.MaxServiceTimeout);
         if (service.Retries is { } retries)
         {
             problems.NotNegative($"{Path}.retries.attempts", retries.Attempts);
-            problems.Duration($"{Path}.retries.perTryTimeout", retries.PerTryTimeout, "2s");
+            problems.Duration($"{Path}.retries.perTryTimeout", retries.PerTryTimeout, "2s", FieldLimits.MaxServiceTimeout);
         }
     }
 

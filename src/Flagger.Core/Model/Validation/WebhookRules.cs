@@ -39,8 +39,8 @@ internal static class WebhookRules
                 problems.Add($"{path}.url", $"must be an absolute http or https URL, got {ProblemList.QuoteAddress(webhook.Url)}");
             }
 
-            problems.Duration($"{path}.timeout", webhook.Timeout, "10s");
-            problems.NotNegative($"{path}.retries", webhook.Retries);
+            problems.Duration($"{path}.timeout", webhook.Timeout, "10s", FieldLimits.MaxWebhookTimeout);
+            problems.InRange($"{path}.retries", webhook.Retries, 0, FieldLimits.MaxWebhookRetries);
         }
     }
 }

@@ -10,6 +10,7 @@ public sealed class AnalysisListValidationTests
     [InlineData("spec.analysis.metrics[0].name-", "spec.analysis.metrics[0].name", "required")]
     [InlineData("spec.analysis.metrics[1].name=\"request-success-rate\"", "spec.analysis.metrics[1].name", "duplicate metric name 'request-success-rate', already used by spec.analysis.metrics[0]")]
     [InlineData("spec.analysis.metrics[0].interval=\"1x\"", "spec.analysis.metrics[0].interval", "must be a duration such as 1m or 30s, got '1x'")]
+    [InlineData("spec.analysis.metrics[0].interval=\"25h\"", "spec.analysis.metrics[0].interval", "must be at most 24h0m0s, got '25h'")]
     [InlineData("spec.analysis.metrics[1].thresholdRange={\"min\":500,\"max\":100}", "spec.analysis.metrics[1].thresholdRange", "min must not exceed max, got min 500 and max 100")]
     [InlineData("spec.analysis.metrics[2]={\"name\":\"error-rate\",\"thresholdRange\":{\"max\":1}}", "spec.analysis.metrics[2]", "no usable metrics template and query were configured for 'error-rate'")]
     [InlineData("spec.analysis.metrics[2]={\"name\":\"error-rate\",\"query\":\" \"}", "spec.analysis.metrics[2]", "set templateRef, or use a builtin metric (request-success-rate, request-duration)")]
@@ -29,7 +30,11 @@ public sealed class AnalysisListValidationTests
     [InlineData("spec.analysis.webhooks[0].url=\"ftp://flagger-loadtester.test/\"", "spec.analysis.webhooks[0].url", "must be an absolute http or https URL")]
     [InlineData("spec.analysis.webhooks[0].url=\"/gate/approve\"", "spec.analysis.webhooks[0].url", "must be an absolute http or https URL")]
     [InlineData("spec.analysis.webhooks[0].timeout=\"5\"", "spec.analysis.webhooks[0].timeout", "must be a duration such as 10s, got '5'")]
-    [InlineData("spec.analysis.webhooks[0].retries=-1", "spec.analysis.webhooks[0].retries", "must be 0 or more, got -1")]
+    [InlineData("spec.analysis.webhooks[0].retries=-1", "spec.analysis.webhooks[0].retries", "must be 0..10, got -1")]
+    [InlineData("spec.analysis.webhooks[0].retries=11", "spec.analysis.webhooks[0].retries", "must be 0..10, got 11")]
+    [InlineData("spec.analysis.webhooks[0].retries=2147483647", "spec.analysis.webhooks[0].retries", "must be 0..10, got 2147483647")]
+    [InlineData("spec.analysis.webhooks[0].timeout=\"61m\"", "spec.analysis.webhooks[0].timeout", "must be at most 1h0m0s, got '61m'")]
+    [InlineData("spec.analysis.webhooks[0].timeout=\"99999999999999m\"", "spec.analysis.webhooks[0].timeout", "must be at most 1h0m0s, got '99999999999999m'")]
     public void Reports_bad_webhooks(string edit, string path, string message) =>
         HasProblem(ValidateEdited(edit), path, message);
 
@@ -52,6 +57,7 @@ public sealed class AnalysisListValidationTests
     [InlineData("spec.analysis.webhooks[0].type=\"\"")]
     [InlineData("spec.analysis.webhooks[0].type=\"confirm-promotion\" & spec.analysis.webhooks[0].url=\"https://gate.test/gate/check\"")]
     [InlineData("spec.analysis.webhooks[0].timeout- & spec.analysis.webhooks[0].retries=3")]
+    [InlineData("spec.analysis.webhooks[0].timeout=\"1h\" & spec.analysis.webhooks[0].retries=10")]
     [InlineData("spec.analysis.webhooks[0].metadata={\"cmd\":null}")]
     [InlineData("spec.analysis.alerts=[{\"name\":\"a\",\"severity\":\"\",\"providerRef\":{\"name\":\"slack\"}},{\"name\":\"b\",\"severity\":\"error\",\"providerRef\":{\"name\":\"slack\",\"namespace\":\"flagger\"}}]")]
     public void Accepts_valid_variations(string edit) =>

@@ -14,7 +14,9 @@ public sealed class CanarySpecValidationTests
     [InlineData("spec.targetRef.kind=\"StatefulSet\"", "spec.targetRef.kind", "unsupported kind 'StatefulSet'; supported kinds are Deployment, DaemonSet")]
     [InlineData("spec.targetRef.kind=\"Service\"", "spec.targetRef.kind", "unsupported kind 'Service'")]
     [InlineData("spec.targetRef.kind=\"deployment\"", "spec.targetRef.kind", "unsupported kind 'deployment'")]
-    [InlineData("spec.progressDeadlineSeconds=-1", "spec.progressDeadlineSeconds", "must be 0 or more, got -1")]
+    [InlineData("spec.progressDeadlineSeconds=-1", "spec.progressDeadlineSeconds", "must be 0..86400, got -1")]
+    [InlineData("spec.progressDeadlineSeconds=2147483647", "spec.progressDeadlineSeconds", "must be 0..86400, got 2147483647")]
+    [InlineData("spec.targetRef.name=\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"", "spec.targetRef.name", "must be at most 55 characters, so that its -primary and -canary names fit Kubernetes' 63-character limit, got 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' (56 characters)")]
     [InlineData("spec.analysis-", "spec.analysis", "required unless spec.skipAnalysis is true")]
     [InlineData("spec.analysis=null", "spec.analysis", "required unless spec.skipAnalysis is true")]
     public void Reports_bad_spec_fields(string edit, string path, string message) =>
@@ -33,6 +35,8 @@ public sealed class CanarySpecValidationTests
     [InlineData("spec.service.delegation=true", "spec.service.hosts", "must be empty when spec.service.delegation is true")]
     [InlineData("spec.service.delegation=true & spec.service.hosts-", "spec.service.gateways", "must be empty when spec.service.delegation is true")]
     [InlineData("spec.service.timeout=\"soon\"", "spec.service.timeout", "must be a duration such as 30s, got 'soon'")]
+    [InlineData("spec.service.timeout=\"25h\"", "spec.service.timeout", "must be at most 24h0m0s, got '25h'")]
+    [InlineData("spec.service.name=\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"", "spec.service.name", "must be at most 55 characters")]
     [InlineData("spec.service.backendTimeout=\"5\"", "spec.service.backendTimeout", "must be a duration such as 30s, got '5'")]
     [InlineData("spec.service.retries={\"attempts\":-1}", "spec.service.retries.attempts", "must be 0 or more, got -1")]
     [InlineData("spec.service.retries={\"attempts\":3,\"perTryTimeout\":\"2\"}", "spec.service.retries.perTryTimeout", "must be a duration such as 2s")]
@@ -59,6 +63,8 @@ public sealed class CanarySpecValidationTests
     [InlineData("spec.autoscalerRef-")]
     [InlineData("spec.autoscalerRef.primaryScalerReplicas={\"minReplicas\":2,\"maxReplicas\":2}")]
     [InlineData("spec.progressDeadlineSeconds=0")]
+    [InlineData("spec.progressDeadlineSeconds=86400")]
+    [InlineData("spec.targetRef.name=\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\" & spec.service.name=\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"")]
     [InlineData("spec.analysis- & spec.skipAnalysis=true")]
     public void Accepts_valid_variations(string edit) =>
         Assert.Empty(ValidateEdited(edit));
