@@ -5,23 +5,28 @@ using MathNet.Numerics.RootFinding;
 namespace Flagger.Analysis.Judges;
 
 /// <summary>
-/// An anytime-valid sequential test of the canary's failure rate against the primary's, over per-request counts
-/// (Lindon and Malek's Dirichlet-multinomial test of count data, the count test behind Lindon, Sanden and
-/// Shirikian's sequential regression detection). Given that a request fails, it was answered by the canary with
-/// probability θ = w·r / (w·r + 1 − w), where w is the canary's share of traffic and r the ratio of the canary's
-/// per-request failure rate to the primary's, whatever the load does over time. A Beta(k·w, k·(1 − w)) mixture
-/// over θ gives a test martingale per weight segment; their product, inverted over a common r, is a confidence
-/// sequence for r that holds at every look at once. So the verdict may be asked for after every interval, as
-/// often as wanted, and the chance that it is ever wrong stays below 1 − confidence.
+/// An anytime-valid sequential test of the canary's failure rate against the primary's, over per-request counts, in
+/// the family of Lindon and Malek's count-data tests that Lindon, Sanden and Shirikian's sequential regression
+/// detection builds on. Given the requests each side answered, a failed request was the canary's with probability
+/// θ = s·r / (s·r + 1 − s), where s is the canary's share of the requests and r the ratio of the canary's per-request
+/// failure rate to the primary's, however the load and the shared failure rate move over time. The likelihood of
+/// the failures' split, mixed over a normal prior on log r, divided by its value at a given r, is a test martingale
+/// for that r; inverted, it is a confidence sequence for r that holds at every look at once, across weight steps.
+/// So the verdict may be asked for after every interval, as often as wanted, and the chance that it is ever wrong
+/// stays below 1 − confidence.
 /// <list type="bullet">
 /// <item>Fail: the whole interval for r lies beyond 1 + margin (the worse direction).</item>
 /// <item>Pass: the whole interval lies on the good side of 1 + margin; needs a margin above 0.</item>
-/// <item>Inconclusive: otherwise, or when the requests are not split as the weight says (the test's premise fails).</item>
+/// <item>Inconclusive: otherwise (no failures yet, or too few to tell).</item>
 /// </list>
+/// The published single-look test (a Beta(k·w, k·(1 − w)) mixture centred on the weight, restarted at each weight
+/// step) is kept beside it as <see cref="PriorStrength"/> and the internal e-value functions, pinned to reference
+/// values; in simulated rollouts its restarts and its prior, tight around "no effect", found canary regressions
+/// later than the shared prior on log r does (bench/README.md).
 /// </summary>
 public static class SequentialCountJudge
 {
-    /// <summary>The mixture's strength k (the prior's pseudo-count); the default of the published code.</summary>
+    /// <summary>The published test's mixture strength k (the Beta prior's pseudo-count).</summary>
     public const double PriorStrength = 100;
 
     /// <summary>The default confidence of the sequential judge.</summary>
@@ -29,8 +34,19 @@ public static class SequentialCountJudge
 
     private const string Estimand = "failure-rate ratio";
 
+    /// <summary>
+    /// Standard deviation of the judge's normal prior on log r: most of its mass on ratios between 1/20 and 20, where
+    /// canary regressions lie.
+    /// </summary>
+    public const double PriorScale = 1.5;
+
     // Searched range of log r: a ratio of e^±40 is as good as 0 or infinity.
     private const double LogRatioBound = 40;
+
+    // The prior is integrated on a grid over ±5 standard deviations.
+    private const double GridBound = 5 * PriorScale;
+    private const double GridStep = 0.05;
+    private const int GridPoints = (int)(2 * GridBound / GridStep) + 1;
 
     /// <summary>Judges the evidence so far.</summary>
     /// <param name="evidence">The counts since the canary started.</param>
@@ -47,13 +63,6 @@ public static class SequentialCountJudge
         long canaryFailures = evidence.CanaryFailures, primaryFailures = evidence.PrimaryFailures;
         long canaryRequests = evidence.CanaryRequests, primaryRequests = evidence.PrimaryRequests;
         var (nC, nB) = canaryRequests > 0 || primaryRequests > 0 ? (canaryRequests, primaryRequests) : (canaryFailures, primaryFailures);
-        var threshold = Math.Log(1 / settings.Alpha);
-
-        if (canaryRequests > 0 && primaryRequests > 0 && SplitEvidence(segments) >= threshold)
-        {
-            return JudgeVerdict.NoData(Estimand, nC, nB,
-                "requests are not split between canary and primary as the weight says, so failures cannot be compared");
-        }
 
         if (canaryFailures + primaryFailures == 0)
         {
@@ -99,13 +108,37 @@ public static class SequentialCountJudge
         return LogMarginal(canaryFailures, primaryFailures, canaryWeight, k) - LogLikelihood(canaryFailures, primaryFailures, theta);
     }
 
-    /// <summary>The estimate of r and the confidence sequence's interval for it, over all segments.</summary>
-    internal static (double Estimate, double Lower, double Upper) RatioInterval(IReadOnlyList<CountSegment> segments, double alpha, double k = PriorStrength)
+    /// <summary>
+    /// The estimate of r and the confidence sequence's interval for it, over all segments, with the judge's mixture:
+    /// a normal prior on log r (standard deviation <see cref="PriorScale"/>) shared by every segment, and each
+    /// segment's null share of failures taken from its observed share of requests (the weight when requests are
+    /// unknown). Given the requests, a failure lands on the canary with that share under "same failure rate",
+    /// however the rate moves in time, so one martingale spans every weight step without restarting.
+    /// </summary>
+    internal static (double Estimate, double Lower, double Upper) RatioInterval(IReadOnlyList<CountSegment> segments, double alpha) =>
+        Interval(segments, LogMarginalOverRatio(segments), alpha, observedShares: true);
+
+    /// <summary>
+    /// The published test's interval for r over segments: a Beta(k·w, k·(1 − w)) mixture per segment, centred on the
+    /// weight, restarted at every weight step (the product of the segments' e-values).
+    /// </summary>
+    internal static (double Estimate, double Lower, double Upper) RatioInterval(IReadOnlyList<CountSegment> segments, double alpha, double k)
     {
-        double marginal = 0, canary = 0, primary = 0;
+        double marginal = 0;
         foreach (var s in segments)
         {
             marginal += LogMarginal(s.CanaryFailures, s.PrimaryFailures, s.CanaryWeight, k);
+        }
+
+        return Interval(segments, marginal, alpha, observedShares: false);
+    }
+
+    // The interval is where log E(r) = marginal − LL(log r) stays below log(1/α); LL is concave in log r.
+    private static (double Estimate, double Lower, double Upper) Interval(IReadOnlyList<CountSegment> segments, double marginal, double alpha, bool observedShares)
+    {
+        double canary = 0, primary = 0;
+        foreach (var s in segments)
+        {
             canary += s.CanaryFailures;
             primary += s.PrimaryFailures;
         }
@@ -115,15 +148,14 @@ public static class SequentialCountJudge
             return (double.NaN, 0, double.PositiveInfinity);
         }
 
-        // g(u) = log E(r = e^u) − log(1/α) is convex in u: the interval is where it stays below zero.
-        double Excess(double u) => marginal - LogLikelihoodAt(segments, u) - Math.Log(1 / alpha);
+        double Excess(double u) => marginal - LogLikelihoodAt(segments, u, observedShares) - Math.Log(1 / alpha);
 
         double Slope(double u)
         {
             double slope = 0;
             foreach (var s in segments)
             {
-                slope += ((s.CanaryFailures + s.PrimaryFailures) * Theta(Math.Exp(u), s.CanaryWeight)) - s.CanaryFailures;
+                slope += ((s.CanaryFailures + s.PrimaryFailures) * Theta(Math.Exp(u), NullShare(s, observedShares))) - s.CanaryFailures;
             }
 
             return slope;
@@ -144,20 +176,37 @@ public static class SequentialCountJudge
         return (estimate, lower, upper);
     }
 
-    /// <summary>
-    /// Evidence (log e-value) that all requests, not only failures, are split other than the weight says: Lindon and
-    /// Malek's sample-ratio-mismatch check. When it is strong, the failure test's premise does not hold.
-    /// </summary>
-    internal static double SplitEvidence(IReadOnlyList<CountSegment> segments)
+    /// <summary>The e-value against r = <paramref name="ratio"/> with the judge's mixture (for tests of its integral).</summary>
+    internal static double LogEvidenceAgainst(IReadOnlyList<CountSegment> segments, double ratio) =>
+        LogMarginalOverRatio(segments) - LogLikelihoodAt(segments, Math.Log(ratio), observedShares: true);
+
+    // log ∫ L(r) dπ(log r) for the normal prior, by the rectangle rule on a grid fine against the likelihood's width
+    // (log-sum-exp, so nothing underflows).
+    private static double LogMarginalOverRatio(IReadOnlyList<CountSegment> segments)
     {
-        double total = 0;
-        foreach (var s in segments)
+        Span<double> grid = stackalloc double[GridPoints];
+        var largest = double.NegativeInfinity;
+        for (var i = 0; i < GridPoints; i++)
         {
-            total += LogBayesFactor(s.CanaryRequests, s.PrimaryRequests, s.CanaryWeight);
+            var u = -GridBound + (i * GridStep);
+            grid[i] = LogLikelihoodAt(segments, u, observedShares: true) - (u * u / (2 * PriorScale * PriorScale));
+            largest = Math.Max(largest, grid[i]);
         }
 
-        return total;
+        double sum = 0;
+        foreach (var value in grid)
+        {
+            sum += Math.Exp(value - largest);
+        }
+
+        return largest + Math.Log(sum * GridStep / (PriorScale * Math.Sqrt(2 * Math.PI)));
     }
+
+    // A segment's null share of failures: its share of requests when both sides' requests are known, else the weight.
+    private static double NullShare(CountSegment s, bool observedShares) =>
+        observedShares && s.CanaryRequests > 0 && s.PrimaryRequests > 0
+            ? s.CanaryRequests / (double)(s.CanaryRequests + s.PrimaryRequests)
+            : s.CanaryWeight;
 
     /// <summary>θ for a failure-rate ratio r at canary weight w.</summary>
     internal static double Theta(double ratio, double canaryWeight) =>
@@ -191,13 +240,14 @@ public static class SequentialCountJudge
     private static double LogLikelihood(double canaryFailures, double primaryFailures, double theta) =>
         XLogY(canaryFailures, theta) + XLogY(primaryFailures, 1 - theta);
 
-    private static double LogLikelihoodAt(IReadOnlyList<CountSegment> segments, double logRatio)
+    private static double LogLikelihoodAt(IReadOnlyList<CountSegment> segments, double logRatio, bool observedShares)
     {
         double total = 0;
         foreach (var s in segments)
         {
             // θ and 1 − θ from the logistic form, so neither underflows to log(0) at extreme ratios.
-            var logit = logRatio + Math.Log(s.CanaryWeight / (1 - s.CanaryWeight));
+            var share = NullShare(s, observedShares);
+            var logit = logRatio + Math.Log(share / (1 - share));
             total -= (s.CanaryFailures * Softplus(-logit)) + (s.PrimaryFailures * Softplus(logit));
         }
 
