@@ -35,4 +35,25 @@ public static class ComparisonSpec
         var margin = comparison.Margin is { IsValid: true } m ? m : ComparisonMargin.Absolute(0);
         return new ComparisonSettings(direction, margin.Value, margin.IsPercent, confidence);
     }
+
+    /// <summary>
+    /// The settings for <see cref="SequentialCountJudge"/>, which judges the failure rate: a success-rate metric's
+    /// direction turns around (a lower success rate is a higher failure rate), and its absolute margin, in points of
+    /// success rate, is the same number of points of failure rate.
+    /// </summary>
+    /// <param name="metric">A metric with a <c>comparison</c> block whose data are request and failure counts.</param>
+    /// <returns>Direction of the failure rate that is worse, margin and confidence.</returns>
+    public static ComparisonSettings FailureCountSettings(CanaryMetric metric)
+    {
+        var settings = Settings(metric);
+        return metric.Name != BuiltinMetrics.RequestSuccessRate ? settings : settings with
+        {
+            Direction = settings.Direction switch
+            {
+                ComparisonDirection.Decrease => ComparisonDirection.Increase,
+                ComparisonDirection.Increase => ComparisonDirection.Decrease,
+                _ => ComparisonDirection.Either,
+            },
+        };
+    }
 }

@@ -64,5 +64,9 @@ public sealed class ComparisonValidationTests
         var metrics = canary.Spec!.Analysis!.Metrics!;
         Assert.Equal(new ComparisonSettings(ComparisonDirection.Decrease, 0.5, false, 0.99), ComparisonSpec.Settings(metrics[0]));
         Assert.Equal(new ComparisonSettings(ComparisonDirection.Increase, 10, true, 0.98), ComparisonSpec.Settings(metrics[1]));
+
+        // The count judge sees failures: a falling success rate is a rising failure rate.
+        Assert.Equal(ComparisonDirection.Increase, ComparisonSpec.FailureCountSettings(metrics[0]).Direction);
+        Assert.Equal(ComparisonDirection.Increase, ComparisonSpec.FailureCountSettings(metrics[1]).Direction);
     }
 }
