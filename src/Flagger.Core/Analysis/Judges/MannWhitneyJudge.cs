@@ -67,6 +67,12 @@ public static class MannWhitneyJudge
         {
             var result = MannWhitneyResult.Compute(x, y, settings.Confidence);
             (estimate, lower, upper) = (result.CorrectedEstimate, result.Lower, result.Upper);
+            if (double.IsNaN(lower) || double.IsNaN(upper))
+            {
+                // R stops here, and Kayenta's classifier reports an error: ties leave no spread at a bracket end.
+                return new JudgeVerdict(Verdict.Inconclusive, Estimand, estimate, lower, upper, x.Length, y.Length,
+                    "the values are too tied to form a confidence interval");
+            }
         }
 
         var meanRatio = Mean(y) == 0 || Mean(x) == 0 ? double.NaN : Mean(x) / Mean(y);

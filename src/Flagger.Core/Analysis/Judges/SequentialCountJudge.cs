@@ -86,8 +86,8 @@ public static class SequentialCountJudge
         var failures = string.Create(CultureInfo.InvariantCulture, $"{canaryFailures} canary and {primaryFailures} primary failures");
         var reason = outcome switch
         {
-            Verdict.Fail => $"canary failure rate differs from the primary's beyond the margin ({bound}x), {failures}: {verdict.Interval(settings.Confidence)}",
-            Verdict.Pass => $"canary failure rate is within the margin ({bound}x) of the primary's, {failures}: {verdict.Interval(settings.Confidence)}",
+            Verdict.Fail => $"canary failure rate differs from the primary's beyond the margin (ratio {bound}), {failures}: {verdict.Interval(settings.Confidence)}",
+            Verdict.Pass => $"canary failure rate is within the margin (ratio {bound}) of the primary's, {failures}: {verdict.Interval(settings.Confidence)}",
             _ => $"not enough evidence either way yet, {failures}: {verdict.Interval(settings.Confidence)}",
         };
         return verdict with { Reason = reason };

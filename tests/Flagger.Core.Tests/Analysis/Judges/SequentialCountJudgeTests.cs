@@ -105,7 +105,7 @@ public sealed class SequentialCountJudgeTests
         Assert.Equal("failure-rate ratio", verdict.Estimand);
         Assert.Equal(6, verdict.Estimate, 9);
         Assert.True(verdict.Lower > 1 && verdict.Upper > verdict.Estimate, verdict.Reason);
-        Assert.Contains("canary failure rate differs from the primary's beyond the margin (1x), 40 canary and 60 primary failures", verdict.Reason, StringComparison.Ordinal);
+        Assert.Contains("canary failure rate differs from the primary's beyond the margin (ratio 1), 40 canary and 60 primary failures", verdict.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
