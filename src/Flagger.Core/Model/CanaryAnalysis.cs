@@ -53,6 +53,13 @@ public sealed record CanaryAnalysis
 
     /// <summary>Cookie-based session affinity for canary users.</summary>
     public SessionAffinity? SessionAffinity { get; init; }
+
+    /// <summary>
+    /// Inconclusive comparison verdicts in a row after which the step advances as if it had passed: no regression
+    /// was found, and a sequential test keeps its evidence at the next weight. Unset, an inconclusive canary holds
+    /// its weight until the progress deadline rolls it back.
+    /// </summary>
+    public int? MaxInconclusive { get; init; }
 }
 
 /// <summary>One metric check of the analysis.</summary>
@@ -78,6 +85,9 @@ public sealed record CanaryMetric
 
     /// <summary>Values for <c>{{ variables.key }}</c> in the template.</summary>
     public IReadOnlyDictionary<string, string>? TemplateVariables { get; init; }
+
+    /// <summary>Judge the metric against the primary instead of against a fixed bound.</summary>
+    public MetricComparison? Comparison { get; init; }
 }
 
 /// <summary>Accepted range of a metric value; either bound may be absent.</summary>

@@ -27,6 +27,7 @@ internal static partial class AnalysisRules
 
         problems.NotNegative($"{path}.threshold", analysis.Threshold);
         problems.NotNegative($"{path}.iterations", analysis.Iterations);
+        ComparisonRules.ValidateMaxInconclusive(analysis, path, problems);
         ValidateWeights(analysis, path, problems);
         problems.InRange($"{path}.stepWeightPromotion", analysis.StepWeightPromotion, 0, AnalysisDefaults.TotalWeight);
         problems.InRange($"{path}.mirrorWeight", analysis.MirrorWeight, 0, AnalysisDefaults.TotalWeight);

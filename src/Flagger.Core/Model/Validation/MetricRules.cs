@@ -32,6 +32,10 @@ internal static class MetricRules
             }
 
             ValidateSource(metric, path, context);
+            if (metric.Comparison is { } comparison)
+            {
+                ComparisonRules.Validate(comparison, $"{path}.comparison", problems);
+            }
         }
     }
 
