@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -63,12 +64,24 @@ internal sealed class ChatPoster : IDisposable
             // A proxy's failure names the proxy's address, user info and all.
             throw new HttpRequestException(Redact(e.Message, address, proxy, token), null, e.StatusCode);
         }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw TimedOut(address);
+        }
 
         using (response)
         {
             if (!response.IsSuccessStatusCode)
             {
-                var text = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
+                string text;
+                try
+                {
+                    text = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw TimedOut(address);
+                }
 
                 // The address holds the webhook secret: name only the host, and keep no echo of the request.
                 throw new HttpRequestException(
@@ -78,6 +91,11 @@ internal sealed class ChatPoster : IDisposable
             }
         }
     }
+
+    // A chat service that does not answer in time is a failed post, not a cancellation: the caller's own token was
+    // not cancelled, and a cancellation escaping here would end the tick that sent the alert.
+    private static TimeoutException TimedOut(Uri address) =>
+        new(string.Create(CultureInfo.InvariantCulture, $"posting to {address.Host} timed out after {Timeout.TotalSeconds}s"));
 
     public void Dispose()
     {

@@ -162,6 +162,26 @@ public sealed class NotifierTests
     }
 
     [Fact]
+    public async Task A_chat_service_that_never_answers_is_a_timeout_failure_not_a_cancellation()
+    {
+        await using var chat = await RecordingReceiver.StartAsync(TestContext.Current.CancellationToken);
+        chat.Answer(ReceiverAnswer.Never);
+        using var services = Services();
+        var notifier = services.GetRequiredKeyedService<INotifierFactory>("slack").Create(new NotifierSettings
+        {
+            Type = "slack",
+            Address = chat.Address + "/services/T0/B0/hook-secret",
+            Channel = "c",
+            Username = "u",
+        });
+
+        // The engine ends a tick on a cancellation it did not ask for; a failed post it only logs.
+        var error = await Assert.ThrowsAsync<TimeoutException>(() => notifier.PostAsync(Promoted, TestContext.Current.CancellationToken));
+
+        Assert.Equal("posting to 127.0.0.1 timed out after 5s", error.Message);
+    }
+
+    [Fact]
     public void Slack_without_a_channel_fails_at_start_naming_the_flag()
     {
         using var services = Services(b => b.AddSlack(o => o.Url = "https://hooks.example/services/x"));

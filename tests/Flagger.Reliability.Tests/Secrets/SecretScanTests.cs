@@ -22,7 +22,8 @@ namespace Flagger.Reliability.Secrets;
 /// A run that uses every kind of secret the operator is given — Prometheus basic and bearer credentials from
 /// Secrets, a Slack URL and token from flags, Slack and Teams URLs and a token from AlertProvider Secrets, webhook
 /// tokens in hook addresses and metadata, the event webhook's token — down the paths where they are most likely to
-/// escape: receivers that fail and echo the request back, wrong credentials, a rollback with alerts. Afterwards
+/// escape: receivers that fail and echo the request back, a notifier and a hook that hang until their timeouts,
+/// wrong credentials, a rollback with alerts. Afterwards
 /// every place a user or another tenant can read is scanned for each secret: the operator's log records at every
 /// level and category (exceptions included), every exception thrown in the process, all Events, the status of
 /// every Flagger object, and <c>/metrics</c>.
@@ -42,6 +43,8 @@ public sealed class SecretScanTests : IAsyncLifetime
     private static readonly string FlakyHookToken = Secret("flaky-hook-token");
     private static readonly string FlakyHookBearer = Secret("flaky-hook-bearer");
     private static readonly string EventHookToken = Secret("event-hook-token");
+    private static readonly string SlowHookToken = Secret("slow-hook-token");
+    private static readonly string SlowHookBearer = Secret("slow-hook-bearer");
     private static readonly string WrongPrometheusPassword = Secret("wrong-password");
 
     private readonly string kubeconfig = Path.Combine(Path.GetTempPath(), $"flagger-secrets-{Guid.NewGuid():N}.yaml");
@@ -71,6 +74,8 @@ public sealed class SecretScanTests : IAsyncLifetime
         ("failing webhook token (address query)", FlakyHookToken),
         ("failing webhook token (metadata)", FlakyHookBearer),
         ("event webhook token (-event-webhook)", EventHookToken),
+        ("hanging webhook token (address query)", SlowHookToken),
+        ("hanging webhook token (metadata)", SlowHookBearer),
     ];
 
     public async ValueTask InitializeAsync()
@@ -105,6 +110,10 @@ public sealed class SecretScanTests : IAsyncLifetime
         listener.AnswerAt("/events", echo);                  // -event-webhook
         listener.AnswerAt("/hooks/flaky", echo, times: 2);   // a rollout hook: two failed checks, then it passes
 
+        // And the timeout paths: the Slack AlertProvider and a rollout hook hang once, until the caller gives up.
+        listener.AnswerAt("/services/T1/", ReceiverAnswer.Never, times: 1);
+        listener.AnswerAt("/hooks/slow", ReceiverAnswer.Never, times: 1);
+
         ApplySecretsAndTemplates();
         cluster.Apply(Deployment("podinfo"), "test");
         cluster.Apply(Deployment("backend"), "test");
@@ -125,6 +134,7 @@ public sealed class SecretScanTests : IAsyncLifetime
         Assert.Contains(logs, r => r.Message.Contains("Alert teams for canary backend.test failed", StringComparison.Ordinal));
         Assert.Contains(logs, r => r.Message.Contains("Alert global for canary podinfo.test failed", StringComparison.Ordinal));
         Assert.Contains(logs, r => r.Message.Contains("Event webhook for canary podinfo.test failed", StringComparison.Ordinal));
+        Assert.Contains(logs, r => r.Message.Contains("Alert on-call for canary backend.test failed", StringComparison.Ordinal));
 
         var sources = new List<(string Source, string Text)>();
         sources.AddRange(logs.Select(r => ($"log {r.Level} {r.Category}", $"{r.Message} {string.Join(' ', r.StructuredState?.Select(s => s.Value) ?? [])} {r.Exception}")));
@@ -132,6 +142,7 @@ public sealed class SecretScanTests : IAsyncLifetime
         using var client = cluster.CreateClient();
         var events = await client.CoreV1.ListEventForAllNamespacesAsync(cancellationToken: Ct);
         Assert.Contains(events.Items, e => e.Type == "Warning" && e.Message.Contains("flaky", StringComparison.Ordinal));
+        Assert.Contains(events.Items, e => e.Type == "Warning" && e.Message.Contains("webhook slow timed out", StringComparison.Ordinal));
         Assert.Contains(events.Items, e => e.Type == "Warning" && e.Message.Contains("wrong-credentials", StringComparison.Ordinal));
         sources.AddRange(events.Items.Select(e => ($"event {e.Reason} on {e.InvolvedObject.Name}", KubernetesJson.Serialize(e))));
         foreach (var plural in new[] { "canaries", "metrictemplates", "alertproviders" })
@@ -164,6 +175,7 @@ public sealed class SecretScanTests : IAsyncLifetime
         Assert.Contains(posts, p => p.Path == "/hooks/pre" && p.Query.Contains(HookQueryToken, StringComparison.Ordinal) && p.Body.Contains(HookMetadataToken, StringComparison.Ordinal));
         Assert.Contains(posts, p => p.Path == "/hooks/flaky" && p.Query.Contains(FlakyHookToken, StringComparison.Ordinal) && p.Body.Contains(FlakyHookBearer, StringComparison.Ordinal));
         Assert.Contains(posts, p => p.Path == "/events" && p.Query.Contains(EventHookToken, StringComparison.Ordinal));
+        Assert.Contains(posts, p => p.Path == "/hooks/slow" && p.Query.Contains(SlowHookToken, StringComparison.Ordinal) && p.Body.Contains(SlowHookBearer, StringComparison.Ordinal));
     }
 
     private void ApplySecretsAndTemplates()
@@ -215,7 +227,9 @@ public sealed class SecretScanTests : IAsyncLifetime
                        "webhooks":[{"name":"gate","type":"pre-rollout","url":"http://hooks:{{HookPassword}}@{{host}}/hooks/pre?token={{HookQueryToken}}",
                                     "metadata":{"token":"{{HookMetadataToken}}"} },
                                    {"name":"flaky","url":"{{listener.Address}}/hooks/flaky?token={{FlakyHookToken}}",
-                                    "metadata":{"authorization":"Bearer {{FlakyHookBearer}}"} }]} } }
+                                    "metadata":{"authorization":"Bearer {{FlakyHookBearer}}"} },
+                                   {"name":"slow","url":"{{listener.Address}}/hooks/slow?token={{SlowHookToken}}","timeout":"1s",
+                                    "metadata":{"authorization":"Bearer {{SlowHookBearer}}"} }]} } }
             """;
     }
 
