@@ -31,8 +31,9 @@ Parallel.For(0, cells.Length, c =>
     var outcomes = new RolloutResult[rollouts];
     for (var r = 0; r < rollouts; r++)
     {
-        // The same seeds for every judge: each meets the same traffic until their weights part.
-        outcomes[r] = judges[j].Policy.Run(Scenario.All[s], traffic[t], judge, HashCode.Combine(seed, s, t, r));
+        // The same seeds for every judge: each meets the same traffic until their weights part. (Not HashCode:
+        // its seed changes with every process.)
+        outcomes[r] = judges[j].Policy.Run(Scenario.All[s], traffic[t], judge, unchecked((((((seed * 31) + s) * 31) + t) * 1_000_003) + r));
     }
 
     results[c] = outcomes;
