@@ -110,6 +110,7 @@ public sealed class ReadVerbTests(ReadVerbTests.Released released) : IClassFixtu
     [InlineData("get canaries -o xml", "error: Argument 'xml' not recognized. Must be one of: 'json' 'yaml'")]
     [InlineData("promote", "error: Required argument missing for command: 'promote'")]
     [InlineData("frobnicate", "error: Unrecognized command or argument 'frobnicate'")]
+    [InlineData("get canaries --exit-on-complete", "error: --exit-on-complete needs -w (it ends a watch)")]
     public async Task A_bad_command_line_gives_one_line_and_exit_code_2(string commandLine, string expected)
     {
         var result = await cluster.FlaggerAsync(commandLine.Split(' '));

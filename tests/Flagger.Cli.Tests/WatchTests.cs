@@ -75,18 +75,21 @@ public sealed partial class WatchTests : IAsyncLifetime
         await cluster.WaitForPhaseAsync("podinfo", CanaryPhase.Initialized);
         await cluster.WaitForPhaseAsync("failing", CanaryPhase.Initialized);
 
-        var succeeding = cluster.FlaggerAsync("get", "canary", "podinfo", "-w", "--exit-on-complete", "-o", "json");
-        var failing = cluster.FlaggerAsync("get", "canary", "failing", "-w", "--exit-on-complete");
+        // Each watch has printed the canary as it is (Initialized) before the release starts.
+        using var succeeding = CliProcess.Start(CliProcess.Flagger, ["get", "canary", "podinfo", "-w", "--exit-on-complete", "-o", "json"], cluster.Environment);
+        using var failing = CliProcess.Start(CliProcess.Flagger, ["get", "canary", "failing", "-w", "--exit-on-complete"], cluster.Environment);
+        await succeeding.WaitForOutputAsync(o => o.Contains("\"phase\": \"Initialized\"", StringComparison.Ordinal), "the canary Initialized");
+        await failing.WaitForOutputAsync(o => o.Contains("Initialized", StringComparison.Ordinal), "the canary Initialized");
         await cluster.ReleaseAsync("podinfo", "stefanprodan/podinfo:1.4.1");
         await cluster.ReleaseAsync("failing", "stefanprodan/podinfo:1.4.1");
 
-        var success = await succeeding;
+        var success = await succeeding.ExitAsync();
         Assert.True(success.ExitCode == 0, success.ToString());
         var phases = Documents(success.Output).Select(d => (string?)d["items"]![0]!["status"]?["phase"]).ToList();
         Assert.Contains("Progressing", phases);
         Assert.Equal("Succeeded", phases[^1]);
 
-        var failure = await failing;
+        var failure = await failing.ExitAsync();
         Assert.True(failure.ExitCode == 1, failure.ToString());
         Assert.Contains(failure.Lines, l => l.StartsWith("Phase", StringComparison.Ordinal) && l.Contains("Failed", StringComparison.Ordinal));
     }

@@ -28,6 +28,7 @@ internal static class GetCommands
         var command = new Command("canaries", "List canaries") { all, watch, exit, output };
         command.SetAction(async (parsed, ct) =>
         {
+            RequireWatch(parsed, watch, exit);
             using var kube = GlobalOptions.Connect(parsed);
             var allNamespaces = parsed.GetValue(all);
             var ns = allNamespaces ? null : kube.Namespace;
@@ -51,6 +52,7 @@ internal static class GetCommands
         var command = new Command("canary", "Show one canary with its metrics, webhooks and timeline of events") { name, watch, exit, output };
         command.SetAction(async (parsed, ct) =>
         {
+            RequireWatch(parsed, watch, exit);
             using var kube = GlobalOptions.Connect(parsed);
             var canaryName = parsed.GetValue(name)!;
             var format = parsed.GetValue(output);
@@ -83,6 +85,14 @@ internal static class GetCommands
             }
         });
         return command;
+    }
+
+    private static void RequireWatch(ParseResult parsed, Option<bool> watch, Option<bool> exit)
+    {
+        if (parsed.GetValue(exit) && !parsed.GetValue(watch))
+        {
+            throw new UsageException("--exit-on-complete needs -w (it ends a watch)");
+        }
     }
 
     private static Option<bool> WatchOption() => new("--watch", "-w") { Description = "Keep watching and redraw on every change" };

@@ -67,6 +67,25 @@ internal static class CliProcess
         return new CliResult(process.ExitCode, await output, await error);
     }
 
+    /// <summary>Starts a command and returns at once, so the test can act while it runs (a watch, say).</summary>
+    public static RunningCommand Start(string program, IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["KUBECONFIG"] = null;
+        start.Environment["HOME"] = Path.Combine(Path.GetTempPath(), "flagger-cli-tests-home");
+        foreach (var (key, value) in environment ?? new Dictionary<string, string?>())
+        {
+            start.Environment[key] = value;
+        }
+
+        return new RunningCommand(Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}"), Patience);
+    }
+
     /// <summary>The path of a tool on PATH, or a failed test naming the package that brings it.</summary>
     public static string Require(string tool, string package)
     {
@@ -104,5 +123,91 @@ internal static class Repository
         }
 
         throw new InvalidOperationException($"no Flagger.slnx above {AppContext.BaseDirectory}");
+    }
+}
+
+/// <summary>A command still running: what it has printed so far, and its end.</summary>
+internal sealed class RunningCommand : IDisposable
+{
+    private readonly Process process;
+    private readonly TimeSpan patience;
+    private readonly System.Text.StringBuilder output = new();
+    private readonly Task<string> error;
+
+    public RunningCommand(Process process, TimeSpan patience)
+    {
+        this.process = process;
+        this.patience = patience;
+        process.OutputDataReceived += (_, e) =>
+        {
+            lock (output)
+            {
+                output.Append(e.Data).Append('\n');
+            }
+        };
+        process.BeginOutputReadLine();
+        error = process.StandardError.ReadToEndAsync();
+    }
+
+    public string Output
+    {
+        get
+        {
+            lock (output)
+            {
+                return output.ToString();
+            }
+        }
+    }
+
+    /// <summary>Waits until what the command printed satisfies <paramref name="until"/>.</summary>
+    public async Task WaitForOutputAsync(Func<string, bool> until, string what)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        deadline.CancelAfter(patience);
+        try
+        {
+            while (!until(Output))
+            {
+                if (process.HasExited)
+                {
+                    Assert.Fail($"the command exited ({process.ExitCode}) before printing {what}: {Output}{await error}");
+                }
+
+                await Task.Delay(50, deadline.Token);
+            }
+        }
+        catch (OperationCanceledException) when (!TestContext.Current.CancellationToken.IsCancellationRequested)
+        {
+            Assert.Fail($"the command did not print {what} within {patience.TotalSeconds}s: {Output}");
+        }
+    }
+
+    /// <summary>Waits for the command to exit and returns what it printed.</summary>
+    public async Task<CliResult> ExitAsync()
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        deadline.CancelAfter(patience);
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException) when (!TestContext.Current.CancellationToken.IsCancellationRequested)
+        {
+            Assert.Fail($"the command did not exit within {patience.TotalSeconds}s: {Output}");
+        }
+
+        process.WaitForExit(); // the end of the redirected output
+        return new CliResult(process.ExitCode, Output, await error);
+    }
+
+    public void Dispose()
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+        }
+
+        process.Dispose();
     }
 }
