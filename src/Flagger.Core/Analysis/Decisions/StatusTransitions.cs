@@ -78,11 +78,14 @@ internal static class StatusTransitions
     {
         // Every tick of every canary passes here and almost always changes nothing: decide that without allocating.
         var current = Find(status.Conditions, type);
-        if (problem is null ? current is null : current?.Message == problem)
-        {
-            return status;
-        }
+        var unchanged = problem is null ? current is null : current?.Message == problem;
+        return unchanged ? status : ReplaceProblem(status, type, reason, problem, now);
+    }
 
+    // Apart from SetProblem: the lambda's closure is allocated on entry to the method that declares it, so the
+    // common no-change path must not be that method.
+    private static CanaryStatus ReplaceProblem(CanaryStatus status, string type, string reason, string? problem, DateTimeOffset now)
+    {
         var others = (status.Conditions ?? []).Where(c => c.Type != type).ToList();
         if (problem is null)
         {
