@@ -56,7 +56,7 @@ public sealed partial class CanaryEngine
             MeshProvidersWithoutWeights = [.. providers.Known<IMeshRouter>().Where(p => providers.TryResolve<RouterCapabilities>(p) is { ShiftsWeights: false })],
             TargetKinds = providers.Known<ITargetController>(),
         });
-        remember = c => new CanaryMemo(CanaryValidator.Validate(c, validation.Value), c);
+        remember = c => new CanaryMemo([.. CanaryValidator.Validate(c, validation.Value), .. NotRunYet(c)], c);
     }
 
     /// <summary>Runs one tick of the canary <paramref name="name"/> in <paramref name="namespace"/>.</summary>
@@ -73,6 +73,23 @@ public sealed partial class CanaryEngine
         return report.Canary is { } canary && memos.TryGetValue(canary, out var memo) && ReferenceEquals(memo.IdleReport, report)
             ? memo.IdleTask
             : Task.FromResult(report);
+    }
+
+    // Judging a metric against the primary (analysis.metrics[].comparison) is validated and its judges ship in
+    // Analysis/Judges, but the tick does not run them yet: such a canary is refused, naming the field, rather than
+    // judged silently by its thresholds.
+    private static IEnumerable<ValidationProblem> NotRunYet(Canary canary)
+    {
+        var metrics = canary.Spec.GetAnalysis()?.Metrics ?? [];
+        for (var i = 0; i < metrics.Count; i++)
+        {
+            if (metrics[i].Comparison is not null)
+            {
+                yield return new ValidationProblem(
+                    string.Create(System.Globalization.CultureInfo.InvariantCulture, $"spec.analysis.metrics[{i}].comparison"),
+                    "judging against the primary is not run by this version of the engine yet; remove comparison to judge the metric by its threshold or thresholdRange");
+            }
+        }
     }
 
     /// <summary>How often the canary ticks: its analysis interval, floored at the engine's minimum.</summary>
@@ -106,8 +123,20 @@ public sealed partial class CanaryEngine
                 o = o with { EarlierFailure = earlier.Failure, FailingSince = earlier.Since };
             }
 
-            transition = await DecideAsync(o, ct).ConfigureAwait(false) is var (observed, decided) ? decided : Transition.None;
-            o = observed;
+            // Decide, observing what each decision asks for, until one returns a transition.
+            var rounds = 0;
+            Decision decision;
+            while ((decision = TickDecisions.Decide(o)).Transition is null)
+            {
+                if (++rounds > MaxObserveRounds)
+                {
+                    throw new InvalidOperationException($"the decision asked for more than {MaxObserveRounds} reads");
+                }
+
+                o = await observer.ObserveAsync(o, decision.Need, ct).ConfigureAwait(false);
+            }
+
+            transition = decision.Transition;
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
@@ -143,23 +172,6 @@ public sealed partial class CanaryEngine
             Failure = tickFailure is null ? null : TransitionApplier.WarningText(canary, tickFailure),
             EffectFailures = applied.EffectFailures,
         };
-    }
-
-    // Decide, observing what each decision asks for, until one returns a transition.
-    private async ValueTask<(Observation Observed, Transition Decided)> DecideAsync(Observation o, CancellationToken ct)
-    {
-        for (var round = 0; round < MaxObserveRounds; round++)
-        {
-            var decision = TickDecisions.Decide(o);
-            if (decision.Transition is { } transition)
-            {
-                return (o, transition);
-            }
-
-            o = await observer.ObserveAsync(o, decision.Need, ct).ConfigureAwait(false);
-        }
-
-        throw new InvalidOperationException($"the decision asked for more than {MaxObserveRounds} reads");
     }
 
     // Remembers since when a canary's ticks fail, so that a persistent failure can be escalated; a clean tick forgets.

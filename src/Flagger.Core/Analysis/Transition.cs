@@ -89,7 +89,8 @@ internal sealed record Alert(string Message, AlertSeverity Severity, bool WithMe
 /// </summary>
 internal ref struct Plan
 {
-    private readonly Observation o;
+    // A reference, not a copy: the observation is a large struct and a decision round builds a plan or two.
+    private readonly ref readonly Observation o;
     private List<TargetAction>? actions;
     private List<CanaryEvent>? events;
     private List<Alert>? alerts;
@@ -97,7 +98,7 @@ internal ref struct Plan
 
     public Plan(in Observation observation)
     {
-        o = observation;
+        o = ref observation;
         Status = observation.Status;
     }
 

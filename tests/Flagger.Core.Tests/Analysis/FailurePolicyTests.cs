@@ -160,6 +160,23 @@ public sealed class FailurePolicyTests
         Assert.Equal("Warning Routing all traffic back to the primary of failed canary podinfo.test", harness.Recorder.Lines.Last());
     }
 
+    [Fact]
+    public async Task A_metric_judged_against_the_primary_is_refused_until_the_engine_runs_the_judges()
+    {
+        var canary = Walkthrough.Canary(a => a with
+        {
+            Metrics = [a.Metrics![0] with { Comparison = new MetricComparison { Method = "sequential" } }, a.Metrics[1]],
+        });
+        using var harness = new CanaryHarness(canary);
+
+        await harness.TickAsync();
+
+        var valid = Assert.Single(harness.Status.Conditions!, c => c.Type == CanaryCondition.ValidType);
+        Assert.Equal("False", valid.Status);
+        Assert.Contains("spec.analysis.metrics[0].comparison: judging against the primary is not run by this version of the engine yet", valid.Message, StringComparison.Ordinal);
+        Assert.Equal(0, harness.Services.Initializations);
+    }
+
     private sealed class ThrowingMetrics : IMetricsProviderFactory, IMetricsProvider
     {
         public IMetricsProvider Create(MetricsProviderSettings settings) => this;

@@ -204,6 +204,13 @@ internal static class AnalysisDecisions
     // The confirm-promotion gate: null when open; otherwise the decision to wait (WaitingPromotion) or to ask the hooks.
     private static Decision? PromotionGate(in Observation o, ref Plan plan)
     {
+        if (RunStart.Annotated(o).PromotionOpen)
+        {
+            // Approved with flagger promote: the confirm-promotion hooks are not asked.
+            plan.Info($"Promotion approved ({GateAnnotations.Promote})");
+            return null;
+        }
+
         if (RunStart.Gate(o, WebhookTypes.ConfirmPromotion) is not { } gate)
         {
             return Plan.Observe(Need.Gate(WebhookTypes.ConfirmPromotion));

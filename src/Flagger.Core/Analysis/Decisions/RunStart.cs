@@ -18,9 +18,20 @@ internal static class RunStart
             return Plan.Observe(new Need(NeedKind.Revision));
         }
 
+        var gates = Annotated(o);
+        if (plan.Status.Phase == CanaryPhase.Waiting && gates.AbortRequested)
+        {
+            return Abort(o, ref plan);
+        }
+
         if (plan.Status.Phase == CanaryPhase.Waiting && RollbackRequested(o, ref plan) is { } requested)
         {
             return requested;
+        }
+
+        if (gates.RolloutClosed)
+        {
+            return WaitAtGate(ref plan, PausedGate, CanaryPhase.Waiting, "Canary is waiting for approval.", $"Halt {o.Canary.Id} advancement waiting for approval {GateAnnotations.Rollout}");
         }
 
         if (Gate(o, WebhookTypes.ConfirmRollout) is not { } gate)
@@ -78,6 +89,51 @@ internal static class RunStart
 
         return null;
     }
+
+    /// <summary>
+    /// The gates set by annotations on the Canary (<c>flagger promote</c>, <c>pause</c>, <c>abort</c>, <c>retry</c>); none
+    /// without reading further when the Canary carries none of them, as on almost every tick.
+    /// </summary>
+    public static CanaryGates Annotated(in Observation o)
+    {
+        var annotations = o.Canary.Metadata.Annotations;
+        if (annotations is null
+            || !(annotations.ContainsKey(GateAnnotations.Rollout) || annotations.ContainsKey(GateAnnotations.Promote)
+                || annotations.ContainsKey(GateAnnotations.Abort) || annotations.ContainsKey(GateAnnotations.Retry)))
+        {
+            return CanaryGates.None;
+        }
+
+        return GateAnnotations.Read(annotations, o.Status);
+    }
+
+    /// <summary>An abort requested with the <c>flagger.app/gate-abort</c> annotation: a rollback, said as such.</summary>
+    public static Decision Abort(in Observation o, ref Plan plan)
+    {
+        plan.Warn($"Rolling back {o.Canary.Id} abort requested ({GateAnnotations.Abort})");
+        plan.Alert("Rolling back: abort requested", AlertSeverity.Warn);
+        return RunEndings.RollBack(o, ref plan);
+    }
+
+    /// <summary>
+    /// A Failed canary whose <c>flagger.app/retry</c> annotation names this failure: its analysis starts over on the
+    /// same revision, the target scaled up again as for a new one.
+    /// </summary>
+    public static Decision Retry(in Observation o, ref Plan plan, Targets.TargetRevision revision)
+    {
+        plan.Info($"Retry requested ({GateAnnotations.Retry}): restarting the analysis of {o.TargetId}");
+        if (o.Ports.Scaler is not null)
+        {
+            plan.Act(TargetAction.ResumeTargetScaler);
+        }
+
+        plan.Act(TargetAction.ScaleFromZero);
+        plan.Sync(CanaryPhase.Progressing, revision);
+        return plan.Done();
+    }
+
+    // The confirm-rollout gate as the pause annotation closes it.
+    private static readonly GateResult PausedGate = new(new CanaryWebhook { Name = GateAnnotations.Rollout, Type = WebhookTypes.ConfirmRollout }, GateAnnotations.Closed);
 
     /// <summary>
     /// A closed approval gate: the canary waits in <paramref name="waiting"/> (alerting once, on entering it, unless the

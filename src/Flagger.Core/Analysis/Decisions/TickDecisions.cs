@@ -124,6 +124,11 @@ internal static class TickDecisions
             return plan.Done();
         }
 
+        if (RunStart.Annotated(o).RetryRequested)
+        {
+            return RunStart.Retry(o, ref plan, revision);
+        }
+
         // A rolled-back canary keeps its traffic on the primary: a route that drifted back (an external edit, a
         // rollback whose route write was lost) is corrected on every tick until the router takes it.
         if (o.Routes is not { } routes)
@@ -216,9 +221,22 @@ internal static class TickDecisions
             return RunEndings.SkipAnalysis(o, ref plan);
         }
 
+        var gates = analysing ? RunStart.Annotated(o) : CanaryGates.None;
+        if (gates.AbortRequested)
+        {
+            return RunStart.Abort(o, ref plan);
+        }
+
         if (analysing && RunStart.RollbackRequested(o, ref plan) is { } requested)
         {
             return requested;
+        }
+
+        if (gates.RolloutClosed)
+        {
+            // Paused (flagger pause): the weight is held and nothing is checked until the annotation goes.
+            plan.Warn($"Halt {o.Canary.Id} advancement paused ({GateAnnotations.Rollout}: {GateAnnotations.Closed})");
+            return plan.Done();
         }
 
         switch (plan.Status.Phase)
