@@ -38,6 +38,9 @@ public sealed partial class CanaryEngine
     private readonly ConditionalWeakTable<Canary, CanaryMemo> memos = [];
     private readonly ConditionalWeakTable<Canary, CanaryMemo>.CreateValueCallback remember;
     private readonly ConcurrentDictionary<(string Namespace, string Name), FailingCall> failing = new();
+
+    // How many entries `failing` holds, read without its locks: almost always 0, and then the lookup is skipped.
+    private int failingCanaries;
     private static readonly TickReport NoCanary = new();
 
     internal CanaryEngine(ProviderResolver providers, ICanaryStore store, Observer observer, TransitionApplier applier, TimeProvider time, IOptions<EngineOptions> options, ILoggerFactory? loggerFactory = null)
@@ -56,7 +59,7 @@ public sealed partial class CanaryEngine
             MeshProvidersWithoutWeights = [.. providers.Known<IMeshRouter>().Where(p => providers.TryResolve<RouterCapabilities>(p) is { ShiftsWeights: false })],
             TargetKinds = providers.Known<ITargetController>(),
         });
-        remember = c => new CanaryMemo([.. CanaryValidator.Validate(c, validation.Value), .. NotRunYet(c)], c);
+        remember = c => new CanaryMemo(observer.Resolve(c, [.. CanaryValidator.Validate(c, validation.Value), .. NotRunYet(c)], this.options.MeshProvider), c);
     }
 
     /// <summary>Runs one tick of the canary <paramref name="name"/> in <paramref name="namespace"/>.</summary>
@@ -104,7 +107,11 @@ public sealed partial class CanaryEngine
         var canary = await store.GetCanaryAsync(@namespace, name, ct).ConfigureAwait(false);
         if (canary is null)
         {
-            failing.TryRemove((@namespace, name), out _);
+            if (failing.TryRemove((@namespace, name), out _))
+            {
+                Interlocked.Decrement(ref failingCanaries);
+            }
+
             return NoCanary;
         }
 
@@ -112,12 +119,12 @@ public sealed partial class CanaryEngine
         // so an idle canary is validated once, not on every tick.
         var memo = memos.GetValue(canary, remember);
         var key = (canary.Namespace, canary.Name);
-        failing.TryGetValue(key, out var earlier);
+        var earlier = Volatile.Read(ref failingCanaries) == 0 ? null : failing.GetValueOrDefault(key);
         Observation o = default;
         Transition transition;
         try
         {
-            o = await observer.BeginAsync(canary, time.GetUtcNow(), GetInterval(canary), memo.Problems, options.MeshProvider, ct).ConfigureAwait(false);
+            o = await observer.BeginAsync(canary, time.GetUtcNow(), GetInterval(canary), memo.Ports, memo.Invalid, ct).ConfigureAwait(false);
             if (earlier is not null)
             {
                 o = o with { EarlierFailure = earlier.Failure, FailingSince = earlier.Since };
@@ -179,16 +186,23 @@ public sealed partial class CanaryEngine
     {
         if (failure is null)
         {
-            if (earlier is not null)
+            if (earlier is not null && failing.TryRemove(key, out _))
             {
-                failing.TryRemove(key, out _);
+                Interlocked.Decrement(ref failingCanaries);
             }
 
             return;
         }
 
         var repeated = earlier is not null && earlier.Failure.Call == failure.Call && earlier.Failure.Exception.GetType() == failure.Exception.GetType();
-        failing[key] = new FailingCall(earlier?.Since ?? now, failure);
+        if (failing.TryAdd(key, new FailingCall(earlier?.Since ?? now, failure)))
+        {
+            Interlocked.Increment(ref failingCanaries);
+        }
+        else
+        {
+            failing[key] = new FailingCall(earlier?.Since ?? now, failure);
+        }
         if (repeated)
         {
             return;
@@ -215,11 +229,17 @@ public sealed partial class CanaryEngine
 
     /// <summary>
     /// What the engine keeps per canary instance (watch caches hand out the same instance until the object
-    /// changes): the validation verdict, and the report of a tick that did nothing, with its completed task.
+    /// changes): the validation verdict and resolved providers, and the report of a tick that did nothing, with its
+    /// completed task. The benchmark in bench/README.md is why: resolving providers by name on every tick cost more
+    /// than the rest of an idle tick.
     /// </summary>
-    private sealed class CanaryMemo(IReadOnlyList<ValidationProblem> problems, Canary canary)
+    private sealed class CanaryMemo((TickPorts Ports, string? Invalid) resolved, Canary canary)
     {
-        public IReadOnlyList<ValidationProblem> Problems { get; } = problems;
+        /// <summary>The providers the spec names (resolved once: registrations do not change while the host runs).</summary>
+        public TickPorts Ports { get; } = resolved.Ports;
+
+        /// <summary>Why the spec cannot run, or null.</summary>
+        public string? Invalid { get; } = resolved.Invalid;
 
         public TickReport IdleReport { get; } = new() { Canary = canary };
 

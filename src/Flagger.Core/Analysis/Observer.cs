@@ -22,45 +22,69 @@ internal sealed class Observer(ProviderResolver providers, MetricReader metrics,
 {
     private static readonly CanaryStatus NoStatus = new();
 
-    /// <summary>The first observation: validity, the providers, and initialisation.</summary>
-    public async ValueTask<Observation> BeginAsync(Canary canary, DateTimeOffset now, TimeSpan interval, IReadOnlyList<ValidationProblem> problems, string meshProvider, CancellationToken ct)
+    /// <summary>
+    /// The providers a canary's spec names, or why it cannot run (validation problems or an unknown provider). Pure in
+    /// the canary instance: the engine keeps the answer as long as the watch cache hands out the same instance.
+    /// </summary>
+    public (TickPorts Ports, string? Invalid) Resolve(Canary canary, IReadOnlyList<ValidationProblem> problems, string meshProvider)
     {
-        var o = new Observation { Canary = canary, Now = now, Status = canary.Status ?? NoStatus, Interval = interval };
         if (problems.Count > 0)
         {
-            return o with { Invalid = $"invalid canary spec: {string.Join("; ", problems)}" };
+            return (default, $"invalid canary spec: {string.Join("; ", problems)}");
         }
 
         var spec = canary.Spec;
         var provider = string.IsNullOrEmpty(spec.Provider) ? meshProvider : spec.Provider;
         try
         {
-            if (UsesBuiltinMetrics(o.Analysis))
+            if (UsesBuiltinMetrics(spec.GetAnalysis()))
             {
                 providers.Resolve<Metrics.IMetricObserver>("metrics observer for builtin metrics", provider);
             }
 
-            o = o with
-            {
-                Ports = new TickPorts(
-                    provider,
-                    providers.Resolve<IMeshRouter>("mesh provider", provider),
-                    providers.TryResolve<RouterCapabilities>(provider) ?? RouterCapabilities.Full,
-                    providers.Resolve<ITargetController>("target kind", o.Kind),
-                    providers.Resolve<IServiceRouter>("service router", FlaggerEngineBuilder.ServiceRouterName),
-                    spec.AutoscalerRef is { Kind.Length: > 0 } scaler ? providers.Resolve<IScalerReconciler>("autoscaler kind", scaler.Kind) : null),
-            };
+            return (new TickPorts(
+                provider,
+                providers.Resolve<IMeshRouter>("mesh provider", provider),
+                providers.TryResolve<RouterCapabilities>(provider) ?? RouterCapabilities.Full,
+                providers.Resolve<ITargetController>("target kind", canary.GetTargetKind()),
+                providers.Resolve<IServiceRouter>("service router", FlaggerEngineBuilder.ServiceRouterName),
+                spec.AutoscalerRef is { Kind.Length: > 0 } scaler ? providers.Resolve<IScalerReconciler>("autoscaler kind", scaler.Kind) : null), null);
         }
         catch (UnknownProviderException e)
         {
-            return o with { Invalid = $"invalid canary spec: {e.Message}" };
+            return (default, $"invalid canary spec: {e.Message}");
         }
+    }
 
-        return spec.Suspend ? o : await InitializeAsync(o, ct).ConfigureAwait(false);
+    /// <summary>The first observation: validity, the providers (from <see cref="Resolve"/>), and initialisation.</summary>
+    public ValueTask<Observation> BeginAsync(Canary canary, DateTimeOffset now, TimeSpan interval, TickPorts ports, string? invalid, CancellationToken ct)
+    {
+        var o = new Observation { Canary = canary, Now = now, Status = canary.Status ?? NoStatus, Interval = interval, Ports = ports, Invalid = invalid };
+        return invalid is not null || canary.Spec.Suspend ? new(o) : InitializeAsync(o, ct);
     }
 
     /// <summary>One more read, as the decision asked.</summary>
-    public async ValueTask<Observation> ObserveAsync(Observation o, Need need, CancellationToken ct)
+    public ValueTask<Observation> ObserveAsync(Observation o, Need need, CancellationToken ct)
+    {
+        // The steady state: watch-fed caches answer at once, and a completed read needs no state machine.
+        switch (need.Kind)
+        {
+            case NeedKind.Revision when Completed(o.Ports.Target.GetRevisionAsync(o.Canary, ct)) is { } revision:
+                return new(o with { Revision = revision });
+            case NeedKind.Routes when Completed(o.Ports.Router.GetRoutesAsync(o.Canary, ct)) is { } routes && IsSplit(routes):
+                return new(o with { Routes = routes });
+        }
+
+        return ObserveSlowlyAsync(o, need, ct);
+    }
+
+    // The task's result when it has completed successfully, else null (the slow path then awaits the call afresh).
+    private static T? Completed<T>(Task<T> task)
+        where T : class => task.IsCompletedSuccessfully ? task.Result : null;
+
+    private static TrafficRoutes? Completed(Task<TrafficRoutes> task) => task.IsCompletedSuccessfully ? task.Result : null;
+
+    private async ValueTask<Observation> ObserveSlowlyAsync(Observation o, Need need, CancellationToken ct)
     {
         var ports = o.Ports;
         try
@@ -86,9 +110,12 @@ internal sealed class Observer(ProviderResolver providers, MetricReader metrics,
     // A split that is not one (weights outside 0-100, or not adding up to 100) is a failed read, not a weight to act
     // on: a corrupt object would otherwise be recorded as a step, or taken for max weight and promoted.
     private static TrafficRoutes Checked(TrafficRoutes routes) =>
-        routes.PrimaryWeight is >= 0 and <= 100 && routes.CanaryWeight is >= 0 and <= 100 && routes.PrimaryWeight + routes.CanaryWeight == 100
+        IsSplit(routes)
             ? routes
             : throw new InvalidDataException($"the router reported primary weight {routes.PrimaryWeight} and canary weight {routes.CanaryWeight}, which is not a split of 100");
+
+    private static bool IsSplit(TrafficRoutes routes) =>
+        routes.PrimaryWeight is >= 0 and <= 100 && routes.CanaryWeight is >= 0 and <= 100 && routes.PrimaryWeight + routes.CanaryWeight == 100;
 
     /// <summary>Calls every hook of a type and returns each result; a hook that throws has failed.</summary>
     public async Task<IReadOnlyList<HookCall>> CallAllAsync(Observation o, string type, CancellationToken ct)
