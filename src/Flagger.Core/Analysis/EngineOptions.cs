@@ -44,7 +44,7 @@ internal sealed class EngineOptionsValidator : IValidateOptions<EngineOptions>
 
         if (!Uri.TryCreate(options.MetricsServer, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
         {
-            failures.Add($"--metrics-server: must be an http(s) address, got '{options.MetricsServer}'");
+            failures.Add($"--metrics-server: must be an http(s) address, got '{Providers.SecretText.Address(options.MetricsServer)}'");
         }
 
         if (options.NotificationTimeout <= TimeSpan.Zero || options.NotificationTimeout > TimeSpan.FromMinutes(5))
