@@ -60,6 +60,13 @@ Check("the operator initialises the canary", initialized == CanaryPhase.Initiali
 cluster.Apply(Manifests.NewImage);
 var promoted = await WaitForAsync(CanaryPhase.Succeeded);
 Check("the new image is promoted through the custom metrics provider", promoted == CanaryPhase.Succeeded, $"phase {promoted}");
+// Alerts go out after the status write that ends the run (traffic and status first, notifications last), so the
+// promotion's alert may arrive a moment after the phase is seen.
+for (var i = 0; i < 100 && !chat.Posts.Any(p => p.Contains("promotion finished", StringComparison.Ordinal)); i++)
+{
+    await Task.Delay(TimeSpan.FromMilliseconds(100), ct);
+}
+
 Check("the custom notifier posted the promotion", chat.Posts.Any(p => p.Contains("promotion finished", StringComparison.Ordinal)), string.Join(" | ", chat.Posts));
 await host.StopAsync(ct);
 

@@ -30,18 +30,13 @@ public sealed class GateVerbTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Promote_pause_resume_and_abort_write_their_gate_for_the_revision_waiting_for_promotion()
+    public async Task Pause_resume_and_promote_write_their_gates_and_the_operator_promotes_the_waiting_revision()
     {
         await cluster.CreateCanaryAsync("gated", $"spec.analysis.webhooks=[{{\"name\":\"approve\",\"type\":\"confirm-promotion\",\"url\":\"{gate.Url("/closed")}\"}}]");
         await cluster.WaitForPhaseAsync("gated", CanaryPhase.Initialized);
         await cluster.ReleaseAsync("gated", "stefanprodan/podinfo:1.4.1");
         var waiting = await cluster.WaitForPhaseAsync("gated", CanaryPhase.WaitingPromotion);
         var revision = waiting.Status!.LastAppliedSpec!;
-
-        var promote = await cluster.FlaggerAsync("promote", "gated");
-        Assert.True(promote.ExitCode == 0, promote.ToString());
-        Assert.Equal($"canary gated.test: confirm-promotion gate opened for revision {revision} (flagger.app/gate-promote)", promote.Output.Trim());
-        Assert.Equal(revision, await AnnotationAsync("gated", GateAnnotations.Promote));
 
         var pause = await cluster.FlaggerAsync("pause", "gated");
         Assert.True(pause.ExitCode == 0, pause.ToString());
@@ -50,20 +45,30 @@ public sealed class GateVerbTests : IAsyncLifetime
         Assert.True(resume.ExitCode == 0, resume.ToString());
         Assert.Null(await AnnotationAsync("gated", GateAnnotations.Rollout));
 
-        var abort = await cluster.FlaggerAsync("abort", "gated", "-n", "test");
+        var promote = await cluster.FlaggerAsync("promote", "gated");
+        Assert.True(promote.ExitCode == 0, promote.ToString());
+        Assert.Equal($"canary gated.test: confirm-promotion gate opened for revision {revision} (flagger.app/gate-promote)", promote.Output.Trim());
+
+        // The confirm-promotion webhook still answers "closed": the annotation alone promotes this revision.
+        var promoted = await cluster.WaitForPhaseAsync("gated", CanaryPhase.Succeeded);
+        Assert.Equal(revision, promoted.Status!.LastPromotedSpec);
+        Assert.Equal(revision, await AnnotationAsync("gated", GateAnnotations.Promote));
+    }
+
+    [Fact]
+    public async Task Abort_writes_its_gate_and_the_operator_rolls_the_revision_back()
+    {
+        await cluster.CreateCanaryAsync("aborted", $"spec.analysis.webhooks=[{{\"name\":\"approve\",\"type\":\"confirm-promotion\",\"url\":\"{gate.Url("/closed")}\"}}]");
+        await cluster.WaitForPhaseAsync("aborted", CanaryPhase.Initialized);
+        await cluster.ReleaseAsync("aborted", "stefanprodan/podinfo:1.4.1");
+        var waiting = await cluster.WaitForPhaseAsync("aborted", CanaryPhase.WaitingPromotion);
+
+        var abort = await cluster.FlaggerAsync("abort", "aborted", "-n", "test");
         Assert.True(abort.ExitCode == 0, abort.ToString());
-        Assert.Equal(revision, await AnnotationAsync("gated", GateAnnotations.Abort));
+        Assert.Equal(waiting.Status!.LastAppliedSpec, await AnnotationAsync("aborted", GateAnnotations.Abort));
 
-        // What the engine reads from them: the pure function the operator calls.
-        var canary = await cluster.Client.GetCanaryAsync("test", "gated", Ct);
-        var gates = GateAnnotations.Read(canary!.Metadata.Annotations, canary.Status);
-        Assert.True(gates.PromotionOpen);
-        Assert.True(gates.AbortRequested);
-        Assert.False(gates.RolloutClosed);
-
-        // The confirm-promotion webhook still decides as before: once it answers 200 the revision is promoted.
-        await cluster.CreateCanaryAsync("gated", $"spec.analysis.webhooks=[{{\"name\":\"approve\",\"type\":\"confirm-promotion\",\"url\":\"{gate.Url("/open")}\"}}]");
-        await cluster.WaitForPhaseAsync("gated", CanaryPhase.Succeeded);
+        var failed = await cluster.WaitForPhaseAsync("aborted", CanaryPhase.Failed);
+        Assert.Equal(0, failed.Status!.CanaryWeight);
     }
 
     [Fact]
