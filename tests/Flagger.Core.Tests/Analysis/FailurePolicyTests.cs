@@ -177,6 +177,21 @@ public sealed class FailurePolicyTests
         Assert.Equal(0, harness.Services.Initializations);
     }
 
+    [Fact]
+    public async Task An_interval_below_the_minimum_is_said_once_a_run_not_raised_silently()
+    {
+        using var harness = new CanaryHarness(Walkthrough.Canary(a => a with { Interval = "2s" }));
+
+        await harness.TickUntilAsync(CanaryPhase.Initialized);
+        harness.Workload.SetImage("v2");
+        await harness.TickUntilAsync(CanaryPhase.Progressing);
+        await harness.TicksAsync(2);
+
+        var said = harness.Recorder.Lines.Where(l => l.Contains("below the operator's minimum", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, said.Count);
+        Assert.All(said, l => Assert.Equal("Normal Interval 2s is below the operator's minimum: podinfo.test is analysed every 10s", l));
+    }
+
     private sealed class ThrowingMetrics : IMetricsProviderFactory, IMetricsProvider
     {
         public IMetricsProvider Create(MetricsProviderSettings settings) => this;

@@ -46,6 +46,7 @@ internal static class RunStart
 
         Passed(o, ref plan, WebhookTypes.ConfirmRollout, "Confirm-rollout");
         plan.Info($"New revision detected! Scaling up {o.TargetId}");
+        TickDecisions.SayIfIntervalRaised(o, ref plan);
         plan.Alert("New revision detected, progressing canary analysis.", AlertSeverity.Info, withMetadata: true);
         if (o.Ports.Scaler is not null)
         {

@@ -102,6 +102,7 @@ internal static class TickDecisions
 
         plan.Sync(CanaryPhase.Initialized, revision);
         plan.Info($"Initialization done! {o.Canary.Id}");
+        SayIfIntervalRaised(o, ref plan);
         plan.Alert($"New {o.Kind} detected, initialization completed.", AlertSeverity.Info, withMetadata: true);
         return plan.Done();
     }
@@ -298,6 +299,18 @@ internal static class TickDecisions
 
         var reason = $"{failure.Call} failing for {(long)(o.Now - since).TotalSeconds}s, past the progress deadline of {(long)deadline.TotalSeconds}s: {failure.Detail}";
         return RunEndings.RollBack(o, ref plan, reason, $"Rolling back: {reason}");
+    }
+
+    /// <summary>
+    /// A Normal event when the spec's interval is below the engine's minimum, once a run (at initialisation and when a
+    /// new revision starts): Flagger raises it silently, and a 2s interval that ticks every 10s looks like a stall.
+    /// </summary>
+    public static void SayIfIntervalRaised(in Observation o, ref Plan plan)
+    {
+        if (GoDuration.TryParse(o.Analysis?.Interval, out var asked) && asked < o.Interval)
+        {
+            plan.Info($"Interval {o.Analysis!.Interval} is below the operator's minimum: {o.Canary.Id} is analysed every {GoDuration.Format(o.Interval)}");
+        }
     }
 
     /// <summary>Whether an analysis step is due (see <see cref="TrafficDecisions.IsStepDue"/>).</summary>
