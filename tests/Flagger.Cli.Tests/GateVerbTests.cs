@@ -85,8 +85,23 @@ public sealed class GateVerbTests : IAsyncLifetime
         Assert.Equal($"canary failing.test: retry of the failure at {failure} requested (flagger.app/retry)", retry.Output.Trim());
         Assert.Equal(failure, await AnnotationAsync("failing", GateAnnotations.Retry));
 
-        var canary = await cluster.Client.GetCanaryAsync("test", "failing", Ct);
-        Assert.True(GateAnnotations.Read(canary!.Metadata.Annotations, canary.Status).RetryRequested);
+        // The operator honours it: the analysis of the same revision starts over, so the failure it named is over
+        // (the canary is Progressing again, or has failed anew at a later time since its hook still refuses).
+        var restarted = false;
+        for (var i = 0; i < 600 && !restarted; i++)
+        {
+            var canary = await cluster.Client.GetCanaryAsync("test", "failing", Ct);
+            restarted = GateAnnotations.FailureOf(canary!.Status) != failure;
+            if (!restarted)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), Ct);
+            }
+        }
+
+        Assert.True(restarted, "the operator never restarted the failed analysis");
+        var now = await cluster.Client.GetCanaryAsync("test", "failing", Ct);
+        Assert.Equal(failed.Status!.LastAppliedSpec, now!.Status!.LastAppliedSpec);
+        Assert.False(GateAnnotations.Read(now.Metadata.Annotations, now.Status).RetryRequested);
     }
 
     [Fact]
