@@ -105,13 +105,7 @@ internal static class RunEndings
     /// <summary>Finalising: in-flight requests had a tick to drain; scale the canary down and finish.</summary>
     public static Decision Finalise(in Observation o, ref Plan plan)
     {
-        ScaleDown(o, ref plan);
-        plan.SetPhase(CanaryPhase.Succeeded);
-        plan.Outcome = RunOutcome.Promoted;
-        plan.RunPostRolloutHooks();
-        plan.Info($"Promotion completed! Scaling down {o.TargetId}");
-        plan.Alert("Canary analysis completed successfully, promotion finished.", AlertSeverity.Info);
-        return plan.Done();
+        return Succeed(o, ref plan, RunOutcome.Promoted, $"Promotion completed! Scaling down {o.TargetId}", "Canary analysis completed successfully, promotion finished.");
     }
 
     /// <summary>skipAnalysis: promote the ready canary at once, with no traffic shifting and no checks.</summary>
@@ -125,16 +119,11 @@ internal static class RunEndings
             plan.Act(TargetAction.ReconcilePrimaryScaler);
         }
 
-        ScaleDown(o, ref plan);
-        plan.SetPhase(CanaryPhase.Succeeded);
-        plan.Outcome = RunOutcome.PromotedWithoutAnalysis;
-        plan.RunPostRolloutHooks();
-        plan.Info($"Promotion completed! Canary analysis was skipped for {o.TargetId}");
-        plan.Alert("Canary analysis was skipped, promotion finished.", AlertSeverity.Info);
-        return plan.Done();
+        return Succeed(o, ref plan, RunOutcome.PromotedWithoutAnalysis, $"Promotion completed! Canary analysis was skipped for {o.TargetId}", "Canary analysis was skipped, promotion finished.");
     }
 
-    private static void ScaleDown(in Observation o, ref Plan plan)
+    // The end of a promotion, with or without analysis: the canary scaled down, Succeeded, post-rollout hooks, said.
+    private static Decision Succeed(in Observation o, ref Plan plan, RunOutcome outcome, string message, string alert)
     {
         if (o.Ports.Scaler is not null)
         {
@@ -142,5 +131,11 @@ internal static class RunEndings
         }
 
         plan.Act(TargetAction.ScaleToZero);
+        plan.SetPhase(CanaryPhase.Succeeded);
+        plan.Outcome = outcome;
+        plan.RunPostRolloutHooks();
+        plan.Info(message);
+        plan.Alert(alert, AlertSeverity.Info);
+        return plan.Done();
     }
 }
