@@ -3,6 +3,7 @@ using Flagger.Analysis;
 using Flagger.Events;
 using Flagger.Fakes;
 using Flagger.Metrics;
+using Flagger.Prometheus;
 using Flagger.Model;
 using Flagger.Providers;
 using Flagger.Routing;
@@ -36,7 +37,8 @@ public class EngineBenchmarks
             .AddSingleton<ICanaryStore>(store)
             .AddSingleton<IWebhookClient>(new ScriptedWebhooks())
             .AddSingleton<IEventRecorder>(new NullRecorder());
-        collection.AddFlaggerEngine()
+        collection.AddFlaggerEngine(o => (o.MeshProvider, o.MetricsProviderType, o.MetricsServer) = ("istio", "prometheus", "http://prometheus:9090"))
+            .AddProvider<IMetricObserver>("istio", new IstioMetricObserver())
             .AddProvider<IMeshRouter>("istio", new SteadyMesh())
             .AddProvider<IServiceRouter>(FlaggerEngineBuilder.ServiceRouterName, new SimulatedServices())
             .AddProvider<ITargetController>("Deployment", new SteadyWorkload())

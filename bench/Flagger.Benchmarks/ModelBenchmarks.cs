@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Flagger.Metrics;
+using Flagger.Prometheus;
 using Flagger.Model;
 using Flagger.Model.Validation;
 

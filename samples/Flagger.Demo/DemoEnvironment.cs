@@ -163,7 +163,9 @@ internal sealed class DemoEnvironment : IAsyncDisposable
         }
         else
         {
-            flagger.AddProvider<IMetricsProviderFactory>("prometheus", new SimulatedMeshMetrics(Mesh));
+            // The simulator stands in for the prometheus provider type and answers the builtin Istio queries that
+            // AddPrometheus registers; registered first, it is the one kept (providers are added only when missing).
+            flagger.AddProvider<IMetricsProviderFactory>("prometheus", new SimulatedMeshMetrics(Mesh)).AddPrometheus();
         }
 
         services.Decorate<IWebhookClient, InClusterWebhooks>();

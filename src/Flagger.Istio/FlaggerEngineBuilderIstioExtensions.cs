@@ -19,7 +19,7 @@ public static class FlaggerEngineBuilderIstioExtensions
     public const string MeshClientKey = "istio";
 
     /// <summary>
-    /// Registers the mesh router <c>istio</c>: VirtualService <c>&lt;svc&gt;</c> and DestinationRules
+    /// Registers the mesh router <c>istio</c>, the default mesh provider unless <c>--mesh-provider</c> names another: VirtualService <c>&lt;svc&gt;</c> and DestinationRules
     /// <c>&lt;svc&gt;-primary</c> / <c>&lt;svc&gt;-canary</c>, written through the <see cref="IKubernetes"/> client in the
     /// container. Calling it twice is harmless.
     /// </summary>
@@ -41,6 +41,7 @@ public static class FlaggerEngineBuilderIstioExtensions
             sp.GetKeyedService<IKubernetes>(MeshClientKey) ?? sp.GetRequiredService<IKubernetes>(),
             sp.GetRequiredService<IOptions<IstioRouterOptions>>(),
             sp.GetRequiredService<TimeProvider>()));
-        return builder.AddMeshRouter<IstioRouter>(ProviderName);
+        // Flagger's --mesh-provider defaults to istio; with this package in, so does ours.
+        return builder.AddMeshRouter<IstioRouter>(ProviderName).UseDefaultMeshProvider(ProviderName);
     }
 }

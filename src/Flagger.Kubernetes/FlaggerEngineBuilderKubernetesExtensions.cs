@@ -21,7 +21,7 @@ namespace Flagger.Providers;
 public static class FlaggerEngineBuilderKubernetesExtensions
 {
     /// <summary>
-    /// Adds the Deployment and DaemonSet target controllers, the Kubernetes Service router, the HorizontalPodAutoscaler reconciler,
+    /// Adds the Deployment and DaemonSet target controllers, the Kubernetes Service router, the mesh provider <c>kubernetes</c> (Blue/Green by the apex Service alone), the HorizontalPodAutoscaler reconciler,
     /// the watch-fed Canary store and feed, the Kubernetes event recorder and Lease leader election. Uses the
     /// <see cref="IKubernetes"/> the host registered, or builds one from <see cref="KubernetesOptions.ClientConfiguration"/>,
     /// the in-cluster config or the kubeconfig. Calling it twice is harmless.
@@ -64,6 +64,7 @@ public static class FlaggerEngineBuilderKubernetesExtensions
             .AddTargetController<DeploymentController>("Deployment")
             .AddTargetController<DaemonSetController>("DaemonSet")
             .AddServiceRouter<KubernetesServiceRouter>()
+            .AddMeshRouter<KubernetesNoopRouter>(KubernetesNoopRouter.ProviderName, KubernetesNoopRouter.Capabilities)
             .AddScalerReconciler<HpaReconciler>("HorizontalPodAutoscaler");
     }
 

@@ -11,9 +11,12 @@ namespace Flagger.Prometheus;
 /// <summary>Registers the Prometheus metrics provider.</summary>
 public static class FlaggerEngineBuilderPrometheusExtensions
 {
+    /// <summary>Flagger's <c>--metrics-server</c> default.</summary>
+    public const string DefaultMetricsServer = "http://prometheus:9090";
+
     /// <summary>
     /// Registers the metrics provider type <c>prometheus</c> (the <c>--metrics-server</c> and MetricTemplates with
-    /// <c>provider.type: prometheus</c>) and Istio's builtin queries, with HttpClient metrics from prometheus-net.
+    /// <c>provider.type: prometheus</c>), the builtin queries of the <c>istio</c> and <c>kubernetes</c> mesh providers, and makes it the provider of the builtin and inline queries (at <see cref="DefaultMetricsServer"/> unless <c>--metrics-server</c> says otherwise), with HttpClient metrics from prometheus-net.
     /// Calling it twice is harmless; the last <paramref name="configure"/> calls all apply.
     /// </summary>
     /// <param name="builder">The engine builder.</param>
@@ -51,15 +54,13 @@ public static class FlaggerEngineBuilderPrometheusExtensions
                 .UseHttpClientMetrics();
         }
 
-        // Core registers Istio's current queries; replace them (and only them) with the variant-aware observer.
-        var istio = services.FirstOrDefault(d => d.ServiceType == typeof(IMetricObserver) && Equals(d.ServiceKey, "istio"));
-        if (istio is null || istio.KeyedImplementationType == typeof(IstioMetricObserver))
-        {
-            services.RemoveAllKeyed<IMetricObserver>("istio");
-            builder.AddMetricObserver<PrometheusIstioMetricObserver>("istio");
-        }
-
-        return builder.AddMetricsProvider<PrometheusMetricsProviderFactory>(PrometheusMetricsProviderFactory.Type);
+        // The builtin queries are PromQL, so they live here, under the mesh provider names they serve. An observer
+        // registered before under the same name (a custom one) is kept: AddProvider adds only what is missing.
+        return builder
+            .AddMetricObserver<PrometheusIstioMetricObserver>(IstioMetricObserver.ProviderName)
+            .AddMetricObserver<KubernetesMetricObserver>(KubernetesMetricObserver.ProviderName)
+            .AddMetricsProvider<PrometheusMetricsProviderFactory>(PrometheusMetricsProviderFactory.Type)
+            .UseBuiltinMetricsProvider(PrometheusMetricsProviderFactory.Type, DefaultMetricsServer);
     }
 
     /// <summary>Marks the one-time registrations as done.</summary>

@@ -1,4 +1,5 @@
 using System.Reflection.Metadata;
+using System.Reflection.Metadata.Ecma335;
 using System.Reflection.PortableExecutable;
 using Flagger.Analysis;
 
@@ -29,6 +30,45 @@ public sealed class ArchitectureTests
     [Fact]
     public void Member_reference_scan_sees_the_calls_core_does_make() =>
         Assert.Contains("System.TimeProvider::GetUtcNow", MemberReferences());
+
+    // Mesh behaviour is data on a router's registration (RouterCapabilities); the names users write in
+    // spec.provider belong to the provider packages that register them.
+    [Theory]
+    [InlineData("istio")]
+    [InlineData("kubernetes")]
+    [InlineData("linkerd")]
+    [InlineData("appmesh")]
+    [InlineData("gatewayapi")]
+    [InlineData("gatewayapi:v1")]
+    [InlineData("contour")]
+    [InlineData("nginx")]
+    [InlineData("gloo")]
+    [InlineData("skipper")]
+    [InlineData("traefik")]
+    [InlineData("kuma")]
+    [InlineData("osm")]
+    [InlineData("apisix")]
+    [InlineData("knative")]
+    public void Core_holds_no_mesh_provider_name(string provider) =>
+        Assert.DoesNotContain(provider, StringLiterals());
+
+    [Fact]
+    public void String_literal_scan_sees_the_literals_core_does_hold() =>
+        Assert.Contains("Promoted", StringLiterals());
+
+    private static HashSet<string> StringLiterals()
+    {
+        using var stream = File.OpenRead(CorePath);
+        using var pe = new PEReader(stream);
+        var reader = pe.GetMetadataReader();
+        var literals = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var handle = MetadataTokens.UserStringHandle(1); !handle.IsNil; handle = reader.GetNextHandle(handle))
+        {
+            literals.Add(reader.GetUserString(handle));
+        }
+
+        return literals;
+    }
 
     private static HashSet<string> MemberReferences()
     {

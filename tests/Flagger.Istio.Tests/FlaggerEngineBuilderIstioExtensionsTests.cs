@@ -1,3 +1,4 @@
+using Flagger.Analysis;
 using Flagger.Providers;
 using Flagger.Routing;
 using Flagger.Testing;
@@ -34,6 +35,20 @@ public sealed class FlaggerEngineBuilderIstioExtensionsTests
 
         using var provider = services.BuildServiceProvider();
         Assert.NotNull(provider.GetRequiredKeyedService<IMeshRouter>("istio"));
+    }
+
+    [Fact]
+    public void Istio_is_the_default_mesh_provider_unless_one_is_given()
+    {
+        var defaulted = new ServiceCollection();
+        defaulted.AddFlaggerEngine().AddIstio();
+        var given = new ServiceCollection();
+        given.AddFlaggerEngine(o => o.MeshProvider = "kubernetes").AddIstio();
+
+        using var a = defaulted.BuildServiceProvider();
+        using var b = given.BuildServiceProvider();
+        Assert.Equal("istio", a.GetRequiredService<IOptions<EngineOptions>>().Value.MeshProvider);
+        Assert.Equal("kubernetes", b.GetRequiredService<IOptions<EngineOptions>>().Value.MeshProvider);
     }
 
     [Theory]

@@ -27,6 +27,7 @@ public sealed class EndToEndTests
             collection.AddSingleton<IWebhookClient>(Webhooks);
             collection.AddFlaggerEngine(o => o.MetricsServer = "http://prometheus.istio-system:9090")
                 .AddKubernetes()
+                .AddIstioDefaults()
                 .AddProvider<IMeshRouter>("istio", Mesh)
                 .AddProvider<IMetricsProviderFactory>("prometheus", Metrics);
             services = collection.BuildServiceProvider();

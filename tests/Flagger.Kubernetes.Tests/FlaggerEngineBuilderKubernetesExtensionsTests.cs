@@ -35,6 +35,8 @@ public sealed class FlaggerEngineBuilderKubernetesExtensionsTests
         Assert.NotNull(provider.GetRequiredKeyedService<ITargetController>("DaemonSet"));
         Assert.NotNull(provider.GetRequiredKeyedService<IScalerReconciler>("HorizontalPodAutoscaler"));
         Assert.NotNull(provider.GetRequiredKeyedService<IServiceRouter>(FlaggerEngineBuilder.ServiceRouterName));
+        Assert.NotNull(provider.GetRequiredKeyedService<IMeshRouter>("kubernetes"));
+        Assert.Equal(new RouterCapabilities { ShiftsWeights = false, Mirrors = false }, provider.GetRequiredKeyedService<RouterCapabilities>("kubernetes"));
         Assert.Same(provider.GetRequiredService<ICanaryStore>(), provider.GetRequiredService<ISecretReader>());
         Assert.NotNull(provider.GetRequiredService<IEventRecorder>());
         Assert.NotNull(provider.GetRequiredService<ICanaryFeed>());

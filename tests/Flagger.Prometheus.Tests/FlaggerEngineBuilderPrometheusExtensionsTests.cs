@@ -21,6 +21,27 @@ public sealed class FlaggerEngineBuilderPrometheusExtensionsTests
     }
 
     [Fact]
+    public void Serves_the_builtin_queries_of_the_kubernetes_provider_and_runs_them_at_Flaggers_default_address()
+    {
+        using var services = Prometheus.Services();
+
+        Assert.IsType<KubernetesMetricObserver>(services.GetRequiredKeyedService<IMetricObserver>("kubernetes"));
+        var engine = services.GetRequiredService<IOptions<Analysis.EngineOptions>>().Value;
+        Assert.Equal(("prometheus", "http://prometheus:9090"), (engine.MetricsProviderType, engine.MetricsServer));
+    }
+
+    [Fact]
+    public void A_custom_observer_registered_first_is_kept()
+    {
+        var services = new ServiceCollection();
+        var custom = new KubernetesMetricObserver();
+        services.AddFlaggerEngine().AddProvider<IMetricObserver>("istio", custom).AddPrometheus();
+
+        using var provider = services.BuildServiceProvider();
+        Assert.Same(custom, provider.GetRequiredKeyedService<IMetricObserver>("istio"));
+    }
+
+    [Fact]
     public void Queries_time_out_after_5_seconds_by_default()
     {
         using var services = Prometheus.Services();

@@ -6,14 +6,23 @@ namespace Flagger.Analysis;
 /// <summary>Settings of the analysis engine; the operator binds them from Flagger's flags.</summary>
 public sealed class EngineOptions
 {
-    /// <summary>Mesh provider for canaries without <c>spec.provider</c> (<c>--mesh-provider</c>, default <c>istio</c>).</summary>
-    public string MeshProvider { get; set; } = "istio";
+    /// <summary>
+    /// Mesh provider for canaries without <c>spec.provider</c> (<c>--mesh-provider</c>). Left empty, the provider
+    /// package that called <see cref="Providers.FlaggerEngineBuilder.UseDefaultMeshProvider"/> fills it in.
+    /// </summary>
+    public string MeshProvider { get; set; } = string.Empty;
 
-    /// <summary>Prometheus address for the builtin metrics (<c>--metrics-server</c>).</summary>
-    public string MetricsServer { get; set; } = "http://prometheus:9090";
+    /// <summary>
+    /// Address of the metrics server for the builtin and inline queries (<c>--metrics-server</c>). Left empty, the
+    /// package that called <see cref="Providers.FlaggerEngineBuilder.UseBuiltinMetricsProvider"/> fills in its default.
+    /// </summary>
+    public string MetricsServer { get; set; } = string.Empty;
 
-    /// <summary>Metrics provider type used for builtin and inline queries.</summary>
-    public string MetricsProviderType { get; set; } = "prometheus";
+    /// <summary>
+    /// Metrics provider type used for the builtin and inline queries. Left empty, the package that called
+    /// <see cref="Providers.FlaggerEngineBuilder.UseBuiltinMetricsProvider"/> fills it in.
+    /// </summary>
+    public string MetricsProviderType { get; set; } = string.Empty;
 
     /// <summary>Shortest analysis interval honoured (Flagger: 10s). Lower it only for tests and demos.</summary>
     public TimeSpan MinimumInterval { get; set; } = AnalysisDefaults.MinimumInterval;
@@ -37,12 +46,17 @@ internal sealed class EngineOptionsValidator : IValidateOptions<EngineOptions>
     public ValidateOptionsResult Validate(string? name, EngineOptions options)
     {
         var failures = new List<string>();
-        if (string.IsNullOrWhiteSpace(options.MeshProvider))
+        // Empty is allowed: an operator with only routers that claim no default (the Services-only kubernetes one) runs
+        // the canaries that name their spec.provider and reports the others as invalid, by name.
+        if (options.MeshProvider.Length > 0 && string.IsNullOrWhiteSpace(options.MeshProvider))
         {
-            failures.Add("--mesh-provider: must name a mesh provider, such as istio");
+            failures.Add("--mesh-provider: must name a mesh provider, not blanks");
         }
 
-        if (!Uri.TryCreate(options.MetricsServer, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
+        // Without a metrics provider for the builtin queries the address has no use; a canary that asks for a builtin
+        // metric is then told so by name when its analysis runs.
+        var builtinMetrics = !string.IsNullOrEmpty(options.MetricsProviderType) || !string.IsNullOrEmpty(options.MetricsServer);
+        if (builtinMetrics && (!Uri.TryCreate(options.MetricsServer, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https")))
         {
             failures.Add($"--metrics-server: must be an http(s) address, got '{Providers.SecretText.Address(options.MetricsServer)}'");
         }

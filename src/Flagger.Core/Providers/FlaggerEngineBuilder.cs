@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using Flagger.Analysis;
 using Flagger.Metrics;
 using Flagger.Notifications;
 using Flagger.Routing;
@@ -13,8 +14,8 @@ public sealed class FlaggerEngineBuilder
 {
     internal FlaggerEngineBuilder(IServiceCollection services) => Services = services;
 
-    /// <summary>The name the Kubernetes Service router is registered under.</summary>
-    public const string ServiceRouterName = "kubernetes";
+    /// <summary>The key the router of the apex, primary and canary Services is registered under.</summary>
+    public const string ServiceRouterName = "service-router";
 
     /// <summary>The service collection being configured.</summary>
     public IServiceCollection Services { get; }
@@ -54,6 +55,46 @@ public sealed class FlaggerEngineBuilder
         ArgumentNullException.ThrowIfNull(capabilities);
         AddProvider<RouterCapabilities>(provider, capabilities);
         return AddProvider<IMeshRouter, TRouter>(provider);
+    }
+
+    /// <summary>
+    /// Makes <paramref name="provider"/> the mesh provider of canaries without <c>spec.provider</c>, unless
+    /// <see cref="EngineOptions.MeshProvider"/> is set (<c>--mesh-provider</c>). The first package to call it wins.
+    /// </summary>
+    public FlaggerEngineBuilder UseDefaultMeshProvider(string provider)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(provider);
+        Services.PostConfigure<EngineOptions>(o =>
+        {
+            if (string.IsNullOrWhiteSpace(o.MeshProvider))
+            {
+                o.MeshProvider = provider;
+            }
+        });
+        return this;
+    }
+
+    /// <summary>
+    /// Makes the metrics provider <paramref name="type"/> run the builtin and inline queries, against
+    /// <paramref name="defaultAddress"/> unless <see cref="EngineOptions.MetricsServer"/> is set
+    /// (<c>--metrics-server</c>). Options already set are kept; the first package to call it wins.
+    /// </summary>
+    public FlaggerEngineBuilder UseBuiltinMetricsProvider(string type, string defaultAddress)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(type);
+        ArgumentException.ThrowIfNullOrWhiteSpace(defaultAddress);
+        Services.PostConfigure<EngineOptions>(o =>
+        {
+            if (string.IsNullOrWhiteSpace(o.MetricsProviderType))
+            {
+                o.MetricsProviderType = type;
+                if (string.IsNullOrWhiteSpace(o.MetricsServer))
+                {
+                    o.MetricsServer = defaultAddress;
+                }
+            }
+        });
+        return this;
     }
 
     /// <summary>Registers the router of the apex, primary and canary Kubernetes Services.</summary>

@@ -1,5 +1,4 @@
 using Flagger.Analysis;
-using Flagger.Metrics;
 using Flagger.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -11,8 +10,9 @@ namespace Flagger.Providers;
 public static class FlaggerEngineServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds <see cref="CanaryEngine"/> with the <c>kubernetes</c> router and the builtin metric queries of Istio and plain Kubernetes.
-    /// The store, event recorder, webhook client and providers come from other packages or your own code.
+    /// Adds <see cref="CanaryEngine"/>. It knows no provider by name: the store, event recorder, webhook client, mesh
+    /// routers (each with its <see cref="RouterCapabilities"/>), builtin metric queries and the default mesh provider
+    /// come from the provider packages' <c>AddXxx</c> extensions or your own code.
     /// </summary>
     public static FlaggerEngineBuilder AddFlaggerEngine(this IServiceCollection services, Action<EngineOptions>? configure = null)
     {
@@ -43,9 +43,6 @@ public static class FlaggerEngineServiceCollectionExtensions
             sp.GetService<Store.IReferencedResourceStore>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetService<Microsoft.Extensions.Logging.ILoggerFactory>()));
-        return new FlaggerEngineBuilder(services)
-            .AddMeshRouter<KubernetesNoopRouter>("kubernetes", new RouterCapabilities { ShiftsWeights = false, Mirrors = false })
-            .AddMetricObserver<IstioMetricObserver>("istio")
-            .AddMetricObserver<KubernetesMetricObserver>("kubernetes");
+        return new FlaggerEngineBuilder(services);
     }
 }

@@ -181,6 +181,7 @@ public sealed class FaultInjectionTests
             collection.AddSingleton<Events.IEventRecorder>(new FaultyRecorder(new RecordingEventRecorder(), Plan));
             collection.AddSingleton<IWebhookClient>(new FaultyWebhooks(new ScriptedWebhooks(), Plan));
             collection.AddFlaggerEngine(o => o.MetricsServer = "http://prometheus.istio-system:9090")
+                .AddIstioDefaults()
                 .AddProvider<IMeshRouter>("istio", new FaultyMesh(Mesh, Plan))
                 .AddProvider<Targets.ITargetController>("Deployment", new FaultyWorkload(Workload, Plan))
                 .AddProvider<IServiceRouter>(FlaggerEngineBuilder.ServiceRouterName, new FaultyServices(new SimulatedServices(), Plan))

@@ -16,7 +16,7 @@ public sealed class CanaryHarness : IDisposable
 {
     private readonly ServiceProvider services;
 
-    public CanaryHarness(Canary canary, Action<EngineOptions>? configure = null, Action<FlaggerEngineBuilder>? providers = null, bool globalNotifier = false)
+    public CanaryHarness(Canary canary, Action<EngineOptions>? configure = null, Action<FlaggerEngineBuilder>? providers = null, bool globalNotifier = false, bool defaults = true)
     {
         var collection = new ServiceCollection();
         collection.AddSingleton<TimeProvider>(Clock);
@@ -34,7 +34,8 @@ public sealed class CanaryHarness : IDisposable
             o.MetricsServer = "http://prometheus.istio-system:9090";
             configure?.Invoke(o);
         });
-        builder.AddProvider<Routing.IMeshRouter>("istio", Mesh)
+        builder.AddIstioDefaults(defaults)
+            .AddProvider<Routing.IMeshRouter>("istio", Mesh)
             .AddProvider<Targets.ITargetController>("Deployment", Workload)
             .AddProvider<Routing.IServiceRouter>(FlaggerEngineBuilder.ServiceRouterName, Services)
             .AddProvider<Metrics.IMetricsProviderFactory>("prometheus", Metrics)

@@ -87,7 +87,7 @@ public sealed class MetricQueryRendererTests
         var canary = FlaggerJson.DeserializeCanary(WalkthroughCanary.Json);
         var metric = canary.Spec.GetAnalysis()!.Metrics![0];
 
-        var result = MetricQueryRenderer.Render(new IstioMetricObserver().RequestSuccessRateQuery, MetricQueryVariables.For(canary, metric));
+        var result = MetricQueryRenderer.Render(new Fakes.IstioQueries().RequestSuccessRateQuery, MetricQueryVariables.For(canary, metric));
 
         Assert.True(result.Succeeded, result.Error);
         Assert.Contains("destination_workload_namespace=\"test\",destination_workload=~\"podinfo\",response_code!~\"5.*\"}[1m]", result.Query, StringComparison.Ordinal);

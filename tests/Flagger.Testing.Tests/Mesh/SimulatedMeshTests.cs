@@ -1,4 +1,5 @@
 using Flagger.Metrics;
+using Flagger.Prometheus;
 using Flagger.Testing.Mesh;
 using Microsoft.Extensions.Time.Testing;
 

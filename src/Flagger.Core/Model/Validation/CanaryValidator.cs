@@ -69,8 +69,18 @@ public static class CanaryValidator
 
     private static void ValidateProvider(string? provider, ValidationOptions options, ProblemList problems)
     {
-        if (string.IsNullOrEmpty(provider) || options.KnownMeshProviders is not { } known)
+        if (options.KnownMeshProviders is not { } known)
         {
+            return;
+        }
+
+        if (string.IsNullOrEmpty(provider))
+        {
+            if (string.IsNullOrEmpty(options.MeshProvider))
+            {
+                problems.Add("spec.provider", $"required: the operator has no default mesh provider (--mesh-provider); set one of {ProblemList.List(known)}");
+            }
+
             return;
         }
 

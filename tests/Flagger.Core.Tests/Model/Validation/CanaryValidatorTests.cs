@@ -74,7 +74,13 @@ public sealed class CanaryValidatorTests
     [InlineData("spec.provider-")]
     [InlineData("spec.provider=\"\"")]
     public void Known_and_mesh_qualified_providers_are_accepted(string edit) =>
-        Assert.Empty(ValidateEdited(edit, new ValidationOptions { KnownMeshProviders = ["istio", "smi:v1alpha3"] }));
+        Assert.Empty(ValidateEdited(edit, new ValidationOptions { KnownMeshProviders = ["istio", "smi:v1alpha3"], MeshProvider = "istio" }));
+
+    [Fact]
+    public void A_canary_without_a_provider_is_told_to_name_one_when_the_operator_has_no_default() =>
+        Assert.Equal(
+            "spec.provider: required: the operator has no default mesh provider (--mesh-provider); set one of istio, kubernetes",
+            Assert.Single(ValidateEdited("spec.provider-", new ValidationOptions { KnownMeshProviders = ["istio", "kubernetes"] })).ToString());
 
     [Fact]
     public void Any_provider_is_accepted_when_the_host_names_none() =>

@@ -1,8 +1,13 @@
-namespace Flagger.Metrics;
+using Flagger.Metrics;
+
+namespace Flagger.Prometheus;
 
 /// <summary>Istio's builtin queries over <c>istio_requests_total</c> and <c>istio_request_duration_milliseconds_bucket</c>.</summary>
 public sealed class IstioMetricObserver : IMetricObserver
 {
+    /// <summary>The mesh provider these queries serve.</summary>
+    public const string ProviderName = "istio";
+
     /// <inheritdoc />
     public string RequestSuccessRateQuery =>
         """

@@ -1,4 +1,6 @@
-namespace Flagger.Metrics;
+using Flagger.Metrics;
+
+namespace Flagger.Prometheus;
 
 /// <summary>
 /// Builtin queries for the <c>kubernetes</c> provider (no mesh): the application's own
@@ -6,6 +8,9 @@ namespace Flagger.Metrics;
 /// </summary>
 public sealed class KubernetesMetricObserver : IMetricObserver
 {
+    /// <summary>The mesh provider these queries serve.</summary>
+    public const string ProviderName = "kubernetes";
+
     private const string Pods = "kubernetes_namespace=\"{{ namespace }}\",kubernetes_pod_name=~\"{{ target }}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)\"";
 
     /// <inheritdoc />
