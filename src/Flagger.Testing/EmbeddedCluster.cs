@@ -19,7 +19,7 @@ namespace Flagger.Testing;
 /// cluster.WriteKubeconfig("/tmp/kubeconfig"); // for kubectl --kubeconfig /tmp/kubeconfig
 /// </code>
 /// </example>
-public sealed class EmbeddedCluster : IAsyncDisposable
+public sealed partial class EmbeddedCluster : IAsyncDisposable
 {
     private readonly ApiServer _server;
     private readonly ControllerManager? _controllers;
