@@ -30,9 +30,7 @@ public sealed class CanaryReadTests
     [Fact]
     public async Task A_canary_is_read_typed_with_its_status_and_a_missing_one_is_null()
     {
-        await using var cluster = await TestCluster.StartAsync();
-        cluster.Apply("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: test\n");
-        cluster.Apply(Canary);
+        await using var cluster = await StartWithCanaryAsync();
         await SetPhaseAsync(cluster, CanaryPhase.Progressing, weight: 20);
 
         var canary = cluster.GetCanary("test", "podinfo");
@@ -45,9 +43,7 @@ public sealed class CanaryReadTests
     [Fact]
     public async Task Waiting_for_a_phase_returns_the_canary_once_a_status_write_reaches_it()
     {
-        await using var cluster = await TestCluster.StartAsync();
-        cluster.Apply("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: test\n");
-        cluster.Apply(Canary);
+        await using var cluster = await StartWithCanaryAsync();
         await SetPhaseAsync(cluster, CanaryPhase.Progressing, weight: 10);
 
         var wait = cluster.WaitForCanaryPhaseAsync("test", "podinfo", CanaryPhase.Succeeded, TimeSpan.FromMinutes(5), TestCluster.Ct);
@@ -62,9 +58,7 @@ public sealed class CanaryReadTests
     public async Task A_phase_not_reached_times_out_on_the_clusters_clock_naming_the_last_phase()
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 16, 14, 0, 0, TimeSpan.Zero));
-        await using var cluster = await TestCluster.StartAsync(time);
-        cluster.Apply("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: test\n");
-        cluster.Apply(Canary);
+        await using var cluster = await StartWithCanaryAsync(time);
         await SetPhaseAsync(cluster, CanaryPhase.Progressing, weight: 30);
 
         var wait = cluster.WaitForCanaryPhaseAsync("test", "podinfo", CanaryPhase.Succeeded, TimeSpan.FromMinutes(5), TestCluster.Ct);
@@ -79,9 +73,7 @@ public sealed class CanaryReadTests
     [Fact]
     public async Task Watching_sees_every_status_change_and_ends_when_the_canary_is_deleted()
     {
-        await using var cluster = await TestCluster.StartAsync();
-        cluster.Apply("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: test\n");
-        cluster.Apply(Canary);
+        await using var cluster = await StartWithCanaryAsync();
         var weights = new List<int?>();
         var watch = Task.Run(async () =>
         {
@@ -101,6 +93,14 @@ public sealed class CanaryReadTests
         await watch.WaitAsync(TimeSpan.FromSeconds(30), TestCluster.Ct);
 
         Assert.Equal([null, 10, 20, 30], weights);
+    }
+
+    private static async Task<EmbeddedCluster> StartWithCanaryAsync(FakeTimeProvider? time = null)
+    {
+        var cluster = await TestCluster.StartAsync(time);
+        cluster.Apply("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: test\n");
+        cluster.Apply(Canary);
+        return cluster;
     }
 
     private static async Task SetPhaseAsync(EmbeddedCluster cluster, CanaryPhase phase, int weight)
