@@ -163,7 +163,7 @@ internal sealed class DemoEnvironment : IAsyncDisposable
         }
         else
         {
-            flagger.AddProvider<IMetricsProviderFactory>("prometheus", new SimulatedMeshMetrics(Mesh));
+            flagger.AddProvider<IMetricsProviderFactory>("prometheus", options.Judge == "sequential" ? new SimulatedMeshComparisonData(Mesh) : new SimulatedMeshMetrics(Mesh));
         }
 
         services.Decorate<IWebhookClient, InClusterWebhooks>();
