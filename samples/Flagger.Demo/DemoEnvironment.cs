@@ -165,7 +165,8 @@ internal sealed class DemoEnvironment : IAsyncDisposable
         {
             // The simulator stands in for the prometheus provider type and answers the builtin Istio queries that
             // AddPrometheus registers; registered first, it is the one kept (providers are added only when missing).
-            flagger.AddProvider<IMetricsProviderFactory>("prometheus", new SimulatedMeshMetrics(Mesh)).AddPrometheus();
+            IMetricsProviderFactory simulator = options.Judge == "sequential" ? new SimulatedMeshComparisonData(Mesh) : new SimulatedMeshMetrics(Mesh);
+            flagger.AddProvider("prometheus", simulator).AddPrometheus();
         }
 
         services.Decorate<IWebhookClient, InClusterWebhooks>();

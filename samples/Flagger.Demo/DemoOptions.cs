@@ -7,7 +7,7 @@ public sealed record DemoOptions
 {
     /// <summary>Usage text.</summary>
     public const string Usage = """
-        usage: dotnet run --project samples/Flagger.Demo -- [--speed N] [--prometheus URL [--exporter-port P]]
+        usage: dotnet run --project samples/Flagger.Demo -- [--speed N] [--prometheus URL [--exporter-port P]] [--judge threshold|sequential]
                dotnet run --project samples/Flagger.Demo -- serve --kubeconfig PATH [--speed N] [--prometheus URL] [--cluster-only]
         """;
 
@@ -29,6 +29,12 @@ public sealed record DemoOptions
     /// <summary><c>--exporter-port</c>: port of the mesh's <c>/metrics</c> for that Prometheus (0: a free one).</summary>
     public int ExporterPort { get; init; }
 
+    /// <summary>
+    /// <c>--judge</c>: <c>threshold</c> (the walkthrough's 99% and 500 ms) or <c>sequential</c> (both metrics judged
+    /// against the primary by the sequential test).
+    /// </summary>
+    public string Judge { get; init; } = "threshold";
+
     /// <summary>Parses the arguments, or returns every problem naming its flag.</summary>
     public static (DemoOptions? Options, IReadOnlyList<string> Errors) Parse(IReadOnlyList<string> args)
     {
@@ -40,6 +46,7 @@ public sealed record DemoOptions
         string? prometheus = null;
         string? port = null;
         var clusterOnly = false;
+        string? judge = null;
         for (var i = serve ? 1 : 0; i < args.Count; i++)
         {
             var (flag, inline) = args[i].Split('=', 2) is [var f, var v] ? (f, v) : (args[i], null);
@@ -57,6 +64,9 @@ public sealed record DemoOptions
                     break;
                 case "--exporter-port":
                     port = Value() ?? string.Empty;
+                    break;
+                case "--judge":
+                    judge = Value() ?? string.Empty;
                     break;
                 case "--cluster-only":
                     clusterOnly = true;
@@ -86,6 +96,11 @@ public sealed record DemoOptions
             errors.Add($"--exporter-port: must be a port from 0 to 65535, got '{port}'");
         }
 
+        if (judge is not (null or "threshold" or "sequential"))
+        {
+            errors.Add($"--judge: must be threshold or sequential, got '{judge}'");
+        }
+
         if (serve && string.IsNullOrEmpty(kubeconfig))
         {
             errors.Add("--kubeconfig: required by serve, the file to write the cluster's kubeconfig to");
@@ -93,6 +108,6 @@ public sealed record DemoOptions
 
         return errors.Count > 0
             ? (null, errors)
-            : (new DemoOptions { Serve = serve, Kubeconfig = kubeconfig, ClusterOnly = clusterOnly, Speed = parsedSpeed, Prometheus = prometheusUrl, ExporterPort = parsedPort }, errors);
+            : (new DemoOptions { Serve = serve, Kubeconfig = kubeconfig, ClusterOnly = clusterOnly, Speed = parsedSpeed, Prometheus = prometheusUrl, ExporterPort = parsedPort, Judge = judge ?? "threshold" }, errors);
     }
 }

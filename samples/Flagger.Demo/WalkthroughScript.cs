@@ -9,8 +9,13 @@ namespace Flagger.Demo;
 /// Plays the walkthrough on a running <see cref="DemoEnvironment"/>: the manifests applied in its order, a new image
 /// promoted, then a revision answering 40% of requests with HTTP 500 rolled back.
 /// </summary>
-internal sealed class WalkthroughScript(DemoEnvironment environment)
+internal sealed class WalkthroughScript(DemoEnvironment environment, string judge = "threshold")
 {
+    // --judge sequential: both metrics judged against the primary; a step whose comparisons cannot tell yet is held
+    // for two intervals, then advances (maxInconclusive), since a healthy canary answers no errors to count. The load
+    // test sends to the apex Service, so that the mesh splits it and both sides answer requests to compare.
+    private const string SequentialPatch = """{"spec":{"canaryAnalysis":{"maxInconclusive":2,"metrics":[{"name":"request-success-rate","interval":"1m","comparison":{"method":"sequential"}},{"name":"request-duration","interval":"1m","comparison":{"method":"sequential","margin":"10%"}}],"webhooks":[{"name":"load-test","url":"http://flagger-loadtester.test/","timeout":"5s","metadata":{"cmd":"hey -z 1m -q 10 -c 2 http://podinfo.test:9898/"}}]}}}""";
+
     private const string FaultyPatch = """{"spec":{"template":{"spec":{"containers":[{"name":"podinfod","image":"quay.io/stefanprodan/podinfo:1.4.2","env":[{"name":"FLAGGER_SIM_ERROR_PERCENT","value":"40"}]}]}}}}""";
 
     private static readonly TimeSpan PhaseDeadline = TimeSpan.FromMinutes(40);
@@ -28,6 +33,14 @@ internal sealed class WalkthroughScript(DemoEnvironment environment)
             {
                 Console.WriteLine(line);
             }
+        }
+
+        if (judge == "sequential")
+        {
+            Console.WriteLine();
+            Console.WriteLine($"$ kubectl -n test patch canary/podinfo --type merge -p '{SequentialPatch}'");
+            await environment.Client.CustomObjects.PatchNamespacedCustomObjectAsync(new V1Patch(SequentialPatch, V1Patch.PatchType.MergePatch), "flagger.app", "v1beta1", "test", "canaries", "podinfo", cancellationToken: cancellationToken).ConfigureAwait(false);
+            Console.WriteLine("canary.flagger.app/podinfo patched");
         }
 
         Console.WriteLine();

@@ -17,7 +17,7 @@ internal sealed partial class PrometheusMetricsProvider(
     AuthenticationHeaderValue? authorization,
     IReadOnlyDictionary<string, IReadOnlyList<string>>? headers,
     TimeSpan timeout,
-    TimeProvider time) : IMetricsProvider
+    TimeProvider time) : IMetricsProvider, IComparisonDataProvider
 {
     /// <summary>Flagger's text for an empty or NaN result; the engine prefixes it with the workload hint.</summary>
     public const string NoValuesFound = "running query failed: no values found";
@@ -32,7 +32,24 @@ internal sealed partial class PrometheusMetricsProvider(
     public async Task<MetricQueryResult> RunQueryAsync(string query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var uri = QueryUri(address, CollapseWhitespace(query));
+        var (body, failure) = await GetAsync(QueryUri(address, CollapseWhitespace(query)), cancellationToken).ConfigureAwait(false);
+        if (failure is not null)
+        {
+            return MetricQueryResult.Failed(failure);
+        }
+
+        // An answer that is not Prometheus' (a login page, a proxy's echo of the request) is quoted in the error,
+        // so it is redacted like any other answer.
+        var parsed = Parse(body!);
+        return parsed.Outcome == MetricQueryOutcome.Failed ? MetricQueryResult.Failed(Redact(parsed.Error ?? string.Empty)) : parsed;
+    }
+
+    // An HTTP API address on this server, such as api/v1/query_range?query=...
+    private Uri ApiUri(string pathAndQuery) => new($"{address.AbsoluteUri.TrimEnd('/')}/{pathAndQuery}");
+
+    // One GET of the HTTP API: the body, or why there is none (redacted).
+    private async Task<(string? Body, string? Failure)> GetAsync(Uri uri, CancellationToken cancellationToken)
+    {
         using var request = new HttpRequestMessage(HttpMethod.Get, uri);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         request.Headers.Authorization = authorization;
@@ -44,31 +61,25 @@ internal sealed partial class PrometheusMetricsProvider(
         // The per-query timeout is ours, not the shared HttpClient's, so a caller's cancellation stays distinguishable.
         using var deadline = new CancellationTokenSource(timeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
-        string body;
-        System.Net.HttpStatusCode status;
         try
         {
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, linked.Token).ConfigureAwait(false);
-            status = response.StatusCode;
-            body = await response.Content.ReadAsStringAsync(linked.Token).ConfigureAwait(false);
+            var body = await response.Content.ReadAsStringAsync(linked.Token).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode && ReadError(body) is null)
             {
-                return MetricQueryResult.Failed($"{shown} answered {(int)status} {response.ReasonPhrase}: {Shorten(Redact(body))}");
+                return (null, $"{shown} answered {(int)response.StatusCode} {response.ReasonPhrase}: {Shorten(Redact(body))}");
             }
+
+            return (body, null);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            return MetricQueryResult.Failed($"no answer from {shown} within {timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)}s");
+            return (null, $"no answer from {shown} within {timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)}s");
         }
         catch (HttpRequestException e)
         {
-            return MetricQueryResult.Failed($"request to {shown} failed: {Redact(e.Message)}");
+            return (null, $"request to {shown} failed: {Redact(e.Message)}");
         }
-
-        // An answer that is not Prometheus' (a login page, a proxy's echo of the request) is quoted in the error,
-        // so it is redacted like any other answer.
-        var parsed = Parse(body);
-        return parsed.Outcome == MetricQueryOutcome.Failed ? MetricQueryResult.Failed(Redact(parsed.Error ?? string.Empty)) : parsed;
     }
 
     /// <inheritdoc />

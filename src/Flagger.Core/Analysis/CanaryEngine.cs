@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Flagger.Analysis.Decisions;
+using Flagger.Analysis.Judges;
 using Flagger.Model;
 using Flagger.Model.Validation;
 using Flagger.Providers;
@@ -78,19 +79,21 @@ public sealed partial class CanaryEngine
             : Task.FromResult(report);
     }
 
-    // Judging a metric against the primary (analysis.metrics[].comparison) is validated and its judges ship in
-    // Analysis/Judges, but the tick does not run them yet: such a canary is refused, naming the field, rather than
-    // judged silently by its thresholds.
+    // The sequential test runs on per-request counts, which only the builtin metrics have (request counters and the
+    // duration histogram, read through IComparisonDataProvider); a template or inline query gives one value per
+    // sample, which mann-whitney judges. Such a canary is refused, naming the field, rather than judged wrongly.
     private static IEnumerable<ValidationProblem> NotRunYet(Canary canary)
     {
         var metrics = canary.Spec.GetAnalysis()?.Metrics ?? [];
         for (var i = 0; i < metrics.Count; i++)
         {
-            if (metrics[i].Comparison is not null)
+            var metric = metrics[i];
+            if (metric.Comparison is { } comparison && comparison.IsSequential()
+                && !(Metrics.BuiltinMetrics.IsBuiltin(metric.Name) && metric.TemplateRef is not { Name.Length: > 0 }))
             {
                 yield return new ValidationProblem(
-                    string.Create(System.Globalization.CultureInfo.InvariantCulture, $"spec.analysis.metrics[{i}].comparison"),
-                    "judging against the primary is not run by this version of the engine yet; remove comparison to judge the metric by its threshold or thresholdRange");
+                    string.Create(System.Globalization.CultureInfo.InvariantCulture, $"spec.analysis.metrics[{i}].comparison.method"),
+                    "sequential judges per-request counts, which only the builtin request-success-rate and request-duration supply; use mann-whitney for a template or query metric");
             }
         }
     }

@@ -142,7 +142,36 @@ internal readonly record struct Gates(GateResult? ConfirmRollout, GateResult? Pr
 /// <param name="Values">The values observed, for the report and <c>/metrics</c>.</param>
 /// <param name="ResolvedRefs">The <c>ResolvedRefs</c> problem to set, when a template could not be used.</param>
 /// <param name="AllResolved">Every template was found and used: an earlier <c>ResolvedRefs</c> problem is over.</param>
-internal sealed record MetricsReading(CanaryEvent? Failure, IReadOnlyList<MetricObservation> Values, string? ResolvedRefs, bool AllResolved);
+/// <param name="Checks">Each metric checked, in order: its threshold verdict, or what a comparison read (judged by the decision).</param>
+internal sealed record MetricsReading(CanaryEvent? Failure, IReadOnlyList<MetricObservation> Values, string? ResolvedRefs, bool AllResolved, IReadOnlyList<MetricCheck> Checks);
+
+/// <summary>One metric checked in a tick.</summary>
+/// <param name="Metric">The metric as the spec has it.</param>
+/// <param name="Verdict">A threshold's verdict (<c>Pass</c>, <c>Fail</c>, <c>NoValues</c>, <c>Failed</c>); null for a comparison, which the decision judges.</param>
+/// <param name="Value">The value the threshold judged, when there was one.</param>
+/// <param name="Message">Why a threshold check did not pass.</param>
+/// <param name="Comparison">What a comparison read, or null for a threshold.</param>
+internal sealed record MetricCheck(CanaryMetric Metric, string? Verdict, double? Value, string? Message, ComparisonRead? Comparison);
+
+/// <summary>
+/// Both sides of a metric judged against the primary, as read in one tick: one of the three kinds of data, or no data,
+/// or a failed read (then <see cref="MetricsReading.Failure"/> says so).
+/// </summary>
+/// <param name="Outcome">Whether the read gave data.</param>
+/// <param name="Error">Why it gave none.</param>
+/// <param name="Window">The window read.</param>
+/// <param name="CanaryWeight">The canary's share of traffic during the window, in [0, 1].</param>
+internal sealed record ComparisonRead(Metrics.MetricQueryOutcome Outcome, string? Error, Metrics.ComparisonWindow Window, double CanaryWeight)
+{
+    /// <summary>Request counts (a sequential success-rate comparison).</summary>
+    public Metrics.ComparisonReading<Metrics.RequestCounts>? Counts { get; init; }
+
+    /// <summary>Duration histograms (a sequential request-duration comparison).</summary>
+    public Metrics.ComparisonReading<Metrics.LatencyHistogram>? Histograms { get; init; }
+
+    /// <summary>Per-interval samples (a mann-whitney comparison).</summary>
+    public Metrics.ComparisonReading<IReadOnlyList<double>>? Samples { get; init; }
+}
 
 /// <summary>
 /// A port call that failed: which call, and what it said (the API server's message when there was one, bounded and

@@ -83,6 +83,15 @@ public sealed record CanaryStatus
     /// <summary>Conditions; Flagger keeps one of type <c>Promoted</c>.</summary>
     public IReadOnlyList<CanaryCondition>? Conditions { get; init; }
 
+    /// <summary>Each analysis metric's last check: verdict, value, what a comparison rests on, and a short history.</summary>
+    public IReadOnlyList<CanaryMetricStatus>? Metrics { get; init; }
+
+    /// <summary>Analysis steps in a row whose comparisons were inconclusive (absent when the last one was not).</summary>
+    public int? InconclusiveChecks { get; init; }
+
+    /// <summary>Since when the weight has been held by inconclusive comparisons.</summary>
+    public DateTimeOffset? InconclusiveSince { get; init; }
+
     /// <summary>Compares by content, collections included, so an unchanged status is never written.</summary>
     public bool Equals(CanaryStatus? other) =>
         ReferenceEquals(this, other) // an idle tick hands back the status it read: no need to walk its collections
@@ -98,7 +107,10 @@ public sealed record CanaryStatus
         && LastPromotedSpec == other.LastPromotedSpec
         && LastTransitionTime == other.LastTransitionTime
         && SameConfigs(TrackedConfigs, other.TrackedConfigs)
-        && (Conditions ?? []).SequenceEqual(other.Conditions ?? []));
+        && (Conditions ?? []).SequenceEqual(other.Conditions ?? [])
+        && InconclusiveChecks == other.InconclusiveChecks
+        && InconclusiveSince == other.InconclusiveSince
+        && (Metrics ?? []).SequenceEqual(other.Metrics ?? []));
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(Phase, FailedChecks, CanaryWeight, Iterations, LastAppliedSpec);

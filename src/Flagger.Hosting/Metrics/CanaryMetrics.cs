@@ -16,6 +16,7 @@ internal sealed class CanaryMetrics
     private readonly Gauge weight;
     private readonly Histogram duration;
     private readonly Gauge analysis;
+    private readonly Gauge verdict;
     private readonly Counter successes;
     private readonly Counter failures;
     private readonly Counter effectFailures;
@@ -38,6 +39,7 @@ internal sealed class CanaryMetrics
         weight = factory.CreateGauge("flagger_canary_weight", "Traffic weight of the primary and the canary workload", "workload", "namespace");
         duration = factory.CreateHistogram("flagger_canary_duration_seconds", "Seconds taken by one canary analysis tick", "name", "namespace");
         analysis = factory.CreateGauge("flagger_canary_metric_analysis", "Last value of each metric check (durations in seconds)", "name", "namespace", "metric");
+        verdict = factory.CreateGauge("flagger_canary_metric_verdict", "Last verdict of each metric check (status.metrics): 1 pass, 0 inconclusive, -1 fail, -2 no values, -3 query failed", "name", "namespace", "metric");
         successes = factory.CreateCounter("flagger_canary_successes_total", "Canary promotions", "name", "namespace", "deployment_strategy", "analysis_status");
         failures = factory.CreateCounter("flagger_canary_failures_total", "Canary rollbacks and failed promotions", "name", "namespace", "deployment_strategy", "analysis_status");
         effectFailures = factory.CreateCounter("flagger_canary_notification_failures_total", "Best-effort calls of a tick that failed or timed out (events, event webhooks, alerts, post-rollout hooks)", "name", "namespace", "kind");
@@ -162,6 +164,11 @@ internal sealed class CanaryMetrics
             written.Metrics.Add(observation.Name);
         }
 
+        foreach (var checkedMetric in report.StatusWritten ? canary.Status?.Metrics ?? [] : [])
+        {
+            written.Verdicts.Add(checkedMetric.Name ?? string.Empty);
+        }
+
         if (report.Outcome is RunOutcome.Promoted or RunOutcome.PromotedWithoutAnalysis or RunOutcome.RolledBack or RunOutcome.PromotionFailed)
         {
             written.Strategies.Add(strategy);
@@ -178,6 +185,11 @@ internal sealed class CanaryMetrics
         foreach (var metric in written.Metrics)
         {
             analysis.RemoveLabelled(target, ns, metric);
+        }
+
+        foreach (var metric in written.Verdicts)
+        {
+            verdict.RemoveLabelled(target, ns, metric);
         }
 
         foreach (var kind in EffectKinds)
@@ -207,6 +219,11 @@ internal sealed class CanaryMetrics
             analysis.WithLabels(target, ns, observation.Name).Set(observation.Value);
         }
 
+        foreach (var checkedMetric in report.StatusWritten ? report.Canary?.Status?.Metrics ?? [] : [])
+        {
+            verdict.WithLabels(target, ns, checkedMetric.Name ?? string.Empty).Set(VerdictValue(checkedMetric.Verdict));
+        }
+
         if (report.Phase is CanaryPhase.Progressing or CanaryPhase.WaitingPromotion)
         {
             duration.WithLabels(target, ns).Observe(elapsed.TotalSeconds);
@@ -231,6 +248,16 @@ internal sealed class CanaryMetrics
         }
     }
 
+    /// <summary>The gauge value of a metric's verdict (<c>status.metrics[].verdict</c>).</summary>
+    public static int VerdictValue(string? verdict) => verdict switch
+    {
+        "Pass" => 1,
+        "Inconclusive" => 0,
+        "Fail" => -1,
+        "NoValues" => -2,
+        _ => -3,
+    };
+
     private void ChangeTotal(string @namespace, int delta)
     {
         lock (totals)
@@ -248,5 +275,7 @@ internal sealed class CanaryMetrics
         public HashSet<string> Metrics { get; } = new(StringComparer.Ordinal);
 
         public HashSet<string> Strategies { get; } = new(StringComparer.Ordinal);
+
+        public HashSet<string> Verdicts { get; } = new(StringComparer.Ordinal);
     }
 }

@@ -161,11 +161,11 @@ public sealed class FailurePolicyTests
     }
 
     [Fact]
-    public async Task A_metric_judged_against_the_primary_is_refused_until_the_engine_runs_the_judges()
+    public async Task A_sequential_comparison_of_a_template_metric_is_refused_naming_the_field()
     {
         var canary = Walkthrough.Canary(a => a with
         {
-            Metrics = [a.Metrics![0] with { Comparison = new MetricComparison { Method = "sequential" } }, a.Metrics[1]],
+            Metrics = [a.Metrics![0], new CanaryMetric { Name = "errors", TemplateRef = new ObjectReference { Name = "errors" }, Comparison = new MetricComparison { Method = "sequential" } }],
         });
         using var harness = new CanaryHarness(canary);
 
@@ -173,7 +173,7 @@ public sealed class FailurePolicyTests
 
         var valid = Assert.Single(harness.Status.Conditions!, c => c.Type == CanaryCondition.ValidType);
         Assert.Equal("False", valid.Status);
-        Assert.Contains("spec.analysis.metrics[0].comparison: judging against the primary is not run by this version of the engine yet", valid.Message, StringComparison.Ordinal);
+        Assert.Contains("spec.analysis.metrics[1].comparison.method: sequential judges per-request counts, which only the builtin request-success-rate and request-duration supply; use mann-whitney", valid.Message, StringComparison.Ordinal);
         Assert.Equal(0, harness.Services.Initializations);
     }
 

@@ -15,6 +15,7 @@ internal static class AnalysisDecisions
     public static Decision Check(in Observation o, ref Plan plan, TrafficRoutes routes)
     {
         CanaryEvent? failure;
+        string? inconclusive = null;
         if (IsFirstStep(o, plan.Status, routes))
         {
             plan.Info($"Starting canary analysis for {o.TargetId}");
@@ -58,9 +59,20 @@ internal static class AnalysisDecisions
                 {
                     plan.Status = StatusTransitions.SetResolvedRefs(plan.Status, metrics.ResolvedRefs, o.Now);
                 }
+
+                var judged = ComparisonDecisions.Judge(o, plan.Status, metrics);
+                plan.Status = StatusTransitions.SetMetrics(plan.Status, judged.Metrics, o.Now);
+                failure ??= judged.Failure;
+                inconclusive = judged.Inconclusive;
             }
         }
 
+        if (failure is null && inconclusive is not null)
+        {
+            return Inconclusive(o, ref plan, routes, inconclusive);
+        }
+
+        plan.Status = StatusTransitions.SetInconclusive(plan.Status, null, o.Now);
         if (failure is null)
         {
             return Advance(o, ref plan, routes);
@@ -69,6 +81,34 @@ internal static class AnalysisDecisions
         plan.Emit(failure);
         plan.Status = StatusTransitions.AddFailedCheck(plan.Status, o.Now);
         return plan.Status.FailedChecks >= o.Analysis.GetThreshold() ? RunEndings.RollBack(o, ref plan) : plan.Done();
+    }
+
+    // Comparisons that cannot tell yet hold the weight: no failed check, no advance. After maxInconclusive such
+    // steps in a row the step advances as if it had passed (no regression was found, and the sequential evidence
+    // carries over to the next weight); without maxInconclusive the weight is held until the progress deadline,
+    // counted from the first inconclusive step, and then the canary is rolled back with the reason.
+    private static Decision Inconclusive(in Observation o, ref Plan plan, TrafficRoutes routes, string reason)
+    {
+        var since = plan.Status.InconclusiveSince ?? o.Now;
+        var count = (plan.Status.InconclusiveChecks ?? 0) + 1;
+        if (o.Analysis?.MaxInconclusive is { } max && count >= max)
+        {
+            plan.Info($"Advancing {o.Canary.Id} after {ComparisonDecisions.Intervals(count)} without a verdict (maxInconclusive {max}): {reason}");
+            plan.Status = StatusTransitions.SetInconclusive(plan.Status, null, o.Now);
+            return Advance(o, ref plan, routes);
+        }
+
+        var deadline = o.Canary.Spec.GetProgressDeadline();
+        if (o.Analysis?.MaxInconclusive is null && o.Now - since >= deadline)
+        {
+            plan.Status = StatusTransitions.SetInconclusive(plan.Status, null, o.Now);
+            var why = $"comparison inconclusive for {(long)(o.Now - since).TotalSeconds}s, past the progress deadline of {(long)deadline.TotalSeconds}s: {reason}";
+            return RunEndings.RollBack(o, ref plan, why, $"Rolling back: {why}");
+        }
+
+        plan.Status = StatusTransitions.SetInconclusive(plan.Status, (count, since), o.Now);
+        plan.Info($"Halt {o.Canary.Id} advancement comparison inconclusive ({ComparisonDecisions.Intervals(count)}): {reason}");
+        return plan.Done();
     }
 
     // No traffic has reached the canary yet: weight 0, no iteration done, not mirroring.

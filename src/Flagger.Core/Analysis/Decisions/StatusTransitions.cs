@@ -18,6 +18,11 @@ internal static class StatusTransitions
             CanaryWeight = canaryWeight,
             FailedChecks = 0,
             Iterations = 0,
+            InconclusiveChecks = null,
+            InconclusiveSince = null,
+
+            // A new run gathers its evidence afresh; an ended run keeps its last verdicts to show.
+            Metrics = phase == CanaryPhase.Progressing ? null : status.Metrics,
             LastAppliedSpec = revision.SpecHash,
             TrackedConfigs = revision.TrackedConfigs.Count > 0 ? revision.TrackedConfigs : null,
             LastPromotedSpec = phase == CanaryPhase.Initialized ? revision.SpecHash : status.LastPromotedSpec,
@@ -49,6 +54,16 @@ internal static class StatusTransitions
     /// <summary>Records the completed iterations.</summary>
     public static CanaryStatus SetIterations(CanaryStatus status, int iterations, DateTimeOffset now) =>
         Stamp(status, status with { Iterations = iterations }, now);
+
+    /// <summary>Records the metrics' last checks (<c>status.metrics</c>).</summary>
+    public static CanaryStatus SetMetrics(CanaryStatus status, IReadOnlyList<CanaryMetricStatus> metrics, DateTimeOffset now) =>
+        metrics.Count == 0 && status.Metrics is null ? status : Stamp(status, status with { Metrics = metrics }, now);
+
+    /// <summary>Records how many steps in a row were inconclusive and since when, or clears it.</summary>
+    public static CanaryStatus SetInconclusive(CanaryStatus status, (int Count, DateTimeOffset Since)? held, DateTimeOffset now) =>
+        held is null && status.InconclusiveChecks is null && status.InconclusiveSince is null
+            ? status
+            : Stamp(status, status with { InconclusiveChecks = held?.Count, InconclusiveSince = held?.Since }, now);
 
     /// <summary>Counts one more failed check.</summary>
     public static CanaryStatus AddFailedCheck(CanaryStatus status, DateTimeOffset now) =>
