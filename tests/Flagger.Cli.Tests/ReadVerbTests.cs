@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Flagger.Cli.Tests.Fixtures;
 using Flagger.Model;
 using Flagger.Operator;
+using Flagger.Prometheus.Tests.Fixtures;
 using YamlDotNet.RepresentationModel;
 
 namespace Flagger.Cli.Tests;
@@ -23,7 +24,9 @@ public sealed class ReadVerbTests(ReadVerbTests.Released released) : IClassFixtu
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains(result.Lines, l => l.StartsWith("NAME", StringComparison.Ordinal) && l.Contains("PHASE", StringComparison.Ordinal) && l.Contains("REVISION", StringComparison.Ordinal));
         var row = Assert.Single(result.Lines, l => l.StartsWith("podinfo ", StringComparison.Ordinal));
-        Assert.Matches(@"^podinfo\s+Succeeded\s+0/50\s+\[#{20}\]\s+0/2\s+0/2\s+-\s+\d+s\s+" + canary!.Status!.LastAppliedSpec![..10], row);
+        Assert.Matches(@"^podinfo\s+Succeeded\s+0/50\s+\[#{20}\]\s+0/2\s+0/2\s+-\s+success\s+\d+(\.\d+)?\s+Pass\s+\d+s\s+" + canary!.Status!.LastAppliedSpec![..10], row);
+        var success = Assert.Single(canary.Status.Metrics!);
+        Assert.Contains($"success {Math.Round(success.Value!.Value, 2).ToString(System.Globalization.CultureInfo.InvariantCulture)} Pass", row, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -71,6 +74,26 @@ public sealed class ReadVerbTests(ReadVerbTests.Released released) : IClassFixtu
         Assert.Contains("Timeline", result.Output, StringComparison.Ordinal);
         Assert.Contains(result.Lines, l => l.Contains("Advance podinfo.test canary weight 25", StringComparison.Ordinal));
         Assert.Contains(result.Lines, l => l.Contains("Promotion completed!", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Get_canary_shows_each_metrics_last_value_verdict_and_its_values_per_check_as_a_chart()
+    {
+        var canary = await cluster.Client.GetCanaryAsync("test", "podinfo", TestContext.Current.CancellationToken);
+        var success = Assert.Single(canary!.Status!.Metrics!);
+        var history = success.History!;
+        Assert.InRange(history.Count, 2, Model.CanaryMetricStatus.HistoryLength);
+
+        var result = await cluster.FlaggerAsync("get", "canary", "podinfo");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains(result.Lines, l => l.Contains("VALUE", StringComparison.Ordinal) && l.Contains("VERDICT", StringComparison.Ordinal) && l.Contains("LAST CHECKS", StringComparison.Ordinal));
+        var row = Assert.Single(result.Lines, l => l.TrimStart().StartsWith("success ", StringComparison.Ordinal) && l.Contains("template success-rate", StringComparison.Ordinal));
+        Assert.Matches(@"80\.\.\+inf\s+template success-rate\s+\d+(\.\d+)?\s+Pass\s+[▁▂▃▄▅▆▇█]{" + history.Count + "}", row);
+        Assert.Contains(result.Lines, l => l.Contains($"success, last {history.Count} checks (oldest first)", StringComparison.Ordinal));
+        var bars = result.Lines.Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\s*(-\d+|last)\s+█")).ToList();
+        Assert.Equal(history.Count, bars.Count);
+        Assert.EndsWith(Math.Round(history[^1], 3).ToString(System.Globalization.CultureInfo.InvariantCulture), bars[^1].TrimEnd(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -165,17 +188,32 @@ public sealed class ReadVerbTests(ReadVerbTests.Released released) : IClassFixtu
     }
 
     /// <summary>One cluster for the class (the verbs only read): podinfo released once, from 1.4.0 to 1.4.1.</summary>
-    public sealed class Released : IAsyncLifetime
+    public sealed class Released(PrometheusServer prometheus) : IAsyncLifetime
     {
         internal CliCluster Cluster { get; private set; } = null!;
 
         public async ValueTask InitializeAsync()
         {
             Cluster = await CliCluster.StartAsync();
-            await Cluster.CreateCanaryAsync("podinfo");
+
+            // One metric, judged each check against the real Prometheus (podinfo answers ~90% without a 5xx).
+            Cluster.Cluster.Apply($$$"""
+                {"apiVersion":"flagger.app/v1beta1","kind":"MetricTemplate","metadata":{"name":"success-rate","namespace":"test"},
+                 "spec":{"provider":{"type":"prometheus","address":"{{{prometheus.Address}}}"},
+                         "query":"sum(rate(istio_requests_total{reporter=\"destination\",destination_workload_namespace=\"{{ namespace }}\",destination_workload=~\"{{ target }}\",response_code!~\"5.*\"}[{{ interval }}])) / sum(rate(istio_requests_total{reporter=\"destination\",destination_workload_namespace=\"{{ namespace }}\",destination_workload=~\"{{ target }}\"}[{{ interval }}])) * 100"}}
+                """, "test");
+            await Cluster.CreateCanaryAsync("podinfo", "spec.analysis.metrics=[{\"name\":\"success\",\"interval\":\"1m\",\"templateRef\":{\"name\":\"success-rate\"},\"thresholdRange\":{\"min\":80}}]");
             await Cluster.WaitForPhaseAsync("podinfo", CanaryPhase.Initialized);
             await Cluster.ReleaseAsync("podinfo", "stefanprodan/podinfo:1.4.1");
-            await Cluster.WaitForPhaseAsync("podinfo", CanaryPhase.Succeeded);
+            try
+            {
+                await Cluster.WaitForPhaseAsync("podinfo", CanaryPhase.Succeeded);
+            }
+            catch (InvalidOperationException e)
+            {
+                var events = await Cluster.Client.ListCanaryEventsAsync("test", "podinfo", TestContext.Current.CancellationToken);
+                throw new InvalidOperationException($"{e.Message}; events: {string.Join(" | ", events.Select(x => x.Message))}", e);
+            }
         }
 
         public ValueTask DisposeAsync() => Cluster.DisposeAsync();

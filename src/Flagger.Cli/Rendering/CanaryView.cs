@@ -19,7 +19,7 @@ internal static class CanaryView
             table.AddColumn("NAMESPACE");
         }
 
-        foreach (var column in new[] { "NAME", "PHASE", "WEIGHT", "PROGRESS", "STEP", "FAILED", "ITERATIONS", "IN PHASE", "REVISION" })
+        foreach (var column in new[] { "NAME", "PHASE", "WEIGHT", "PROGRESS", "STEP", "FAILED", "ITERATIONS", "METRICS", "IN PHASE", "REVISION" })
         {
             table.AddColumn(column);
         }
@@ -41,6 +41,7 @@ internal static class CanaryView
             row.Add(new Text(Step(canary)));
             row.Add(new Text($"{status?.FailedChecks ?? 0}/{analysis?.Threshold ?? 0}"));
             row.Add(new Text(analysis?.Iterations > 0 ? $"{status?.Iterations ?? 0}/{analysis.Iterations}" : "-"));
+            row.Add(new Markup(MetricsSummary(status)));
             row.Add(new Text(Age(status?.LastTransitionTime, now)));
             row.Add(new Text(Short(status?.LastAppliedSpec)));
             table.AddRow(row);
@@ -81,17 +82,30 @@ internal static class CanaryView
             Line($"Condition {condition.Type}", Markup.Escape($"{condition.Status} {condition.Reason}: {condition.Message}"));
         }
 
-        var metrics = new Table().Border(TableBorder.Simple).Title("Metrics").AddColumns("NAME", "INTERVAL", "THRESHOLD", "SOURCE");
+        var metrics = new Table().Border(TableBorder.Simple).Title("Metrics")
+            .AddColumns("NAME", "INTERVAL", "THRESHOLD", "SOURCE", "VALUE", "VERDICT", "LAST CHECKS", "AGAINST PRIMARY");
+        var charts = new List<IRenderable>();
         foreach (var metric in analysis?.Metrics ?? [])
         {
-            var threshold = metric.ThresholdRange is { } range
-                ? $"{Number(range.Min) ?? "-inf"}..{Number(range.Max) ?? "+inf"}"
-                : Number(metric.Threshold) ?? "-";
+            var threshold = metric.Comparison is { } comparison
+                ? $"{comparison.Method ?? "sequential"} vs primary, {comparison.Direction ?? "worse"} by {Margin(comparison.Margin)}"
+                : metric.ThresholdRange is { } range
+                    ? $"{Number(range.Min) ?? "-inf"}..{Number(range.Max) ?? "+inf"}"
+                    : Number(metric.Threshold) ?? "-";
+            var observed = status?.Metrics?.FirstOrDefault(m => m.Name == metric.Name);
             metrics.AddRow(
                 Markup.Escape(metric.Name ?? string.Empty),
                 Markup.Escape(metric.Interval ?? "1m"),
                 Markup.Escape(threshold),
-                Markup.Escape(metric.TemplateRef is { } t ? $"template {t.Name}" : "builtin"));
+                Markup.Escape(metric.TemplateRef is { } t ? $"template {t.Name}" : "builtin"),
+                Markup.Escape(Rounded(observed?.Value)),
+                VerdictMarkup(observed?.Verdict),
+                Markup.Escape(Sparkline(observed?.History)),
+                Markup.Escape(Comparison(observed)));
+            if (observed?.History is { Count: > 0 } history)
+            {
+                charts.Add(Chart(metric.Name ?? string.Empty, history));
+            }
         }
 
         var webhooks = new Table().Border(TableBorder.Simple).Title("Webhooks").AddColumns("NAME", "TYPE", "URL");
@@ -109,7 +123,60 @@ internal static class CanaryView
                 Markup.Escape(e.Message ?? string.Empty));
         }
 
-        return new Rows(summary, metrics, webhooks, timeline);
+        return new Rows([summary, metrics, .. charts, webhooks, timeline]);
+    }
+
+    /// <summary>Each metric's last value and verdict, one per line: what the list shows of the analysis.</summary>
+    public static string MetricsSummary(CanaryStatus? status) =>
+        status?.Metrics is { Count: > 0 } metrics
+            ? string.Join('\n', metrics.Select(m => $"{Markup.Escape(m.Name ?? "?")} {Markup.Escape(Rounded(m.Value))} {VerdictMarkup(m.Verdict)}"))
+            : "-";
+
+    /// <summary>Values per check as a line of block characters, lowest to highest of the values shown.</summary>
+    public static string Sparkline(IReadOnlyList<double>? values)
+    {
+        const string Blocks = "▁▂▃▄▅▆▇█";
+        if (values is not { Count: > 0 })
+        {
+            return "-";
+        }
+
+        var (low, high) = (values.Min(), values.Max());
+        return string.Concat(values.Select(v => high > low ? Blocks[(int)Math.Round((v - low) / (high - low) * (Blocks.Length - 1))] : Blocks[Blocks.Length / 2]));
+    }
+
+    private static BarChart Chart(string metric, IReadOnlyList<double> history)
+    {
+        var chart = new BarChart().Width(60).Label(Markup.Escape($"{metric}, last {history.Count} checks (oldest first)")).LeftAlignLabel();
+        for (var i = 0; i < history.Count; i++)
+        {
+            var label = i == history.Count - 1 ? "last" : $"-{history.Count - 1 - i}";
+            chart.AddItem(label, Math.Round(history[i], 3), Color.Blue);
+        }
+
+        return chart;
+    }
+
+    private static string Margin(ComparisonMargin? margin) =>
+        margin is null ? "any" : margin.IsPercent ? $"{Number(margin.Value)}%" : Number(margin.Value)!;
+
+    private static string VerdictMarkup(string? verdict) => verdict switch
+    {
+        null => "-",
+        "Pass" => "[green]Pass[/]",
+        "Fail" or "Failed" => $"[red]{verdict}[/]",
+        _ => $"[yellow]{Markup.Escape(verdict)}[/]",
+    };
+
+    private static string Comparison(CanaryMetricStatus? observed)
+    {
+        if (observed?.Estimate is not { } estimate)
+        {
+            return "-";
+        }
+
+        var interval = $"[{Number(observed.Lower) ?? "-inf"}, {Number(observed.Upper) ?? "+inf"}]";
+        return $"{observed.Estimand} {Number(Math.Round(estimate, 3))} {interval}, n={observed.CanaryCount ?? 0}/{observed.PrimaryCount ?? 0}";
     }
 
     /// <summary>The weight toward maxWeight (or, for A/B testing, the iterations) as a bar of 20 cells.</summary>
@@ -180,6 +247,8 @@ internal static class CanaryView
     }
 
     private static string Short(string? revision) => string.IsNullOrEmpty(revision) ? "-" : revision.Length > 10 ? revision[..10] : revision;
+
+    private static string Rounded(double? value) => value is { } v ? Number(Math.Round(v, 2))! : "-";
 
     private static string? Number(double? value) => value?.ToString(CultureInfo.InvariantCulture);
 }
