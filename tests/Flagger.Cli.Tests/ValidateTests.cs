@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Flagger.Cli.Tests.Fixtures;
 using Flagger.Model;
+using Flagger.Reliability.MalformedInput;
 using Flagger.Tests.Model;
 using k8s;
 
@@ -19,17 +20,6 @@ public sealed partial class ValidateTests
     private const int OperatorMessageCap = 1024;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    [Fact]
-    public void The_corpus_is_the_reliability_tests_corpus()
-    {
-        var canaries = File.ReadAllText(Path.Combine(Repository.Root, "tests/Flagger.Reliability.Tests/MalformedInput/MalformedCanaryTests.cs"));
-        var references = File.ReadAllText(Path.Combine(Repository.Root, "tests/Flagger.Reliability.Tests/MalformedInput/MalformedReferenceTests.cs"));
-        var copy = File.ReadAllText(Path.Combine(Repository.Root, "tests/Flagger.Cli.Tests/Fixtures/MalformedCorpus.cs"));
-        Assert.Equal(Block(canaries, "BadCanaries ="), Block(copy, "BadCanaries ="));
-        Assert.Equal(Block(references, "BadTemplates ="), Block(copy, "BadTemplates ="));
-        Assert.Equal(Block(references, "BadProviders ="), Block(copy, "BadProviders ="));
-    }
 
     [Fact]
     public async Task Every_malformed_object_is_rejected_with_the_message_the_api_server_or_the_operator_gives()
@@ -193,13 +183,6 @@ public sealed partial class ValidateTests
         var match = LineShape().Match(line);
         Assert.True(match.Success, $"not a problem line: {line}");
         return (match.Groups["file"].Value, match.Groups["problem"].Value);
-    }
-
-    private static string Block(string source, string name)
-    {
-        var start = source.IndexOf('[', source.IndexOf(name, StringComparison.Ordinal));
-        var end = source.IndexOf("];", start, StringComparison.Ordinal);
-        return string.Join('\n', source[start..end].Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0));
     }
 
     [GeneratedRegex(@"^(?<file>.+?\.json): (?:Canary|MetricTemplate|AlertProvider) \S+: (?<problem>.+)$")]

@@ -15,45 +15,6 @@ namespace Flagger.Reliability.MalformedInput;
 /// </summary>
 public sealed class MalformedCanaryTests : IAsyncLifetime
 {
-    // Each row: an edit of a valid canary (JsonEdit syntax), and the field the answer must name.
-    private static readonly (string Edit, string Field)[] BadCanaries =
-    [
-        ("spec.analysis.stepWeight=0 & spec.analysis.maxWeight=50", "spec.analysis"),
-        ("spec.analysis.stepWeight=150", "spec.analysis.stepWeight"),
-        ("spec.analysis.stepWeight=-5", "spec.analysis.stepWeight"),
-        ("spec.analysis.maxWeight=5", "spec.analysis.maxWeight"),
-        ("spec.analysis.maxWeight=2000000000", "spec.analysis.maxWeight"),
-        ("spec.analysis.interval=\"soon\"", "spec.analysis.interval"),
-        ("spec.analysis.interval=\"1h\"", "spec.analysis.interval"),
-        ("spec.analysis.threshold=-1", "spec.analysis.threshold"),
-        ("spec.analysis.stepWeights=[10,10]", "spec.analysis.stepWeights[1]"),
-        ("spec.analysis.stepWeights=[0,10]", "spec.analysis.stepWeights[0]"),
-        ("spec.analysis.iterations=-1", "spec.analysis.iterations"),
-        ("spec.analysis.mirrorWeight=101", "spec.analysis.mirrorWeight"),
-        ("spec.analysis-", "spec.analysis"),
-        ("spec.targetRef-", "spec.targetRef"),
-        ("spec.targetRef.name-", "spec.targetRef.name"),
-        ("spec.targetRef.kind=\"Service\"", "spec.targetRef.kind"),
-        ("spec.targetRef.kind=\"StatefulSet\"", "spec.targetRef.kind"),
-        ("spec.service-", "spec.service"),
-        ("spec.service.port=0", "spec.service.port"),
-        ("spec.service.port=65536", "spec.service.port"),
-        ("spec.service.timeout=\"soon\"", "spec.service.timeout"),
-        ("spec.service.retries={\"attempts\":-1}", "spec.service.retries.attempts"),
-        ("spec.progressDeadlineSeconds=-1", "spec.progressDeadlineSeconds"),
-        ("spec.provider=\"linkerd-but-not-registered\"", "linkerd-but-not-registered"),
-        ("spec.analysis.metrics=[{\"name\":\"error-rate\",\"templateRef\":{\"name\":\"t\",\"namespace\":\"other\"}}]", "other"),
-        // (A templateRef naming a template that does not exist is reported when analysis reads it, as in Flagger.)
-        ("spec.analysis.metrics=[{\"interval\":\"1m\"}]", "spec.analysis.metrics[0].name"),
-        ("spec.analysis.webhooks=[{\"name\":\"load\",\"url\":\"not a url\"}]", "spec.analysis.webhooks[0].url"),
-        ("spec.analysis.webhooks=[{\"url\":\"http://flagger-loadtester.test/\"}]", "spec.analysis.webhooks[0].name"),
-        ("spec.analysis.alerts=[{\"name\":\"on-call\"}]", "spec.analysis.alerts[0].providerRef"),
-        ("spec.analysis.stepWeight=\"ten\"", "stepWeight"),
-        ("spec.service.port=\"http\"", "port"),
-        ("spec.targetRef=\"podinfo\"", "targetRef"),
-        ("spec.analysis.metrics={\"name\":\"x\"}", "metrics"),
-    ];
-
     private MalformedCluster cluster = null!;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -69,7 +30,7 @@ public sealed class MalformedCanaryTests : IAsyncLifetime
         var refused = new Dictionary<string, string>(StringComparer.Ordinal);
         var accepted = new Dictionary<string, string>(StringComparer.Ordinal);
         var index = 0;
-        foreach (var (edit, field) in BadCanaries)
+        foreach (var (edit, field) in MalformedCorpus.BadCanaries)
         {
             var name = $"bad-{index++:00}";
             var json = JsonEdit.Apply(Named(name), edit);

@@ -19,61 +19,6 @@ namespace Flagger.Reliability.MalformedInput;
 /// </summary>
 public sealed class MalformedReferenceTests : IAsyncLifetime
 {
-    private const string Template = """
-        {"apiVersion":"flagger.app/v1beta1","kind":"MetricTemplate","metadata":{"name":"t","namespace":"test"},
-         "spec":{"provider":{"type":"prometheus","address":"http://prometheus.istio-system:9090"},
-                 "query":"sum(rate(istio_requests_total{destination_workload_namespace=\"{{ namespace }}\",destination_workload=\"{{ target }}\"}[{{ interval }}]))"}}
-        """;
-
-    private const string Provider = """
-        {"apiVersion":"flagger.app/v1beta1","kind":"AlertProvider","metadata":{"name":"p","namespace":"test"},
-         "spec":{"type":"slack","channel":"general","address":"https://hooks.slack.com/services/T000/B000/XXXX"}}
-        """;
-
-    // Each row: an edit of a valid object (JsonEdit syntax), the field the answer must name, and a credential it must not repeat.
-    private static readonly (string Edit, string Field, string? Secret)[] BadTemplates =
-    [
-        ("spec.provider.type=\"datadogg\"", "spec.provider.type", null),
-        ("spec.provider.type=\"\"", "spec.provider.type", null),
-        ("spec.provider.address-", "spec.provider.address", null),
-        ("spec.provider.address=\"prometheus:9090\"", "spec.provider.address", null),
-        ("spec.provider.address=\"ftp://admin:hunter2@prometheus?token=abc123\"", "spec.provider.address", "hunter2"),
-        ("spec.provider.address=\"prometheus.istio-system:9090/?access_token=abc123\"", "spec.provider.address", "abc123"),
-        ("spec.query=\"\"", "spec.query", null),
-        ("spec.query=\"sum(up{namespace=\\\"{{ namepsace }}\\\"})\"", "spec.query", null),
-        ("spec.provider.secretRef={\"name\":\"\"}", "spec.provider.secretRef.name", null),
-        ($"spec.provider.type=\"{new string('x', 100_000)}\"", "spec.provider.type", null),
-        ($"spec.query=\"{{{{ {new string('q', 50_000)}\"", "spec.query", null),
-        ("spec.query=5", "spec.query", null),
-        ("spec.provider=\"prometheus\"", "spec.provider", null),
-        ("spec.provider.insecureSkipVerify=\"yes\"", "insecureSkipVerify", null),
-        ("spec.provider.headers={\"Authorization\":\"Bearer s3cretHeader\"}", "spec.provider.headers.Authorization", "s3cretHeader"),
-        ("spec.provider-", "spec.provider", null),
-        ("spec.provider.type-", "type", null),
-        ("spec.provider.secretRef={}", "name", null),
-        ("spec-", "spec", null),
-    ];
-
-    private static readonly (string Edit, string Field, string? Secret)[] BadProviders =
-    [
-        ("spec.type=\"pagerduty\"", "spec.type", null),
-        ("spec.type=\"Slack\"", "spec.type", null),
-        ("spec.type=\"\"", "spec.type", null),
-        ("spec.address-", "spec.address", null),
-        ("spec.address- & spec.channel-", "spec.address", null),
-        ("spec.address=\"hooks.slack.com/services/T000/B000/s3cretT0ken\"", "spec.address", "s3cretT0ken"),
-        ("spec.address=\"not a url\"", "spec.address", null),
-        ("spec.proxy=\"socks5://user:pr0xyPass@proxy:1080\"", "spec.proxy", "pr0xyPass"),
-        ("spec.address- & spec.secretRef={\"name\":\"\"}", "spec.secretRef.name", null),
-        ($"spec.address=\"{new string('h', 100_000)}\"", "spec.address", "hhhhhhhhhh"),
-        ("spec.type=5", "spec.type", null),
-        ("spec.type-", "type", null),
-        ("spec.address=[\"https://hooks.slack.com/services/T000/B000/XXXX\"]", "spec.address", null),
-        ("spec.secretRef=\"slack-secret\"", "spec.secretRef", null),
-        ("spec.secretRef={}", "name", null),
-        ("spec-", "spec", null),
-    ];
-
     private MalformedCluster cluster = null!;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -88,7 +33,7 @@ public sealed class MalformedReferenceTests : IAsyncLifetime
         await using var app = await cluster.StartOperatorAsync();
         var accepted = new List<(string Plural, string Name, string Field, string? Secret)>();
         var refused = 0;
-        foreach (var (plural, body, rows) in new[] { ("metrictemplates", Template, BadTemplates), ("alertproviders", Provider, BadProviders) })
+        foreach (var (plural, body, rows) in new[] { ("metrictemplates", MalformedCorpus.Template, MalformedCorpus.BadTemplates), ("alertproviders", MalformedCorpus.Provider, MalformedCorpus.BadProviders) })
         {
             for (var i = 0; i < rows.Length; i++)
             {
@@ -134,7 +79,7 @@ public sealed class MalformedReferenceTests : IAsyncLifetime
     public async Task A_fixed_template_loses_its_condition()
     {
         await using var app = await cluster.StartOperatorAsync();
-        cluster.Cluster.Apply(JsonEdit.Apply(Template, "spec.provider.type=\"promethues\""), "test");
+        cluster.Cluster.Apply(JsonEdit.Apply(MalformedCorpus.Template, "spec.provider.type=\"promethues\""), "test");
         Assert.NotNull(await WaitForValidConditionAsync("metrictemplates", "t", c => c is { Status: "False" }));
 
         using var client = cluster.Cluster.CreateClient();
@@ -178,10 +123,10 @@ public sealed class MalformedReferenceTests : IAsyncLifetime
         var accepted = new List<(string Plural, string Name)>();
         for (var i = 0; i < 100; i++)
         {
-            var template = JsonNode.Parse(JsonEdit.Set(Template, "metadata.name", $"\"fuzz-t-{i:000}\""))!.AsObject();
+            var template = JsonNode.Parse(JsonEdit.Set(MalformedCorpus.Template, "metadata.name", $"\"fuzz-t-{i:000}\""))!.AsObject();
             var spec = template["spec"]!.AsObject();
             JsonFuzzer.Mutate([spec, spec["provider"]!.AsObject()], ["secretRef", "region", "insecureSkipVerify", "headers"], random);
-            var provider = JsonNode.Parse(JsonEdit.Set(Provider, "metadata.name", $"\"fuzz-p-{i:000}\""))!.AsObject();
+            var provider = JsonNode.Parse(JsonEdit.Set(MalformedCorpus.Provider, "metadata.name", $"\"fuzz-p-{i:000}\""))!.AsObject();
             JsonFuzzer.Mutate([provider["spec"]!.AsObject()], ["proxy", "secretRef", "username"], random);
             foreach (var (plural, body) in new[] { ("metrictemplates", template), ("alertproviders", provider) })
             {

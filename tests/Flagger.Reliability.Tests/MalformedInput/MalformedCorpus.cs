@@ -1,9 +1,10 @@
-namespace Flagger.Cli.Tests.Fixtures;
+namespace Flagger.Reliability.MalformedInput;
 
 /// <summary>
-/// The malformed-input corpus of tests/Flagger.Reliability.Tests/MalformedInput (MalformedCanaryTests and
-/// MalformedReferenceTests): each row an edit of a good object (JsonEdit syntax) and the field the answer must name.
-/// A copy, kept equal to those files by <c>ValidateTests.The_corpus_is_the_reliability_tests_corpus</c>.
+/// The malformed-input corpus: each row an edit of a good object (JsonEdit syntax), the field the answer must name and,
+/// for references, a credential it must not repeat. The operator's tests here (MalformedCanaryTests,
+/// MalformedReferenceTests) and <c>flagger validate</c>'s (tests/Flagger.Cli.Tests, which links this file) run the
+/// same rows, so the CLI rejects every object the operator does, with the same message.
 /// </summary>
 internal static class MalformedCorpus
 {
