@@ -28,18 +28,7 @@ public sealed class MetricsTests(PrometheusServer prometheus) : IAsyncLifetime
     [Fact]
     public async Task Metrics_test_prints_the_rendered_query_the_value_and_the_verdict_of_the_canarys_threshold()
     {
-        var template = new JsonObject
-        {
-            ["apiVersion"] = "flagger.app/v1beta1",
-            ["kind"] = "MetricTemplate",
-            ["metadata"] = new JsonObject { ["name"] = "success-rate", ["namespace"] = "test" },
-            ["spec"] = new JsonObject
-            {
-                ["provider"] = new JsonObject { ["type"] = "prometheus", ["address"] = prometheus.Address.ToString() },
-                ["query"] = SuccessRate,
-            },
-        };
-        cluster.Cluster.Apply(template.ToJsonString(), "test");
+        cluster.Cluster.Apply(Template(prometheus.Address).ToJsonString(), "test");
         await cluster.CreateCanaryAsync("podinfo", "spec.analysis.metrics=[{\"name\":\"success\",\"interval\":\"1m\",\"templateRef\":{\"name\":\"success-rate\"},\"thresholdRange\":{\"min\":99}}]");
 
         var strict = await cluster.FlaggerAsync("metrics", "test", "success-rate", "--canary", "podinfo");
@@ -59,6 +48,58 @@ public sealed class MetricsTests(PrometheusServer prometheus) : IAsyncLifetime
         Assert.StartsWith("pass: ", (string?)document["verdict"], StringComparison.Ordinal);
         Assert.Equal("success-rate.test", (string?)document["template"]);
     }
+
+    [Fact]
+    public async Task Metrics_test_of_a_comparison_judges_the_canarys_samples_against_the_primarys()
+    {
+        cluster.Cluster.Apply(Template(prometheus.Address).ToJsonString(), "test");
+        await cluster.CreateCanaryAsync(
+            "podinfo",
+            "spec.analysis.metrics=[{\"name\":\"success\",\"interval\":\"2s\",\"templateRef\":{\"name\":\"success-rate\"},"
+            + "\"comparison\":{\"method\":\"mann-whitney\",\"direction\":\"decrease\",\"margin\":1,\"confidence\":0.98}}]");
+
+        // The window is the last ten metric intervals (20 s): the real Prometheus needs that long to hold ten samples a side.
+        JsonNode document;
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        do
+        {
+            var run = await cluster.FlaggerAsync("metrics", "test", "success-rate", "--canary", "podinfo", "-o", "json");
+            document = JsonNode.Parse(run.Output)!;
+            if ((long?)document["comparison"]?["canaryCount"] >= 8 && (long?)document["comparison"]?["primaryCount"] >= 8)
+            {
+                Assert.True(run.ExitCode == 1, run.ToString());
+                break;
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(2), Ct);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        var comparison = document["comparison"]!;
+        Assert.Equal("mann-whitney", (string?)comparison["method"]);
+        Assert.Equal("Fail", (string?)comparison["outcome"]);
+        Assert.InRange((double)comparison["estimate"]!, -11, -8);  // canary ~90% against primary ~99.5%
+        Assert.StartsWith("fail: ", (string?)document["verdict"], StringComparison.Ordinal);
+        Assert.Contains("destination_workload=~\"podinfo-primary\"", (string?)document["primaryQuery"], StringComparison.Ordinal);
+
+        var text = await cluster.FlaggerAsync("metrics", "test", "success-rate", "--canary", "podinfo");
+        Assert.Equal(1, text.ExitCode);
+        Assert.StartsWith("primary: ", text.Lines[2], StringComparison.Ordinal);
+        Assert.Matches(@"^samples: shift -\d+(\.\d+)? \[.*\], n = \d+ canary / \d+ primary$", text.Lines[3]);
+        Assert.StartsWith("verdict: fail: ", text.Lines[4], StringComparison.Ordinal);
+    }
+
+    private static JsonObject Template(Uri address) => new()
+    {
+        ["apiVersion"] = "flagger.app/v1beta1",
+        ["kind"] = "MetricTemplate",
+        ["metadata"] = new JsonObject { ["name"] = "success-rate", ["namespace"] = "test" },
+        ["spec"] = new JsonObject
+        {
+            ["provider"] = new JsonObject { ["type"] = "prometheus", ["address"] = address.ToString() },
+            ["query"] = SuccessRate,
+        },
+    };
 
     [Fact]
     public async Task Metrics_test_of_a_missing_template_says_so_as_the_operator_does()

@@ -4,6 +4,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Flagger.Analysis.Judges;
 using Flagger.Cli.Rendering;
 using Flagger.Metrics;
 using Flagger.Model;
@@ -26,7 +27,7 @@ internal static class MetricsCommand
         var template = new Argument<string>("TEMPLATE") { Description = "The MetricTemplate's name" };
         var canaryOption = new Option<string>("--canary") { Description = "The canary whose variables (namespace, target, interval, ...) fill the query", Required = true };
         var output = GlobalOptions.Output();
-        var test = new Command("test", "Render a MetricTemplate for a canary, run it now, and give the verdict of the canary's threshold") { template, canaryOption, output };
+        var test = new Command("test", "Render a MetricTemplate for a canary, run it now, and give the verdict of the canary's threshold or comparison") { template, canaryOption, output };
         test.SetAction(async (parsed, ct) =>
         {
             using var kube = GlobalOptions.Connect(parsed);
@@ -53,7 +54,10 @@ internal static class MetricsCommand
 
             var provider = await CreateProviderAsync(kube, metricTemplate, templateNamespace, ct).ConfigureAwait(false);
             var result = await provider.RunQueryAsync(rendered.Query!, ct).ConfigureAwait(false);
-            var (verdict, passed) = Verdict(metric, result);
+            var comparison = metric.Comparison is null
+                ? null
+                : await CompareAsync(canary, metric, metricTemplate.Spec.Query ?? string.Empty, provider, ct).ConfigureAwait(false);
+            var (verdict, passed) = comparison is { } judged ? (judged.Verdict, judged.Passed) : Verdict(metric, result);
             var document = new JsonObject
             {
                 ["template"] = $"{templateName}.{templateNamespace}",
@@ -65,6 +69,12 @@ internal static class MetricsCommand
                 ["error"] = result.Error,
                 ["verdict"] = verdict,
             };
+            if (comparison is { } compared)
+            {
+                document["primaryQuery"] = compared.PrimaryQuery;
+                document["comparison"] = compared.Details;
+            }
+
             switch (parsed.GetValue(output))
             {
                 case "json":
@@ -77,6 +87,7 @@ internal static class MetricsCommand
                     var text = new StringBuilder()
                         .AppendLine(CultureInfo.InvariantCulture, $"query:   {rendered.Query}")
                         .AppendLine(CultureInfo.InvariantCulture, $"value:   {(result.Outcome == MetricQueryOutcome.Value ? result.Value.ToString(CultureInfo.InvariantCulture) : result.Outcome == MetricQueryOutcome.NoValues ? "no values" : "query failed")}{(result.Error is { Length: > 0 } e ? $" ({e})" : string.Empty)}")
+                        .Append(comparison is { } shown ? $"primary: {shown.PrimaryQuery}{Environment.NewLine}samples: {shown.Samples}{Environment.NewLine}" : string.Empty)
                         .AppendLine(CultureInfo.InvariantCulture, $"verdict: {verdict}");
                     await console.Out.WriteAsync(text.ToString()).ConfigureAwait(false);
                     break;
@@ -121,6 +132,66 @@ internal static class MetricsCommand
             Region = template.Spec.Provider.Region,
             InsecureSkipVerify = template.Spec.Provider.InsecureSkipVerify,
         });
+    }
+
+    /// <summary>What a comparison would make of the data now: a verdict over the metric's samples of each side.</summary>
+    private sealed record ComparisonResult(string Verdict, bool Passed, string? PrimaryQuery, string Samples, JsonObject Details);
+
+    // Judged as the engine judges a templated comparison (Mann-Whitney over one sample per metric interval of each
+    // side): since the run's first check when the status has one, else over the last ten intervals.
+    private static async Task<ComparisonResult> CompareAsync(Canary canary, CanaryMetric metric, string query, IMetricsProvider provider, CancellationToken ct)
+    {
+        var method = metric.Comparison!.Method ?? "sequential";
+        if (metric.Comparison.IsSequential())
+        {
+            return new ComparisonResult($"no verdict: method {method} judges per-request counts, which only the builtin request-success-rate and request-duration have; use mann-whitney for a template", true, null, "-", new JsonObject { ["method"] = method });
+        }
+
+        if (provider is not IComparisonDataProvider data)
+        {
+            throw new CommandFailedException($"the {provider.GetType().Name} provider cannot read a comparison");
+        }
+
+        var variables = MetricQueryVariables.For(canary, metric);
+        var primaryQuery = MetricQueryRenderer.Render(query, variables with { Target = $"{variables.Target}-primary" });
+        if (!primaryQuery.Succeeded)
+        {
+            throw new CommandFailedException($"query render error for the primary: {primaryQuery.Error}");
+        }
+
+        var interval = GoDuration.TryParse(metric.GetInterval(), out var parsed) && parsed > TimeSpan.Zero ? parsed : TimeSpan.FromMinutes(1);
+        var now = TimeProvider.System.GetUtcNow();
+        var since = canary.Status?.Metrics?.FirstOrDefault(m => m.Name == metric.Name)?.Since;
+        var window = new ComparisonWindow(since is { } s && s < now ? s : now - (CanaryMetricStatus.HistoryLength * interval), now, interval);
+        var canaryQuery = MetricQueryRenderer.Render(query, variables).Query!;
+        var samples = await data.ReadSamplesAsync(canaryQuery, primaryQuery.Query!, window, ct).ConfigureAwait(false);
+        if (samples.Outcome != MetricQueryOutcome.Value)
+        {
+            var what = samples.Outcome == MetricQueryOutcome.NoValues ? "inconclusive: a side has no values (the weight holds)" : $"fail: the read failed (a failed check): {samples.Error}";
+            return new ComparisonResult(what, samples.Outcome == MetricQueryOutcome.NoValues, primaryQuery.Query, "-", new JsonObject { ["method"] = method, ["outcome"] = samples.Outcome.ToString() });
+        }
+
+        var judged = MannWhitneyJudge.Judge([.. samples.Canary!], [.. samples.Primary!], ComparisonSpec.Settings(metric));
+        var described = string.Create(CultureInfo.InvariantCulture, $"{judged.Estimand} {judged.Estimate:G4} [{judged.Lower:G4}, {judged.Upper:G4}], n = {judged.CanaryCount} canary / {judged.PrimaryCount} primary");
+        var verdict = judged.Outcome switch
+        {
+            Analysis.Judges.Verdict.Fail => $"fail: {judged.Reason} (a failed check)",
+            Analysis.Judges.Verdict.Pass => $"pass: {judged.Reason}",
+            _ => $"inconclusive: {judged.Reason} (the weight holds)",
+        };
+        var details = new JsonObject
+        {
+            ["method"] = method,
+            ["outcome"] = judged.Outcome.ToString(),
+            ["estimand"] = judged.Estimand,
+            ["estimate"] = double.IsFinite(judged.Estimate) ? judged.Estimate : null,
+            ["lower"] = double.IsFinite(judged.Lower) ? judged.Lower : null,
+            ["upper"] = double.IsFinite(judged.Upper) ? judged.Upper : null,
+            ["canaryCount"] = judged.CanaryCount,
+            ["primaryCount"] = judged.PrimaryCount,
+            ["windowStart"] = window.Start,
+        };
+        return new ComparisonResult(verdict, judged.Outcome != Analysis.Judges.Verdict.Fail, primaryQuery.Query, described, details);
     }
 
     // What the analysis would make of the answer: no value or a failed query is a failed check, as is a value outside the
