@@ -2,20 +2,43 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Flagger.Accuracy;
+using Flagger.Model;
 
-// The accuracy benchmark: seeded rollouts of the walkthrough's analysis under simulated traffic, judged by Flagger's
-// thresholds, Kayenta's Mann-Whitney and the sequential judge. Prints the tables of bench/README.md and one
-// machine-readable line per judge. `--rollouts N` per cell (default 1000), `--seed S` (default 1).
+// The accuracy benchmark: seeded rollouts of the walkthrough's analysis under simulated traffic, run through the real
+// engine (CanaryEngine with in-memory ports and a fake clock) and judged by Flagger's thresholds, Kayenta's
+// Mann-Whitney and the sequential judge. Prints the tables of bench/ACCURACY.md and one machine-readable line per
+// judge. `--rollouts N` per cell (default 1000), `--seed S` (default 1).
 var rollouts = Int("--rollouts", 1000);
 var seed = Int("--seed", 1);
 double[] traffic = [0.5, 2, 10, 100];
-var judges = new (string Name, Func<IRolloutJudge> Create, RolloutPolicy Policy)[]
+static CanaryMetric Metric(string name, MetricComparison? comparison, double? threshold, string interval = "1m") =>
+    new() { Name = name, Interval = interval, Threshold = threshold, Comparison = comparison };
+static Func<CanaryAnalysis, CanaryAnalysis> Sequential(int threshold, int maxInconclusive) => a => a with
 {
-    ("flagger thresholds", () => new ThresholdJudge(), new RolloutPolicy()),
-    ("kayenta mann-whitney", () => new KayentaJudge(), new RolloutPolicy()),
-    ("sequential", () => new SequentialJudge(0.99), new RolloutPolicy()),
-    ("sequential, threshold 1", () => new SequentialJudge(0.99), new RolloutPolicy(Threshold: 1)),
-    ("sequential, threshold 1, maxInconclusive 2", () => new SequentialJudge(0.99), new RolloutPolicy(Threshold: 1, MaxInconclusive: 2)),
+    Threshold = threshold,
+    MaxInconclusive = maxInconclusive,
+    Metrics =
+    [
+        // The error budget split between the two metrics.
+        Metric("request-success-rate", new MetricComparison { Method = ComparisonMethods.Sequential, Confidence = 0.995 }, null),
+        Metric("request-duration", new MetricComparison { Method = ComparisonMethods.Sequential, Confidence = 0.995 }, null),
+    ],
+};
+var judges = new (string Name, Func<CanaryAnalysis, CanaryAnalysis> Analysis)[]
+{
+    ("flagger thresholds", a => a with { Metrics = [Metric("request-success-rate", null, 99), Metric("request-duration", null, 500)] }),
+    ("kayenta mann-whitney", a => a with
+    {
+        MaxInconclusive = 1,
+        Metrics =
+        [
+            Metric("request-success-rate", new MetricComparison { Method = ComparisonMethods.MannWhitney }, null, "10s"),
+            Metric("request-duration", new MetricComparison { Method = ComparisonMethods.MannWhitney }, null, "10s"),
+        ],
+    }),
+    ("sequential", Sequential(5, 1)),
+    ("sequential, threshold 1", Sequential(1, 1)),
+    ("sequential, threshold 1, maxInconclusive 2", Sequential(1, 2)),
 };
 
 var clock = Stopwatch.StartNew();
@@ -27,13 +50,12 @@ var results = new RolloutResult[cells.Length][];
 Parallel.For(0, cells.Length, c =>
 {
     var (s, t, j) = cells[c];
-    var judge = judges[j].Create();
     var outcomes = new RolloutResult[rollouts];
     for (var r = 0; r < rollouts; r++)
     {
         // The same seeds for every judge: each meets the same traffic until their weights part. (Not HashCode:
         // its seed changes with every process.)
-        outcomes[r] = judges[j].Policy.Run(Scenario.All[s], traffic[t], judge, unchecked((((((seed * 31) + s) * 31) + t) * 1_000_003) + r));
+        outcomes[r] = EngineRollout.Run(Scenario.All[s], traffic[t], judges[j].Analysis, unchecked((((((seed * 31) + s) * 31) + t) * 1_000_003) + r));
     }
 
     results[c] = outcomes;
