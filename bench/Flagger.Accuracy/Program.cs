@@ -119,6 +119,24 @@ foreach (var j in Enumerable.Range(0, judges.Length))
 }
 
 Console.Write(output.ToString());
+
+// --plots DIR: one PNG per figure, A/A for false rollbacks and time to promote, +2 points of errors for the rest.
+if (Text("--plots") is { } directory)
+{
+    Directory.CreateDirectory(directory);
+    var names = judges.Select(j => j.Name).ToList();
+    double[][] Figure(int s, Func<RolloutResult[], double> figure) =>
+        [.. Enumerable.Range(0, judges.Length).Select(j => Enumerable.Range(0, traffic.Length).Select(t => figure(Results(s, t, j))).ToArray())];
+    static double Minutes(string text) => text == "-" ? double.NaN : double.Parse(text, CultureInfo.InvariantCulture);
+    IEnumerable<int> Detected(RolloutResult[] r) => r.Where(x => x.Ending == Ending.RolledBack).Select(x => x.Minutes);
+    Plots.Write(Path.Combine(directory, "aa-false-rollbacks.png"), "A/A: false rollbacks", "% of rollouts rolled back", names, traffic, Figure(aa, r => Percent(r, Ending.RolledBack)));
+    Plots.Write(Path.Combine(directory, "aa-time-to-promote.png"), "A/A: median time to promote", "minutes", names, traffic, Figure(aa, r => Minutes(Median(r.Where(x => x.Ending == Ending.Promoted).Select(x => x.Minutes)))));
+    Plots.Write(Path.Combine(directory, "errors-2pp-detection.png"), "Errors +2 points: detection", "% of rollouts rolled back", names, traffic, Figure(twoPoints, r => Percent(r, Ending.RolledBack)));
+    Plots.Write(Path.Combine(directory, "errors-2pp-median-time-to-detect.png"), "Errors +2 points: median time to detect", "minutes", names, traffic, Figure(twoPoints, r => Minutes(Median(Detected(r)))));
+    Plots.Write(Path.Combine(directory, "errors-2pp-p90-time-to-detect.png"), "Errors +2 points: p90 time to detect", "minutes", names, traffic, Figure(twoPoints, r => Minutes(P90(Detected(r)))));
+    Plots.Write(Path.Combine(directory, "errors-2pp-bad-requests.png"), "Errors +2 points: bad requests served by the canary", "mean requests (failed or slower than 500 ms)", names, traffic, Figure(twoPoints, r => r.Average(x => x.BadRequests)));
+}
+
 return 0;
 
 RolloutResult[] Results(int s, int t, int j) => results[Array.IndexOf(cells, (s, t, j))];
@@ -136,6 +154,12 @@ static string Quantile(IEnumerable<int> minutes, double q)
 }
 
 static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+string? Text(string flag)
+{
+    var at = Array.IndexOf(args, flag);
+    return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+}
 
 int Int(string flag, int fallback)
 {
