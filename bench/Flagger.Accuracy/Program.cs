@@ -2,20 +2,43 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Flagger.Accuracy;
+using Flagger.Model;
 
-// The accuracy benchmark: seeded rollouts of the walkthrough's analysis under simulated traffic, judged by Flagger's
-// thresholds, Kayenta's Mann-Whitney and the sequential judge. Prints the tables of bench/README.md and one
-// machine-readable line per judge. `--rollouts N` per cell (default 1000), `--seed S` (default 1).
+// The accuracy benchmark: seeded rollouts of the walkthrough's analysis under simulated traffic, run through the real
+// engine (CanaryEngine with in-memory ports and a fake clock) and judged by Flagger's thresholds, Kayenta's
+// Mann-Whitney and the sequential judge. Prints the tables of bench/ACCURACY.md and one machine-readable line per
+// judge. `--rollouts N` per cell (default 1000), `--seed S` (default 1).
 var rollouts = Int("--rollouts", 1000);
 var seed = Int("--seed", 1);
 double[] traffic = [0.5, 2, 10, 100];
-var judges = new (string Name, Func<IRolloutJudge> Create, RolloutPolicy Policy)[]
+static CanaryMetric Metric(string name, MetricComparison? comparison, double? threshold, string interval = "1m") =>
+    new() { Name = name, Interval = interval, Threshold = threshold, Comparison = comparison };
+static Func<CanaryAnalysis, CanaryAnalysis> Sequential(int threshold, int maxInconclusive) => a => a with
 {
-    ("flagger thresholds", () => new ThresholdJudge(), new RolloutPolicy()),
-    ("kayenta mann-whitney", () => new KayentaJudge(), new RolloutPolicy()),
-    ("sequential", () => new SequentialJudge(0.99), new RolloutPolicy()),
-    ("sequential, threshold 1", () => new SequentialJudge(0.99), new RolloutPolicy(Threshold: 1)),
-    ("sequential, threshold 1, maxInconclusive 2", () => new SequentialJudge(0.99), new RolloutPolicy(Threshold: 1, MaxInconclusive: 2)),
+    Threshold = threshold,
+    MaxInconclusive = maxInconclusive,
+    Metrics =
+    [
+        // The error budget split between the two metrics.
+        Metric("request-success-rate", new MetricComparison { Method = ComparisonMethods.Sequential, Confidence = 0.995 }, null),
+        Metric("request-duration", new MetricComparison { Method = ComparisonMethods.Sequential, Confidence = 0.995 }, null),
+    ],
+};
+var judges = new (string Name, Func<CanaryAnalysis, CanaryAnalysis> Analysis)[]
+{
+    ("flagger thresholds", a => a with { Metrics = [Metric("request-success-rate", null, 99), Metric("request-duration", null, 500)] }),
+    ("kayenta mann-whitney", a => a with
+    {
+        MaxInconclusive = 1,
+        Metrics =
+        [
+            Metric("request-success-rate", new MetricComparison { Method = ComparisonMethods.MannWhitney }, null, "10s"),
+            Metric("request-duration", new MetricComparison { Method = ComparisonMethods.MannWhitney }, null, "10s"),
+        ],
+    }),
+    ("sequential", Sequential(5, 1)),
+    ("sequential, threshold 1", Sequential(1, 1)),
+    ("sequential, threshold 1, maxInconclusive 2", Sequential(1, 2)),
 };
 
 var clock = Stopwatch.StartNew();
@@ -27,13 +50,12 @@ var results = new RolloutResult[cells.Length][];
 Parallel.For(0, cells.Length, c =>
 {
     var (s, t, j) = cells[c];
-    var judge = judges[j].Create();
     var outcomes = new RolloutResult[rollouts];
     for (var r = 0; r < rollouts; r++)
     {
         // The same seeds for every judge: each meets the same traffic until their weights part. (Not HashCode:
         // its seed changes with every process.)
-        outcomes[r] = judges[j].Policy.Run(Scenario.All[s], traffic[t], judge, unchecked((((((seed * 31) + s) * 31) + t) * 1_000_003) + r));
+        outcomes[r] = EngineRollout.Run(Scenario.All[s], traffic[t], judges[j].Analysis, unchecked((((((seed * 31) + s) * 31) + t) * 1_000_003) + r));
     }
 
     results[c] = outcomes;
@@ -97,6 +119,24 @@ foreach (var j in Enumerable.Range(0, judges.Length))
 }
 
 Console.Write(output.ToString());
+
+// --plots DIR: one PNG per figure, A/A for false rollbacks and time to promote, +2 points of errors for the rest.
+if (Text("--plots") is { } directory)
+{
+    Directory.CreateDirectory(directory);
+    var names = judges.Select(j => j.Name).ToList();
+    double[][] Figure(int s, Func<RolloutResult[], double> figure) =>
+        [.. Enumerable.Range(0, judges.Length).Select(j => Enumerable.Range(0, traffic.Length).Select(t => figure(Results(s, t, j))).ToArray())];
+    static double Minutes(string text) => text == "-" ? double.NaN : double.Parse(text, CultureInfo.InvariantCulture);
+    IEnumerable<int> Detected(RolloutResult[] r) => r.Where(x => x.Ending == Ending.RolledBack).Select(x => x.Minutes);
+    Plots.Write(Path.Combine(directory, "aa-false-rollbacks.png"), "A/A: false rollbacks", "% of rollouts rolled back", names, traffic, Figure(aa, r => Percent(r, Ending.RolledBack)));
+    Plots.Write(Path.Combine(directory, "aa-time-to-promote.png"), "A/A: median time to promote", "minutes", names, traffic, Figure(aa, r => Minutes(Median(r.Where(x => x.Ending == Ending.Promoted).Select(x => x.Minutes)))));
+    Plots.Write(Path.Combine(directory, "errors-2pp-detection.png"), "Errors +2 points: detection", "% of rollouts rolled back", names, traffic, Figure(twoPoints, r => Percent(r, Ending.RolledBack)));
+    Plots.Write(Path.Combine(directory, "errors-2pp-median-time-to-detect.png"), "Errors +2 points: median time to detect", "minutes", names, traffic, Figure(twoPoints, r => Minutes(Median(Detected(r)))));
+    Plots.Write(Path.Combine(directory, "errors-2pp-p90-time-to-detect.png"), "Errors +2 points: p90 time to detect", "minutes", names, traffic, Figure(twoPoints, r => Minutes(P90(Detected(r)))));
+    Plots.Write(Path.Combine(directory, "errors-2pp-bad-requests.png"), "Errors +2 points: bad requests served by the canary", "mean requests (failed or slower than 500 ms)", names, traffic, Figure(twoPoints, r => r.Average(x => x.BadRequests)));
+}
+
 return 0;
 
 RolloutResult[] Results(int s, int t, int j) => results[Array.IndexOf(cells, (s, t, j))];
@@ -114,6 +154,12 @@ static string Quantile(IEnumerable<int> minutes, double q)
 }
 
 static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+string? Text(string flag)
+{
+    var at = Array.IndexOf(args, flag);
+    return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+}
 
 int Int(string flag, int fallback)
 {

@@ -27,7 +27,7 @@ internal sealed class ComparisonReader(FailureDescriber describer)
         var sequential = comparison.IsSequential();
         var start = sequential
             ? previous?.LastCheckTime is { } last && last < o.Now && o.Now - last <= 4 * o.Interval + interval ? last : o.Now - interval
-            : previous?.Since is { } since && since < o.Now ? since : o.Now - interval;
+            : previous?.Since is { } since && since < o.Now ? since : o.Now - Max(interval, o.Interval);
         var step = sequential ? interval : Max(interval, (o.Now - start) / MaxSamples);
         var window = new ComparisonWindow(start, o.Now, step);
         var read = new ComparisonRead(MetricQueryOutcome.Value, null, window, weight);

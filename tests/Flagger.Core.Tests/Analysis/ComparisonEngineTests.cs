@@ -125,6 +125,32 @@ public sealed class ComparisonEngineTests
     }
 
     [Fact]
+    public async Task Sequential_latency_comparison_rolls_back_a_slower_canary_from_its_duration_histogram()
+    {
+        var canary = Walkthrough.Canary(
+            a => a with
+            {
+                MaxInconclusive = 2,
+                Metrics = [new CanaryMetric { Name = "request-duration", Interval = "1m", Comparison = new MetricComparison { Method = ComparisonMethods.Sequential, Margin = ComparisonMargin.Parse("10%") } }],
+                Webhooks = [],
+            });
+        var (harness, metrics) = Start(canary);
+        using var _ = harness;
+        await harness.TickUntilAsync(CanaryPhase.Initialized);
+        harness.Workload.SetImage("podinfo:1.4.2");
+        metrics.CanaryMedianMilliseconds = 300;
+
+        await harness.TickUntilAsync(CanaryPhase.Failed);
+
+        var metric = Assert.Single(harness.Status.Metrics!);
+        Assert.Equal("Fail", metric.Verdict);
+        Assert.Equal("CDF gap", metric.Estimand);
+        Assert.NotNull(metric.Latency);
+        Assert.Equal(metric.CanaryCount, metric.Latency.Canary[^1]);
+        Assert.Contains(harness.Recorder.Lines, l => l.Contains("Halt podinfo.test advancement request-duration canary latency distribution is slower than the primary's", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Mann_whitney_compares_per_interval_samples_of_both_sides()
     {
         var (harness, metrics) = Start(Compared(maxInconclusive: 1, method: ComparisonMethods.MannWhitney));

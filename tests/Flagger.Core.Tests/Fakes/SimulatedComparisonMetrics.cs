@@ -37,8 +37,43 @@ public sealed class SimulatedComparisonMetrics(Func<Routing.TrafficRoutes> route
             : ComparisonReading.Of(canary, primary));
     }
 
-    public Task<ComparisonReading<LatencyHistogram>> ReadLatencyHistogramsAsync(WorkloadPair workloads, ComparisonWindow window, CancellationToken cancellationToken) =>
-        Task.FromResult(ComparisonReading.Failed<LatencyHistogram>("not simulated"));
+    /// <summary>Median request duration of the primary, in milliseconds (log-normal, σ 0.5).</summary>
+    public double PrimaryMedianMilliseconds { get; set; } = 100;
+
+    /// <summary>Median request duration of the canary, in milliseconds.</summary>
+    public double CanaryMedianMilliseconds { get; set; } = 100;
+
+    private static readonly double[] Bounds = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000, double.PositiveInfinity];
+
+    public Task<ComparisonReading<LatencyHistogram>> ReadLatencyHistogramsAsync(WorkloadPair workloads, ComparisonWindow window, CancellationToken cancellationToken)
+    {
+        Windows.Add(window);
+        var total = (long)Math.Round(RequestsPerSecond * window.Length.TotalSeconds);
+        var canaryRequests = (long)Math.Round(total * routes().CanaryWeight / 100.0);
+        return Task.FromResult(canaryRequests == 0
+            ? ComparisonReading.NoValues<LatencyHistogram>("no canary requests")
+            : ComparisonReading.Of(Histogram(canaryRequests, CanaryMedianMilliseconds), Histogram(total - canaryRequests, PrimaryMedianMilliseconds)));
+    }
+
+    private LatencyHistogram Histogram(long requests, double median)
+    {
+        var counts = new long[Bounds.Length];
+        for (var i = 0; i < requests; i++)
+        {
+            // Box-Muller: a standard normal draw, then log-normal around the median.
+            var z = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+            var ms = median * Math.Exp(0.5 * z);
+            for (var b = 0; b < Bounds.Length; b++)
+            {
+                if (ms <= Bounds[b])
+                {
+                    counts[b]++;
+                }
+            }
+        }
+
+        return new LatencyHistogram(Bounds, counts);
+    }
 
     public Task<ComparisonReading<IReadOnlyList<double>>> ReadSamplesAsync(string canaryQuery, string primaryQuery, ComparisonWindow window, CancellationToken cancellationToken)
     {
