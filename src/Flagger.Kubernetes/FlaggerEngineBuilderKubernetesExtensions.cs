@@ -49,6 +49,7 @@ public static class FlaggerEngineBuilderKubernetesExtensions
         services.TryAddSingleton<KubernetesCanaryStore>();
         services.TryAddSingleton<ICanaryStore>(sp => sp.GetRequiredService<KubernetesCanaryStore>());
         services.TryAddSingleton<ISecretReader>(sp => sp.GetRequiredService<KubernetesCanaryStore>());
+        services.TryAddSingleton<ICanaryFinalizerStore>(sp => sp.GetRequiredService<KubernetesCanaryStore>());
         services.TryAddSingleton<ICanaryFeed, KubernetesCanaryFeed>();
         services.TryAddSingleton<KubernetesEventRecorder>();
         services.TryAddSingleton<IEventRecorder>(sp => sp.GetRequiredService<KubernetesEventRecorder>());
