@@ -15,7 +15,7 @@ namespace Flagger.Kubernetes.Store;
 /// Reads Canary, MetricTemplate, AlertProvider and Secret data from the watch-fed caches and writes Canary status
 /// through the status subresource: a PUT guarded by resourceVersion, re-read and retried on conflict.
 /// </summary>
-internal sealed class KubernetesCanaryStore(IKubernetes client, ClusterCache cache) : ICanaryStore, ISecretReader, ICanaryFinalizerStore
+internal sealed class KubernetesCanaryStore(IKubernetes client, ClusterCache cache, OwnershipConflicts? conflicts = null) : ICanaryStore, ISecretReader, ICanaryFinalizerStore
 {
     private const int ConflictRetries = 5;
 
@@ -28,6 +28,11 @@ internal sealed class KubernetesCanaryStore(IKubernetes client, ClusterCache cac
     public async Task<Canary> UpdateStatusAsync(Canary canary, CanaryStatus status, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(canary);
+        ArgumentNullException.ThrowIfNull(status);
+
+        // Objects another controller owns are reported by the Ownership condition for as long as they are refused,
+        // whichever status this write carries.
+        status = conflicts?.Apply(canary.Namespace, canary.Name, status) ?? status;
         await cache.SyncAsync(cancellationToken).ConfigureAwait(false);
         var current = cache.Canaries.Get(canary.Namespace, canary.Name) ?? canary;
         for (var attempt = 1; ; attempt++)
