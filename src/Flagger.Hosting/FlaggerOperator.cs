@@ -28,7 +28,8 @@ internal sealed partial class FlaggerOperator(
     ReferenceMonitor? references = null,
     IEventRecorder? events = null,
     CanaryFinalizer? finalizer = null,
-    ICanaryStore? canaries = null) : BackgroundService
+    ICanaryStore? canaries = null,
+    TickBudgets? budgets = null) : BackgroundService
 {
     private volatile OperatorState state = OperatorState.Starting;
 
@@ -57,6 +58,7 @@ internal sealed partial class FlaggerOperator(
         using var both = CancellationTokenSource.CreateLinkedTokenSource(term, stoppingToken);
         var scheduler = new CanaryScheduler(TickAsync, engine.GetInterval, time, logger, options.Value.MaxConcurrentTicks);
         scheduler.Ticked += metrics.Record;
+        budgets?.Attach(scheduler);
         // Per-namespace totals move by one per canary seen or deleted: recounting every canary on each change
         // was O(N) per event, O(N²) while the first list of N canaries arrives.
         var known = new HashSet<(string Namespace, string Name)>();
@@ -86,6 +88,7 @@ internal sealed partial class FlaggerOperator(
         finally
         {
             await both.CancelAsync().ConfigureAwait(false);
+            budgets?.Detach(scheduler);
             await scheduler.DisposeAsync().ConfigureAwait(false);
 
             // A replica that no longer leads exports no canary series: the new leader's are the truth, and a stale

@@ -82,6 +82,18 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
         }
     }
 
+    /// <summary>The time left in the canary's running tick (one interval from its start) and the interval; null when it is not ticking.</summary>
+    public (TimeSpan Left, TimeSpan Interval)? Remaining(string @namespace, string name)
+    {
+        if (!schedules.TryGetValue(Key(@namespace, name), out var schedule) || Volatile.Read(ref schedule.TickStarted) is var started && started == 0)
+        {
+            return null;
+        }
+
+        var interval = Bounded(schedule.Interval);
+        return (interval - time.GetElapsedTime(started), interval);
+    }
+
     /// <summary>Ticks a canary now, without waiting for its interval (a new revision was seen).</summary>
     public void Trigger(string @namespace, string name)
     {
@@ -127,6 +139,7 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
                 var started = time.GetTimestamp();
                 SchedulerDiagnostics.TickLag.Record(time.GetElapsedTime(due, started).TotalMilliseconds);
                 Slot? slot = null;
+                Volatile.Write(ref schedule.TickStarted, started);
                 try
                 {
                     var running = tick(schedule.Namespace, schedule.Name, token);
@@ -148,6 +161,7 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
                 }
                 finally
                 {
+                    Volatile.Write(ref schedule.TickStarted, 0);
                     if (slot is null)
                     {
                         slots.Release();
@@ -237,6 +251,9 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
     {
         private readonly SemaphoreSlim wake = new(0, 1);
         private long? generation = generation;
+
+        /// <summary>When the running tick started (a <see cref="TimeProvider"/> timestamp); 0 between ticks.</summary>
+        public long TickStarted;
 
         public string Namespace { get; } = @namespace;
 
