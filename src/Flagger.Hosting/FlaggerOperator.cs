@@ -1,5 +1,6 @@
 using Flagger.Analysis;
 using Flagger.Events;
+using Flagger.Finalizing;
 using Flagger.Hosting.Metrics;
 using Flagger.Hosting.Scheduling;
 using Flagger.Leadership;
@@ -25,7 +26,10 @@ internal sealed partial class FlaggerOperator(
     IOptions<EngineOptions> engineOptions,
     ILogger<FlaggerOperator> logger,
     ReferenceMonitor? references = null,
-    IEventRecorder? events = null) : BackgroundService
+    IEventRecorder? events = null,
+    CanaryFinalizer? finalizer = null,
+    ICanaryStore? canaries = null,
+    TickBudgets? budgets = null) : BackgroundService
 {
     private volatile OperatorState state = OperatorState.Starting;
 
@@ -52,8 +56,9 @@ internal sealed partial class FlaggerOperator(
     private async Task RunTermAsync(CancellationToken term, CancellationToken stoppingToken)
     {
         using var both = CancellationTokenSource.CreateLinkedTokenSource(term, stoppingToken);
-        var scheduler = new CanaryScheduler(engine.TickAsync, engine.GetInterval, time, logger, options.Value.MaxConcurrentTicks);
+        var scheduler = new CanaryScheduler(TickAsync, engine.GetInterval, time, logger, options.Value.MaxConcurrentTicks);
         scheduler.Ticked += metrics.Record;
+        budgets?.Attach(scheduler);
         // Per-namespace totals move by one per canary seen or deleted: recounting every canary on each change
         // was O(N) per event, O(N²) while the first list of N canaries arrives.
         var known = new HashSet<(string Namespace, string Name)>();
@@ -83,6 +88,7 @@ internal sealed partial class FlaggerOperator(
         finally
         {
             await both.CancelAsync().ConfigureAwait(false);
+            budgets?.Detach(scheduler);
             await scheduler.DisposeAsync().ConfigureAwait(false);
 
             // A replica that no longer leads exports no canary series: the new leader's are the truth, and a stale
@@ -99,6 +105,12 @@ internal sealed partial class FlaggerOperator(
         {
             case CanaryChangeType.Upserted when change.Canary is not null:
                 scheduler.Upsert(change.Canary);
+                if (change.Canary.Metadata.DeletionTimestamp is not null)
+                {
+                    // Deletion started: a Canary with revertOnDeletion is reverted now, not an interval later.
+                    scheduler.Trigger(change.Namespace, change.Name);
+                }
+
                 if (known.Add((change.Namespace, change.Name)))
                 {
                     metrics.AddToTotal(change.Namespace);
@@ -121,6 +133,44 @@ internal sealed partial class FlaggerOperator(
                 state = OperatorState.Leading;
                 break;
         }
+    }
+
+    // The engine's tick, unless the canary's finalizer has work (revertOnDeletion): then the finalizer runs first, in
+    // the same slot of the schedule, so a revert never overlaps a tick of the same canary. The common case (nothing
+    // for the finalizer) reads the cached Canary once more and goes straight to the engine.
+    private Task<TickReport> TickAsync(string @namespace, string name, CancellationToken cancellationToken)
+    {
+        if (finalizer is null || canaries is null)
+        {
+            return engine.TickAsync(@namespace, name, cancellationToken);
+        }
+
+        var read = canaries.GetCanaryAsync(@namespace, name, cancellationToken);
+        return read.IsCompletedSuccessfully && (read.Result is null || !CanaryFinalizer.Concerns(read.Result))
+            ? engine.TickAsync(@namespace, name, cancellationToken)
+            : FinalizeThenTickAsync(read, @namespace, name, cancellationToken);
+    }
+
+    private async Task<TickReport> FinalizeThenTickAsync(Task<Canary?> read, string @namespace, string name, CancellationToken cancellationToken)
+    {
+        var canary = await read.ConfigureAwait(false);
+        if (canary is not null && CanaryFinalizer.Concerns(canary))
+        {
+            try
+            {
+                if (await finalizer!.RunAsync(canary, cancellationToken).ConfigureAwait(false) is { } reverted)
+                {
+                    return reverted;
+                }
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested && canary.Metadata.DeletionTimestamp is null)
+            {
+                // Adding or removing the finalizer failed (the API server): the analysis goes on; the next tick tries again.
+                LogFinalizerFailed(@namespace, name, e);
+            }
+        }
+
+        return await engine.TickAsync(@namespace, name, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task ReportAsync(CanaryChange change, Exception exception, CancellationToken cancellationToken)
@@ -169,6 +219,9 @@ internal sealed partial class FlaggerOperator(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Change {Type} of canary {Name}.{Namespace} could not be applied; the other canaries go on")]
     private partial void LogChangeFailed(CanaryChangeType type, string @namespace, string name, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Finalizer of canary {Name}.{Namespace} could not be updated; trying again next tick")]
+    private partial void LogFinalizerFailed(string @namespace, string name, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Checking MetricTemplates and AlertProviders stopped")]
     private partial void LogReferencesFailed(Exception exception);

@@ -29,6 +29,7 @@ public static class FlaggerServiceCollectionExtensions
         }
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FlaggerHostOptions>, FlaggerHostOptionsValidator>());
+        services.TryAddSingleton<Scheduling.TickBudgets>();
         services.TryAddSingleton<IWebhookClient, HttpWebhookClient>();
         services.TryAddSingleton(_ => new CanaryMetrics(Prometheus.Metrics.DefaultRegistry));
         services.TryAddSingleton<ILeaderGate>(AlwaysLeader.Instance);

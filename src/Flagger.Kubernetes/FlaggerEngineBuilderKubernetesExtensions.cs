@@ -45,10 +45,12 @@ public static class FlaggerEngineBuilderKubernetesExtensions
         services.TryAddSingleton<IKubernetes>(sp => new k8s.Kubernetes(ClientConfiguration(sp.GetRequiredService<IOptions<KubernetesOptions>>().Value)));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IFailureDescriber, ApiFailureDescriber>());
         services.TryAddSingleton<ClusterCache>();
+        services.TryAddSingleton<OwnershipConflicts>();
         services.TryAddSingleton<ConfigTracker>();
         services.TryAddSingleton<KubernetesCanaryStore>();
         services.TryAddSingleton<ICanaryStore>(sp => sp.GetRequiredService<KubernetesCanaryStore>());
         services.TryAddSingleton<ISecretReader>(sp => sp.GetRequiredService<KubernetesCanaryStore>());
+        services.TryAddSingleton<ICanaryFinalizerStore>(sp => sp.GetRequiredService<KubernetesCanaryStore>());
         services.TryAddSingleton<ICanaryFeed, KubernetesCanaryFeed>();
         services.TryAddSingleton<KubernetesEventRecorder>();
         services.TryAddSingleton<IEventRecorder>(sp => sp.GetRequiredService<KubernetesEventRecorder>());

@@ -38,6 +38,13 @@ public static class FlaggerEngineServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<EngineOptions>>(),
             sp.GetService<Microsoft.Extensions.Logging.ILoggerFactory>()));
+        services.TryAddSingleton(sp => new Finalizing.CanaryFinalizer(
+            sp.GetRequiredService<ProviderResolver>(),
+            sp.GetRequiredService<Store.ICanaryStore>(),
+            sp.GetService<Store.ICanaryFinalizerStore>(),
+            sp.GetService<Events.IEventRecorder>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<EngineOptions>>()));
         services.TryAddSingleton(sp => new ReferenceMonitor(
             sp.GetRequiredService<ProviderResolver>(),
             sp.GetService<Store.IReferencedResourceStore>(),

@@ -8,7 +8,9 @@ namespace Flagger.Hosting.Scheduling;
 /// <summary>
 /// One schedule per canary: a tick at once, then one per analysis interval, and an extra tick whenever the feed
 /// says the canary changed. Ticks of one canary never overlap; different canaries tick concurrently, at most
-/// <c>maxConcurrentTicks</c> at a time, so one slow canary (a hanging webhook) never holds up the others.
+/// <c>maxConcurrentTicks</c> at a time. A tick holds its slot for at most <see cref="SlotHold"/>: one still running
+/// then (a hanging hook with a 60m timeout) goes on without a slot, so slow canaries, however many, delay another
+/// canary's tick by at most that long.
 /// </summary>
 internal sealed partial class CanaryScheduler : IAsyncDisposable
 {
@@ -19,16 +21,25 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
     private readonly SemaphoreSlim slots;
     private readonly ConcurrentDictionary<string, Schedule> schedules = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource stopping = new();
+    private readonly TimeSpan slotHold;
     private int waits;
+    private int holds;
 
-    public CanaryScheduler(Func<string, string, CancellationToken, Task<TickReport>> tick, Func<Canary, TimeSpan> intervalOf, TimeProvider time, ILogger logger, int maxConcurrentTicks)
+    public CanaryScheduler(Func<string, string, CancellationToken, Task<TickReport>> tick, Func<Canary, TimeSpan> intervalOf, TimeProvider time, ILogger logger, int maxConcurrentTicks, TimeSpan? slotHold = null)
     {
+        this.slotHold = slotHold ?? SlotHold;
         this.tick = tick;
         this.intervalOf = intervalOf;
         this.time = time;
         this.logger = logger;
         slots = new SemaphoreSlim(Math.Max(1, maxConcurrentTicks));
     }
+
+    /// <summary>
+    /// How long a tick may keep its slot. Ticks take milliseconds unless a hook, a provider or the API server hangs;
+    /// past this the tick goes on without its slot, and the slot goes to the next canary.
+    /// </summary>
+    public static readonly TimeSpan SlotHold = TimeSpan.FromSeconds(5);
 
     /// <summary>Raised after every tick, with how long it took.</summary>
     public event Action<TickReport, TimeSpan>? Ticked;
@@ -37,6 +48,9 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
 
     /// <summary>How many times a schedule has started waiting for its next tick; lets tests advance a fake clock safely.</summary>
     internal int Waits => Volatile.Read(ref waits);
+
+    /// <summary>How many ticks have armed their slot-hold timer (they did not finish at once); lets tests advance a fake clock safely.</summary>
+    internal int Holds => Volatile.Read(ref holds);
 
     /// <summary>
     /// Starts a schedule for a new canary, or retimes an existing one and, when its spec changed, ticks it now.
@@ -66,6 +80,18 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
         {
             schedule.Loop = RunAsync(schedule);
         }
+    }
+
+    /// <summary>The time left in the canary's running tick (one interval from its start) and the interval; null when it is not ticking.</summary>
+    public (TimeSpan Left, TimeSpan Interval)? Remaining(string @namespace, string name)
+    {
+        if (!schedules.TryGetValue(Key(@namespace, name), out var schedule) || Volatile.Read(ref schedule.TickStarted) is var started && started == 0)
+        {
+            return null;
+        }
+
+        var interval = Bounded(schedule.Interval);
+        return (interval - time.GetElapsedTime(started), interval);
     }
 
     /// <summary>Ticks a canary now, without waiting for its interval (a new revision was seen).</summary>
@@ -112,9 +138,19 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
                 await slots.WaitAsync(token).ConfigureAwait(false);
                 var started = time.GetTimestamp();
                 SchedulerDiagnostics.TickLag.Record(time.GetElapsedTime(due, started).TotalMilliseconds);
+                Slot? slot = null;
+                Volatile.Write(ref schedule.TickStarted, started);
                 try
                 {
-                    var report = await tick(schedule.Namespace, schedule.Name, token).ConfigureAwait(false);
+                    var running = tick(schedule.Namespace, schedule.Name, token);
+                    if (!running.IsCompleted)
+                    {
+                        // Only a tick that did not finish at once pays for the hold (an idle tick allocates nothing here).
+                        slot = new Slot(slots);
+                        await HoldAsync(running, slot, schedule, token).ConfigureAwait(false);
+                    }
+
+                    var report = await running.ConfigureAwait(false);
                     var elapsed = time.GetElapsedTime(started);
                     SchedulerDiagnostics.TickDuration.Record(elapsed.TotalMilliseconds);
                     Ticked?.Invoke(report, elapsed);
@@ -125,7 +161,15 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
                 }
                 finally
                 {
-                    slots.Release();
+                    Volatile.Write(ref schedule.TickStarted, 0);
+                    if (slot is null)
+                    {
+                        slots.Release();
+                    }
+                    else
+                    {
+                        slot.Release();
+                    }
                 }
 
                 due = await schedule.WaitAsync(time, () => Interlocked.Increment(ref waits), token).ConfigureAwait(false);
@@ -144,6 +188,21 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
     }
 
     private static string Key(string @namespace, string name) => $"{@namespace}/{name}";
+
+    // Waits for the tick, or gives its slot back once it has held it for slotHold; the tick itself goes on.
+    private async Task HoldAsync(Task running, Slot slot, Schedule schedule, CancellationToken token)
+    {
+        using var expiry = CancellationTokenSource.CreateLinkedTokenSource(token);
+        var hold = Task.Delay(slotHold, time, expiry.Token);
+        Interlocked.Increment(ref holds);
+        if (await Task.WhenAny(running, hold).ConfigureAwait(false) == hold && !token.IsCancellationRequested)
+        {
+            slot.Release();
+            LogSlotReleased(schedule.Namespace, schedule.Name, slotHold.TotalSeconds);
+        }
+
+        await expiry.CancelAsync().ConfigureAwait(false);
+    }
 
     // A canary whose interval cannot be read still gets a schedule: its ticks are what report the problem (a
     // condition and a Warning event), and one such canary must never stop the feed that schedules the others.
@@ -165,16 +224,36 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
     private static TimeSpan Bounded(TimeSpan interval) =>
         interval < TimeSpan.Zero ? TimeSpan.Zero : interval > FieldLimits.MaxInterval ? FieldLimits.MaxInterval : interval;
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tick of canary {Name}.{Namespace} still running after {Seconds}s; it goes on without its slot so the other canaries tick")]
+    private partial void LogSlotReleased(string @namespace, string name, double seconds);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Tick of canary {Name}.{Namespace} failed")]
     private partial void LogTickFailed(string @namespace, string name, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Interval of canary {Name}.{Namespace} could not be read; ticking every 60s")]
     private partial void LogIntervalUnreadable(string @namespace, string name, Exception exception);
 
+    // A tick's slot, given back once: when the tick ends, or earlier when it has held the slot too long.
+    private sealed class Slot(SemaphoreSlim slots)
+    {
+        private int released;
+
+        public void Release()
+        {
+            if (Interlocked.Exchange(ref released, 1) == 0)
+            {
+                slots.Release();
+            }
+        }
+    }
+
     private sealed class Schedule(string @namespace, string name, TimeSpan interval, CancellationTokenSource stop, long? generation) : IDisposable
     {
         private readonly SemaphoreSlim wake = new(0, 1);
         private long? generation = generation;
+
+        /// <summary>When the running tick started (a <see cref="TimeProvider"/> timestamp); 0 between ticks.</summary>
+        public long TickStarted;
 
         public string Namespace { get; } = @namespace;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Flagger.Hosting.Scheduling;
 using Flagger.Model;
 using Flagger.Webhooks;
 
@@ -9,9 +10,11 @@ namespace Flagger.Hosting.Webhooks;
 /// Calls analysis webhooks over HTTP: POST of the JSON payload, success for a status of 202 or less, otherwise the
 /// response body is the error users see in the event. Transport errors, 429 and 5xx are retried up to the hook's
 /// <c>retries</c> (at most <see cref="FieldLimits.MaxWebhookRetries"/>); a call waits at most
-/// <see cref="FieldLimits.MaxWebhookTimeout"/>.
+/// <see cref="FieldLimits.MaxWebhookTimeout"/>. Under the operator's scheduler, the hooks of one tick share one
+/// analysis interval (<see cref="TickBudgets"/>): an attempt waits at most what is left of it, and none starts once it
+/// is spent.
 /// </summary>
-internal sealed class HttpWebhookClient(TimeProvider time) : IWebhookClient, IDisposable
+internal sealed class HttpWebhookClient(TimeProvider time, TickBudgets? budgets = null) : IWebhookClient, IDisposable
 {
     /// <summary>Used when a hook gives no timeout (or one too short to be a duration, as Flagger reads it).</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
@@ -41,9 +44,19 @@ internal sealed class HttpWebhookClient(TimeProvider time) : IWebhookClient, IDi
                 await Task.Delay(RetryDelay, time, cancellationToken).ConfigureAwait(false);
             }
 
+            var budget = budgets?.Remaining(payload.Namespace, payload.Name);
+            if (budget is { Left: var left, Interval: var interval } && left <= TimeSpan.Zero)
+            {
+                error = $"webhook {webhook.Name} not called: this tick's time for webhooks, one interval ({GoDuration.Format(interval)}), is spent";
+                break;
+            }
+
+            var capped = budget is { } b && b.Left < timeout;
+            var wait = capped ? budget!.Value.Left : timeout;
+
             // The hook's timeout runs on the host's clock, like the retry delay: a scaled or fake clock (demo, tests)
             // must not leave a hanging receiver holding the canary's tick for the timeout in real seconds.
-            using var timer = new CancellationTokenSource(timeout, time);
+            using var timer = new CancellationTokenSource(wait, time);
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
             try
             {
@@ -63,6 +76,12 @@ internal sealed class HttpWebhookClient(TimeProvider time) : IWebhookClient, IDi
                 {
                     break;
                 }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && capped)
+            {
+                // The tick's time ran out: no retry could run either.
+                error = $"webhook {webhook.Name} stopped: this tick's time for webhooks, one interval ({GoDuration.Format(budget!.Value.Interval)}), ran out";
+                break;
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {

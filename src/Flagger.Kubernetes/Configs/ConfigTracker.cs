@@ -1,6 +1,7 @@
 using System.Net;
 using Flagger.Kubernetes.Caches;
 using Flagger.Model;
+using Flagger.Store;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
@@ -12,7 +13,7 @@ namespace Flagger.Kubernetes.Configs;
 /// Config tracking (Flagger's ConfigTracker): the ConfigMaps and Secrets a pod spec references, their checksums,
 /// their <c>-primary</c> copies, and the primary pod spec rewritten to use the copies.
 /// </summary>
-internal sealed class ConfigTracker(IKubernetes client, ClusterCache cache, IOptions<KubernetesOptions> options)
+internal sealed class ConfigTracker(IKubernetes client, ClusterCache cache, IOptions<KubernetesOptions> options, OwnershipConflicts? conflicts = null, ICanaryStore? store = null, TimeProvider? time = null)
 {
     internal const string OptOutAnnotation = "flagger.app/config-tracking";
 
@@ -233,6 +234,7 @@ internal sealed class ConfigTracker(IKubernetes client, ClusterCache cache, IOpt
     {
         var name = source.Metadata.Name + "-primary";
         var existing = cache.ConfigMaps.Get(canary.Namespace, name);
+        await GuardAsync(canary, "ConfigMap", name, existing?.Metadata, ct).ConfigureAwait(false);
         var desired = new V1ConfigMap
         {
             Metadata = PrimaryMeta(canary, source.Metadata, name, existing?.Metadata),
@@ -266,6 +268,7 @@ internal sealed class ConfigTracker(IKubernetes client, ClusterCache cache, IOpt
     {
         var name = source.Metadata.Name + "-primary";
         var existing = cache.Secrets.Get(canary.Namespace, name);
+        await GuardAsync(canary, "Secret", name, existing?.Metadata, ct).ConfigureAwait(false);
         if (existing is not null && SecretDigest.ChecksumOf(existing) == checksum)
         {
             return;
@@ -297,6 +300,9 @@ internal sealed class ConfigTracker(IKubernetes client, ClusterCache cache, IOpt
 
         cache.Secrets.Upsert(SecretDigest.Strip(stored));
     }
+
+    private Task GuardAsync(Canary canary, string kind, string name, V1ObjectMeta? existing, CancellationToken ct) =>
+        conflicts?.CheckAsync(canary, kind, name, existing, store, (time ?? TimeProvider.System).GetUtcNow(), ct) ?? Task.CompletedTask;
 
     private V1ObjectMeta PrimaryMeta(Canary canary, V1ObjectMeta source, string name, V1ObjectMeta? existing)
     {

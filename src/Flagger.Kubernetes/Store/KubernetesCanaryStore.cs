@@ -15,7 +15,7 @@ namespace Flagger.Kubernetes.Store;
 /// Reads Canary, MetricTemplate, AlertProvider and Secret data from the watch-fed caches and writes Canary status
 /// through the status subresource: a PUT guarded by resourceVersion, re-read and retried on conflict.
 /// </summary>
-internal sealed class KubernetesCanaryStore(IKubernetes client, ClusterCache cache) : ICanaryStore, ISecretReader
+internal sealed class KubernetesCanaryStore(IKubernetes client, ClusterCache cache, OwnershipConflicts? conflicts = null) : ICanaryStore, ISecretReader, ICanaryFinalizerStore
 {
     private const int ConflictRetries = 5;
 
@@ -28,6 +28,11 @@ internal sealed class KubernetesCanaryStore(IKubernetes client, ClusterCache cac
     public async Task<Canary> UpdateStatusAsync(Canary canary, CanaryStatus status, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(canary);
+        ArgumentNullException.ThrowIfNull(status);
+
+        // Objects another controller owns are reported by the Ownership condition for as long as they are refused,
+        // whichever status this write carries.
+        status = conflicts?.Apply(canary.Namespace, canary.Name, status) ?? status;
         await cache.SyncAsync(cancellationToken).ConfigureAwait(false);
         var current = cache.Canaries.Get(canary.Namespace, canary.Name) ?? canary;
         for (var attempt = 1; ; attempt++)
@@ -43,6 +48,59 @@ internal sealed class KubernetesCanaryStore(IKubernetes client, ClusterCache cac
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict && attempt < ConflictRetries)
             {
                 // Someone else changed the Canary (a spec edit, another writer): take theirs, put our status on it.
+                var fresh = await client.CustomObjects.GetNamespacedCustomObjectAsync(
+                    ClusterCache.FlaggerGroup, ClusterCache.FlaggerVersion, canary.Namespace, "canaries", canary.Name, cancellationToken).ConfigureAwait(false);
+                current = cache.Canaries.Upsert(FlaggerJson.ReadCanary(((JsonElement)fresh).GetRawText()));
+            }
+        }
+    }
+
+    public Task<Canary> AddFinalizerAsync(Canary canary, string finalizer, CancellationToken cancellationToken) =>
+        SetFinalizerAsync(canary, finalizer, present: true, cancellationToken);
+
+    public Task RemoveFinalizerAsync(Canary canary, string finalizer, CancellationToken cancellationToken) =>
+        SetFinalizerAsync(canary, finalizer, present: false, cancellationToken);
+
+    // A merge patch replaces the whole finalizers list, so it carries the resourceVersion it was computed from: a
+    // finalizer someone else added meanwhile is a 409 and a fresh read, never lost.
+    private async Task<Canary> SetFinalizerAsync(Canary canary, string finalizer, bool present, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(canary);
+        var current = canary;
+        for (var attempt = 1; ; attempt++)
+        {
+            var list = (current.Metadata.Finalizers ?? []).Where(f => f != finalizer).ToList();
+            if (present)
+            {
+                list.Add(finalizer);
+            }
+
+            if (list.SequenceEqual(current.Metadata.Finalizers ?? []))
+            {
+                return current;
+            }
+
+            var patch = new JsonObject
+            {
+                ["metadata"] = new JsonObject
+                {
+                    ["resourceVersion"] = current.Metadata.ResourceVersion,
+                    ["finalizers"] = list.Count == 0 ? null : new JsonArray([.. list.Select(f => (JsonNode)f)]),
+                },
+            };
+            try
+            {
+                var stored = await client.CustomObjects.PatchNamespacedCustomObjectAsync(
+                    new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), ClusterCache.FlaggerGroup, ClusterCache.FlaggerVersion,
+                    canary.Namespace, "canaries", canary.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
+                var read = FlaggerJson.ReadCanary(((JsonElement)stored).GetRawText());
+
+                // The last finalizer of a Canary being deleted takes the Canary with it: the watch says so, and the
+                // cache must not be handed the object back after it.
+                return read.Metadata.DeletionTimestamp is not null && list.Count == 0 ? read : cache.Canaries.Upsert(read);
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict && attempt < ConflictRetries)
+            {
                 var fresh = await client.CustomObjects.GetNamespacedCustomObjectAsync(
                     ClusterCache.FlaggerGroup, ClusterCache.FlaggerVersion, canary.Namespace, "canaries", canary.Name, cancellationToken).ConfigureAwait(false);
                 current = cache.Canaries.Upsert(FlaggerJson.ReadCanary(((JsonElement)fresh).GetRawText()));

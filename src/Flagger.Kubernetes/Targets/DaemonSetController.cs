@@ -2,6 +2,7 @@ using System.Net;
 using Flagger.Kubernetes.Caches;
 using Flagger.Kubernetes.Configs;
 using Flagger.Model;
+using Flagger.Store;
 using Flagger.Targets;
 using k8s;
 using k8s.Autorest;
@@ -14,14 +15,16 @@ namespace Flagger.Kubernetes.Targets;
 /// The DaemonSet target: the Deployment contract, but a DaemonSet cannot scale, so "zero" is a node selector no
 /// node matches (<c>flagger.app/scale-to-zero</c>), left out of the revision hash and of the primary.
 /// </summary>
-internal sealed class DaemonSetController(IKubernetes client, ClusterCache cache, ConfigTracker configs, IOptions<KubernetesOptions> options, TimeProvider time) : ITargetController
+internal sealed class DaemonSetController(IKubernetes client, ClusterCache cache, ConfigTracker configs, IOptions<KubernetesOptions> options, TimeProvider time, OwnershipConflicts? conflicts = null, ICanaryStore? store = null) : ITargetController
 {
     internal const string ScaleToZeroSelector = "flagger.app/scale-to-zero";
 
     public async Task<Readiness> InitializeAsync(Canary canary, bool requirePrimaryReady, CancellationToken cancellationToken)
     {
         var target = await GetTargetAsync(canary, cancellationToken).ConfigureAwait(false);
-        if (cache.DaemonSets.Get(canary.Namespace, PrimaryName(canary)) is null)
+        var existing = cache.DaemonSets.Get(canary.Namespace, PrimaryName(canary));
+        await GuardAsync(canary, existing?.Metadata, cancellationToken).ConfigureAwait(false);
+        if (existing is null)
         {
             var (label, value) = Selector(canary, target);
             var tracked = await configs.CopyToPrimaryAsync(canary, target.Spec.Template?.Spec, cancellationToken).ConfigureAwait(false);
@@ -88,6 +91,7 @@ internal sealed class DaemonSetController(IKubernetes client, ClusterCache cache
         var tracked = await configs.CopyToPrimaryAsync(canary, target.Spec.Template?.Spec, cancellationToken).ConfigureAwait(false);
         var current = cache.DaemonSets.Get(canary.Namespace, PrimaryName(canary))
             ?? throw new InvalidOperationException($"daemonset {PrimaryName(canary)}.{canary.Namespace} get query error: not found");
+        await GuardAsync(canary, current.Metadata, cancellationToken).ConfigureAwait(false);
         for (var attempt = 1; ; attempt++)
         {
             var desired = Ownership.Clone(current);
@@ -117,6 +121,10 @@ internal sealed class DaemonSetController(IKubernetes client, ClusterCache cache
     public Task ScaleFromZeroAsync(Canary canary, CancellationToken cancellationToken) => ParkAsync(canary, false, cancellationToken);
 
     public Task FinalizeAsync(Canary canary, CancellationToken cancellationToken) => ParkAsync(canary, false, cancellationToken);
+
+    // A -primary that another controller owns is never taken over (OwnershipConflicts).
+    private Task GuardAsync(Canary canary, V1ObjectMeta? existing, CancellationToken ct) =>
+        conflicts?.CheckAsync(canary, "DaemonSet", PrimaryName(canary), existing, store, time.GetUtcNow(), ct) ?? Task.CompletedTask;
 
     private static string PrimaryName(Canary canary) => canary.GetTargetName() + "-primary";
 

@@ -2,6 +2,7 @@ using System.Net;
 using Flagger.Kubernetes.Caches;
 using Flagger.Kubernetes.Configs;
 using Flagger.Model;
+using Flagger.Store;
 using Flagger.Targets;
 using k8s;
 using k8s.Autorest;
@@ -15,12 +16,14 @@ namespace Flagger.Kubernetes.Targets;
 /// at zero replicas between releases, and answers readiness as Flagger does. Reads come from the caches; every
 /// write is skipped when the object already is as desired.
 /// </summary>
-internal sealed class DeploymentController(IKubernetes client, ClusterCache cache, ConfigTracker configs, IOptions<KubernetesOptions> options, TimeProvider time) : ITargetController
+internal sealed class DeploymentController(IKubernetes client, ClusterCache cache, ConfigTracker configs, IOptions<KubernetesOptions> options, TimeProvider time, OwnershipConflicts? conflicts = null, ICanaryStore? store = null) : ITargetController
 {
     public async Task<Readiness> InitializeAsync(Canary canary, bool requirePrimaryReady, CancellationToken cancellationToken)
     {
         var target = await GetTargetAsync(canary, cancellationToken).ConfigureAwait(false);
-        if (cache.Deployments.Get(canary.Namespace, PrimaryName(canary)) is null)
+        var existing = cache.Deployments.Get(canary.Namespace, PrimaryName(canary));
+        await GuardAsync(canary, existing?.Metadata, cancellationToken).ConfigureAwait(false);
+        if (existing is null)
         {
             await CreatePrimaryAsync(canary, target, cancellationToken).ConfigureAwait(false);
         }
@@ -111,6 +114,10 @@ internal sealed class DeploymentController(IKubernetes client, ClusterCache cach
 
     private static string HashTemplate(V1PodTemplateSpec? template) => SpecHash.Compute(KubernetesJson.Serialize(template));
 
+    // A -primary that another controller owns is never taken over (OwnershipConflicts).
+    private Task GuardAsync(Canary canary, V1ObjectMeta? existing, CancellationToken ct) =>
+        conflicts?.CheckAsync(canary, "Deployment", PrimaryName(canary), existing, store, time.GetUtcNow(), ct) ?? Task.CompletedTask;
+
     internal static string PrimaryName(Canary canary) => canary.GetTargetName() + "-primary";
 
     // §1.6: the target's own replicas; else the primary's (no autoscaler); else the HPA minimum when above 1; else 1.
@@ -195,6 +202,7 @@ internal sealed class DeploymentController(IKubernetes client, ClusterCache cach
     {
         var current = cache.Deployments.Get(canary.Namespace, PrimaryName(canary))
             ?? throw new InvalidOperationException($"deployment {PrimaryName(canary)}.{canary.Namespace} get query error: not found");
+        await GuardAsync(canary, current.Metadata, cancellationToken).ConfigureAwait(false);
         for (var attempt = 1; ; attempt++)
         {
             var desired = Ownership.Clone(current);

@@ -23,6 +23,11 @@ internal sealed partial class Admission(ObjectStore store, ResourceRegistry regi
                 [("metadata.name", $"Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character")]);
         }
 
+        if (NameRules.Check(type, obj) is { Count: > 0 } broken)
+        {
+            throw ApiException.Invalid(type.Kind, type.Group, name, broken);
+        }
+
         if (type.IsCustom && type.Schema is { } schema)
         {
             var problems = SchemaValidator.Validate(schema, obj);

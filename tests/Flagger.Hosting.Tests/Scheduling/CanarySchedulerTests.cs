@@ -180,6 +180,63 @@ public sealed class CanarySchedulerTests
     }
 
     [Fact]
+    public async Task Twenty_canaries_hanging_in_a_60m_hook_delay_the_healthy_ones_by_at_most_the_slot_hold()
+    {
+        // Sixteen slots, as the operator has by default, and more canaries hanging than slots: each hangs in a hook
+        // whose timeout is 60m, on the virtual clock. Before slots were bounded, the healthy canaries waited the hour.
+        var started = new ConcurrentDictionary<string, List<DateTimeOffset>>();
+        await using var scheduler = Scheduler(
+            async (name, ct) =>
+            {
+                started.GetOrAdd(name, _ => []).Add(clock.GetUtcNow());
+                if (name.StartsWith("hanging", StringComparison.Ordinal))
+                {
+                    await Task.Delay(TimeSpan.FromMinutes(60), clock, ct);
+                }
+            },
+            slots: 16);
+        var t0 = clock.GetUtcNow();
+        for (var i = 0; i < 20; i++)
+        {
+            scheduler.Upsert(Canary($"hanging-{i}"));
+        }
+
+        string[] healthy = ["podinfo", "frontend", "backend"];
+        foreach (var name in healthy)
+        {
+            scheduler.Upsert(Canary(name));
+        }
+
+        // The sixteen slots are taken by hanging ticks; once each has held its slot for the bound, the rest tick.
+        await EventuallyAsync(() => scheduler.Holds >= 16, "the hanging ticks hold every slot");
+        Assert.All(healthy, name => Assert.Equal(0, Ticks(name)));
+        clock.Advance(CanaryScheduler.SlotHold);
+        await EventuallyAsync(() => healthy.All(name => Ticks(name) == 1), "the healthy canaries tick");
+        await EventuallyAsync(() => Enumerable.Range(0, 20).All(i => Ticks($"hanging-{i}") == 1), "every hanging canary started its tick");
+
+        // Then every minute, each healthy tick within the bound of when it was due, while the others still hang.
+        for (var minute = 1; minute <= 3; minute++)
+        {
+            await EventuallyAsync(() => scheduler.Waits >= 3 * minute && scheduler.Holds >= 20, "the healthy canaries wait for their next tick");
+            clock.Advance(Minute);
+            var expected = minute + 1;
+            await EventuallyAsync(() => healthy.All(name => Ticks(name) == expected), $"healthy tick {expected}");
+        }
+
+        foreach (var name in healthy)
+        {
+            var times = started[name];
+            Assert.True(times[0] - t0 <= CanaryScheduler.SlotHold, $"{name} first ticked {times[0] - t0} after it was due");
+            for (var k = 1; k < times.Count; k++)
+            {
+                Assert.True(times[k] - times[k - 1] <= Minute + CanaryScheduler.SlotHold, $"{name} tick {k + 1} came {times[k] - times[k - 1]} after the one before");
+            }
+        }
+
+        Assert.All(Enumerable.Range(0, 20), i => Assert.Equal(1, Ticks($"hanging-{i}")));
+    }
+
+    [Fact]
     public async Task Removed_canary_stops_ticking()
     {
         await using var scheduler = Scheduler();

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Flagger.Hosting.Scheduling;
 using Flagger.Model;
 using Flagger.Testing.Receivers;
 using Microsoft.Extensions.Time.Testing;
@@ -171,6 +172,55 @@ public sealed class HttpWebhookClientTests
         }
 
         Assert.Equal("webhook load-test timed out after 30s", (await call).Error);
+    }
+
+    [Fact]
+    public async Task The_hooks_of_one_tick_share_one_interval_however_long_their_timeouts_and_retries()
+    {
+        // Three hooks of an hour each, retried twice, against a receiver that never answers: up to nine hours of one
+        // tick. Under the scheduler they take the canary's interval, one minute of virtual time, together.
+        await using var server = await RecordingReceiver.StartAsync(TestContext.Current.CancellationToken);
+        server.Answer(new ReceiverAnswer(200) { Delay = TimeSpan.FromHours(10) });
+        var clock = new FakeTimeProvider();
+        var budgets = new TickBudgets();
+        using var client = new HttpWebhookClient(clock, budgets);
+        var results = new List<string?>();
+        var ended = new TaskCompletionSource<TimeSpan>();
+        await using var scheduler = new CanaryScheduler(
+            async (ns, name, ct) =>
+            {
+                var start = clock.GetUtcNow();
+                foreach (var hook in new[] { "pre-rollout", "load-test", "acceptance" })
+                {
+                    var result = await client.CallAsync(new CanaryWebhook { Name = hook, Url = server.Address + "/", Timeout = "1h", Retries = 2 }, Payload, ct);
+                    results.Add(result.Error);
+                }
+
+                ended.TrySetResult(clock.GetUtcNow() - start);
+                return new Analysis.TickReport();
+            },
+            _ => TimeSpan.FromMinutes(1),
+            clock,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
+            16);
+        budgets.Attach(scheduler);
+        scheduler.Upsert(new Canary { Metadata = new ObjectMetadata { Name = "podinfo", Namespace = "test" }, Spec = new CanarySpec() });
+
+        while (!ended.Task.IsCompleted)
+        {
+            clock.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
+
+        var took = await ended.Task;
+        Assert.InRange(took, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(2));
+        Assert.Equal(
+            [
+                "webhook pre-rollout stopped: this tick's time for webhooks, one interval (1m0s), ran out",
+                "webhook load-test not called: this tick's time for webhooks, one interval (1m0s), is spent",
+                "webhook acceptance not called: this tick's time for webhooks, one interval (1m0s), is spent",
+            ],
+            results);
     }
 
     [Fact]

@@ -21,6 +21,7 @@ public sealed class OperatorInstance : IAsyncDisposable
     private readonly ReliabilityCluster cluster;
     private readonly WebApplication app;
     private int cutOff;
+    private int leaseCutOff;
     private int disposed;
 
     private OperatorInstance(ReliabilityCluster cluster, string identity, WebApplication app)
@@ -119,6 +120,22 @@ public sealed class OperatorInstance : IAsyncDisposable
         }
 
         cluster.Cluster.Faults.FailRequests(1.0, 503, r => Sent(r) && IsCutOff);
+    }
+
+    /// <summary>True once only its Lease calls are cut off (<see cref="PartitionLease"/>).</summary>
+    public bool IsLeaseCutOff => Volatile.Read(ref leaseCutOff) != 0;
+
+    /// <summary>
+    /// Fails only the replica's Lease calls (503), while every other request it sends still reaches the API server:
+    /// a partition that hides its renewals and nothing else, as a broken route to one endpoint or a webhook that
+    /// refuses Lease updates would. Only the elector can then tell the replica to stop.
+    /// </summary>
+    public void PartitionLease()
+    {
+        if (Interlocked.Exchange(ref leaseCutOff, 1) == 0)
+        {
+            cluster.Cluster.Faults.FailRequests(1.0, 503, r => Sent(r) && IsLeaseCutOff && r.Resource == "leases");
+        }
     }
 
     /// <summary>Heals a partition: the replica reaches the API server again.</summary>

@@ -8,7 +8,9 @@ namespace Flagger.Reliability.LeaderLoss;
 /// killed, or partitioned from the API server (its requests hang) and later healed. The standby takes over
 /// within the lease duration (plus one retry period, the elector's polling step), every rollout ends right, and
 /// the API server's write log shows no tick driven by both: every write of the old leader lands before the
-/// first write of the new one, and a healed old leader writes nothing more.
+/// first write of the new one, and a healed old leader writes nothing more. In the third case only the old leader's
+/// Lease calls fail while its other writes still land: nothing but its own elector stops it, and it must stop writing
+/// before its renew deadline runs out, so before the Lease can pass to the standby.
 /// </summary>
 public sealed class LeaderLossTests(ITestOutputHelper output)
 {
@@ -17,14 +19,25 @@ public sealed class LeaderLossTests(ITestOutputHelper output)
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    [Fact]
-    public Task The_standby_takes_over_within_the_lease_when_the_leader_is_killed() => FailOverAsync(partition: false);
-
-    [Fact]
-    public Task A_partitioned_leader_stops_before_the_standby_takes_over_and_stays_stopped_once_healed() => FailOverAsync(partition: true);
-
-    private async Task FailOverAsync(bool partition)
+    private enum Cut
     {
+        Kill,
+        Partition,
+        LeaseOnly,
+    }
+
+    [Fact]
+    public Task The_standby_takes_over_within_the_lease_when_the_leader_is_killed() => FailOverAsync(Cut.Kill);
+
+    [Fact]
+    public Task A_partitioned_leader_stops_before_the_standby_takes_over_and_stays_stopped_once_healed() => FailOverAsync(Cut.Partition);
+
+    [Fact]
+    public Task A_leader_whose_lease_calls_alone_fail_stops_writing_before_its_renew_deadline_while_its_other_writes_still_land() => FailOverAsync(Cut.LeaseOnly);
+
+    private async Task FailOverAsync(Cut cut)
+    {
+        var partition = cut == Cut.Partition;
         await using var cluster = await ReliabilityCluster.StartAsync(30, 3, Ct);
         cluster.CreateApps(3);
         OperatorInstance? leader = null;
@@ -32,6 +45,20 @@ public sealed class LeaderLossTests(ITestOutputHelper output)
 
         // Attached first: a rule that fails a request hides it from the rules after it.
         var tap = WriteTap.Attach(cluster.Cluster.Faults, r => (leader?.Sent(r) == true && leader.IsCutOff) || (standby?.Sent(r) == true && standby.IsCutOff));
+        // The old leader's Lease renewals that the API server accepted, on the tap's clock.
+        var renewals = new List<TimeSpan>();
+        cluster.Cluster.Faults.FailRequests(0.0, 500, r =>
+        {
+            if (r.Resource == "leases" && r.Verb is "update" or "create" && leader?.Sent(r) == true && !leader.IsLeaseCutOff && !leader.IsCutOff)
+            {
+                lock (renewals)
+                {
+                    renewals.Add(tap.Now);
+                }
+            }
+
+            return false;
+        });
         await using var a = leader = await OperatorInstance.StartAsync(cluster, "flagger-replica-a", Lease, null, Ct);
         await WaitForHolderAsync(cluster, a.Identity);
         await using var b = standby = await OperatorInstance.StartAsync(cluster, "flagger-replica-b", Lease, null, Ct);
@@ -41,18 +68,22 @@ public sealed class LeaderLossTests(ITestOutputHelper output)
         var rolling = driver.RunAsync(RolloutDriver.Plan(cluster.Apps, 2, seed: 3), r => output.WriteLine($"{r}"), Ct);
         await cluster.DelayAsync(ReliabilityCluster.Interval * 3, Ct);
         var cutAt = tap.Now;
-        if (partition)
+        switch (cut)
         {
-            a.Partition(hang: true);
-        }
-        else
-        {
-            await a.KillAsync();
+            case Cut.Partition:
+                a.Partition(hang: true);
+                break;
+            case Cut.LeaseOnly:
+                a.PartitionLease();
+                break;
+            default:
+                await a.KillAsync();
+                break;
         }
 
         await WaitForHolderAsync(cluster, b.Identity);
         var takeover = tap.Now - cutAt;
-        output.WriteLine($"{b.Identity} took over {takeover.TotalSeconds:F2}s after {a.Identity} was {(partition ? "partitioned" : "killed")}");
+        output.WriteLine($"{b.Identity} took over {takeover.TotalSeconds:F2}s after {a.Identity} was {cut}");
         if (partition)
         {
             // The link comes back while the standby leads: the old leader must stay a follower.
@@ -73,6 +104,22 @@ public sealed class LeaderLossTests(ITestOutputHelper output)
         Assert.True(
             byA.Max(w => w.At) < byB.Min(w => w.At),
             $"both replicas drove canaries: {a.Identity} wrote {string.Join(", ", byA.Where(w => w.At >= byB.Min(x => x.At)))} after {b.Identity} began");
+        if (cut == Cut.LeaseOnly)
+        {
+            // Its writes reached the API server after the cut (nothing else stopped them), and the last one landed
+            // before the elector's deadline: the last accepted renewal, one retry period, then the renew deadline.
+            TimeSpan lastRenewal;
+            lock (renewals)
+            {
+                lastRenewal = renewals.Where(t => t <= cutAt).DefaultIfEmpty(TimeSpan.Zero).Max();
+            }
+
+            var deadline = lastRenewal + Lease.RetryPeriod + Lease.RenewDeadline;
+            var lastWrite = byA.Max(w => w.At);
+            output.WriteLine($"{a.Identity}: last renewal at {lastRenewal.TotalSeconds:F2}s, cut at {cutAt.TotalSeconds:F2}s, last write at {lastWrite.TotalSeconds:F2}s, renew deadline {deadline.TotalSeconds:F2}s");
+            Assert.Contains(byA, w => w.At > cutAt);
+            Assert.True(lastWrite < deadline, $"{a.Identity} wrote at {lastWrite.TotalSeconds:F2}s, after its renew deadline at {deadline.TotalSeconds:F2}s");
+        }
     }
 
     private static async Task WaitForHolderAsync(ReliabilityCluster cluster, string identity)
