@@ -97,7 +97,8 @@ public sealed class EmbeddedCluster : IAsyncDisposable
         }
 
         var crds = cluster.Store.Registry.Find("apiextensions.k8s.io", "v1", "customresourcedefinitions")!;
-        foreach (var crd in BundledCrds.Load(g => (g == "flagger.app" && options.InstallFlaggerCrds) || (g == "networking.istio.io" && options.InstallIstioCrds)))
+        foreach (var crd in BundledCrds.Load(g => (g == "flagger.app" && options.InstallFlaggerCrds) || (g == "networking.istio.io" && options.InstallIstioCrds)
+            || (g == Mesh.GatewayApi.Group && options.InstallGatewayApiCrds)))
         {
             cluster.Store.Create(crds, null, crd, dryRun: false);
         }
