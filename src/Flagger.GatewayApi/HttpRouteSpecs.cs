@@ -15,6 +15,9 @@ internal static class HttpRouteSpecs
     private const string CookieHeader = "Cookie";
     private const string SetCookieHeader = "Set-Cookie";
 
+    // The fields the Gateway API's CRDs fill in when they are left out.
+    private static readonly HashSet<string> Defaulted = new(StringComparer.Ordinal) { "group", "kind", "weight", "matches", "type", "value" };
+
     public static string ApexName(this Canary canary) => canary.GetServiceName();
 
     public static string PrimaryName(this Canary canary) => $"{canary.GetServiceName()}-primary";
@@ -135,14 +138,15 @@ internal static class HttpRouteSpecs
     }
 
     /// <summary>
-    /// True when <paramref name="current"/> holds everything <paramref name="desired"/> says, field by field; fields only
-    /// the current object has (defaults the Gateway API's CRDs fill in, such as a parentRef's group and kind) are
-    /// not a difference, so a defaulting server does not make the router rewrite the route on every reconcile.
+    /// True when <paramref name="current"/> says what <paramref name="desired"/> says, field by field, where a field
+    /// only the current object has is a difference unless the Gateway API's CRDs default it (a parentRef's group and
+    /// kind, a backendRef's weight, a match's type): a defaulting server must not make the router rewrite the
+    /// route on every reconcile, and a filter the router dropped must still be noticed.
     /// </summary>
     public static bool Covers(JsonNode? current, JsonNode? desired) => (current, desired) switch
     {
         (_, null) => true,
-        (JsonObject c, JsonObject d) => d.All(p => Covers(c[p.Key], p.Value) && (p.Value is not null || c.ContainsKey(p.Key))),
+        (JsonObject c, JsonObject d) => d.All(p => Covers(c[p.Key], p.Value)) && c.All(p => d.ContainsKey(p.Key) || Defaulted.Contains(p.Key)),
         (JsonArray c, JsonArray d) => c.Count == d.Count && c.Zip(d).All(pair => Covers(pair.First, pair.Second)),
         (null, _) => false,
         _ => JsonNode.DeepEquals(current, desired),
