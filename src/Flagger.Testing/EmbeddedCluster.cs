@@ -23,6 +23,7 @@ public sealed class EmbeddedCluster : IAsyncDisposable
 {
     private readonly ApiServer _server;
     private readonly ControllerManager? _controllers;
+    private readonly GatewayController? _gateways;
 
     private EmbeddedCluster(EmbeddedClusterOptions options)
     {
@@ -37,6 +38,7 @@ public sealed class EmbeddedCluster : IAsyncDisposable
         if (options.SimulateControllers)
         {
             _controllers = new ControllerManager(Store, options);
+            _gateways = new GatewayController(Store);
         }
     }
 
@@ -104,6 +106,7 @@ public sealed class EmbeddedCluster : IAsyncDisposable
         }
 
         cluster._controllers?.Start();
+        cluster._gateways?.Start();
         await cluster._server.StartAsync(options.Port, cancellationToken).ConfigureAwait(false);
         return cluster;
     }
@@ -254,8 +257,18 @@ public sealed class EmbeddedCluster : IAsyncDisposable
     /// </summary>
     /// <param name="cancellationToken">Stops waiting.</param>
     /// <returns>A task that completes when the controllers are idle.</returns>
-    public Task WaitForControllersAsync(CancellationToken cancellationToken = default) =>
-        _controllers?.SettleAsync(cancellationToken) ?? Task.CompletedTask;
+    public async Task WaitForControllersAsync(CancellationToken cancellationToken = default)
+    {
+        if (_controllers is not null)
+        {
+            await _controllers.SettleAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (_gateways is not null)
+        {
+            await _gateways.SettleAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>Open watch streams right now (useful to wait until an informer is watching).</summary>
     public int ActiveWatches => Store.WatcherCount;
@@ -267,6 +280,11 @@ public sealed class EmbeddedCluster : IAsyncDisposable
         if (_controllers is not null)
         {
             await _controllers.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_gateways is not null)
+        {
+            await _gateways.DisposeAsync().ConfigureAwait(false);
         }
 
         await _server.DisposeAsync().ConfigureAwait(false);
