@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Flagger.Model;
 using Flagger.Routing;
+using Flagger.Routing.Affinity;
 
 namespace Flagger.GatewayApi;
 

@@ -3,7 +3,9 @@ using System.Security.Cryptography;
 using System.Text;
 using Flagger.Model;
 
-namespace Flagger.GatewayApi;
+// Compiled into both router packages (Flagger.GatewayApi and, linked, Flagger.Istio), so both derive the same
+// cookies; it reads the Core model only.
+namespace Flagger.Routing.Affinity;
 
 /// <summary>
 /// The session-affinity cookies of a canary's current revision (<c>analysis.sessionAffinity</c>). Flagger draws
