@@ -1,5 +1,6 @@
 using System.Globalization;
 using Flagger.Events;
+using Flagger.GatewayApi;
 using Flagger.Hosting;
 using Flagger.Hosting.Logging;
 using Flagger.Istio;
@@ -155,6 +156,7 @@ internal sealed class DemoEnvironment : IAsyncDisposable
             .AddFlagger(o => o.MetricsServer = options.Prometheus?.ToString().TrimEnd('/') ?? "http://prometheus.istio-system:9090", h => h.Version = "demo")
             .AddKubernetes(o => o.ClientConfiguration = Cluster.CreateClientConfiguration())
             .AddIstio()
+            .AddGatewayApi()
             .AddEventForwarding();                                                      // each event as a log line too
         if (options.Prometheus is not null)
         {
@@ -163,7 +165,7 @@ internal sealed class DemoEnvironment : IAsyncDisposable
         }
         else
         {
-            flagger.AddProvider<IMetricsProviderFactory>("prometheus", new SimulatedMeshMetrics(Mesh));
+            flagger.AddProvider<IMetricsProviderFactory>("prometheus", new SimulatedApplicationMetrics(Mesh)); // Istio's and the application's series
         }
 
         services.Decorate<IWebhookClient, InClusterWebhooks>();
