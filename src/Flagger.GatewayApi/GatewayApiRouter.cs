@@ -22,6 +22,13 @@ internal sealed partial class GatewayApiRouter<TVersion>(HttpRoutes routes, IOpt
     /// <summary>Where Flagger keeps an adopted HTTPRoute's spec when kubectl's annotation is absent.</summary>
     public const string OriginalConfigurationAnnotation = "flagger.kubernetes.io/original-configuration";
 
+    // Flux's kustomize-controller skips an object with the first, helm-controller's drift detection with the second.
+    private static readonly Dictionary<string, string> GitOps = new(StringComparer.Ordinal)
+    {
+        ["kustomize.toolkit.fluxcd.io/reconcile"] = "disabled",
+        ["helm.toolkit.fluxcd.io/driftDetection"] = "disabled",
+    };
+
     private readonly ILogger log = logger ?? NullLogger<GatewayApiRouter<TVersion>>.Instance;
 
     private static string Version => TVersion.Version;
@@ -185,11 +192,15 @@ internal sealed partial class GatewayApiRouter<TVersion>(HttpRoutes routes, IOpt
         return metadata;
     }
 
-    /// <summary>Sets <c>spec.service.apex</c> labels and annotations on the HTTPRoute; true when anything changed.</summary>
+    /// <summary>
+    /// Sets <c>spec.service.apex</c> labels and annotations on the HTTPRoute, and the annotations that keep Flux from
+    /// reverting what Flagger writes (as Flagger does on every object it generates); true when anything changed.
+    /// </summary>
     private static bool ApplyApexMetadata(JsonObject metadata, Canary canary)
     {
         var apex = canary.Spec.Service?.Apex;
         var changed = Apply(apex?.Labels, "labels");
+        changed = Apply(GitOps, "annotations") || changed;
         return Apply(apex?.Annotations, "annotations") || changed;
 
         bool Apply(IReadOnlyDictionary<string, string>? wanted, string field)
@@ -197,8 +208,8 @@ internal sealed partial class GatewayApiRouter<TVersion>(HttpRoutes routes, IOpt
             var changed = false;
             foreach (var (key, value) in wanted ?? new Dictionary<string, string>())
             {
-                // Flux's keys belong to Flux's own objects and would make it fight over this one.
-                if (key.Contains("toolkit.fluxcd.io", StringComparison.Ordinal) || key == KubectlAnnotation)
+                // Flux's keys (but the two that tell it to leave the object alone) belong to Flux's own objects.
+                if ((key.Contains("toolkit.fluxcd.io", StringComparison.Ordinal) && !ReferenceEquals(wanted, GitOps)) || key == KubectlAnnotation)
                 {
                     continue;
                 }
