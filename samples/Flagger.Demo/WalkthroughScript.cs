@@ -24,7 +24,7 @@ internal sealed class WalkthroughScript(DemoEnvironment environment, string prov
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Flagger for .NET: the {through} canary walkthrough on the embedded cluster (simulated time runs {environment.Time.Speed:0.#}x faster)"));
         Console.WriteLine();
         string[] files = gatewayApi
-            ? ["namespaces/test.yaml", "gatewayapi/gateway.yaml", "canaries/deployment.yaml", "canaries/hpa.yaml", "loadtester/deployment.yaml", "loadtester/service.yaml", "canaries/canary-gatewayapi.yaml"]
+            ? ["namespaces/test.yaml", "gatewayapi/gateway.yaml", "canaries/deployment.yaml", "canaries/hpa.yaml", "loadtester/deployment.yaml", "loadtester/service.yaml", "gatewayapi/canary.yaml"]
             : ["namespaces/test.yaml", "canaries/deployment.yaml", "canaries/hpa.yaml", "loadtester/deployment.yaml", "loadtester/service.yaml", "canaries/canary.yaml"];
         foreach (var file in files)
         {

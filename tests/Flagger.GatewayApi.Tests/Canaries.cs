@@ -3,7 +3,7 @@ using Flagger.Model;
 
 namespace Flagger.GatewayApi.Tests;
 
-/// <summary>The podinfo canary of the Gateway API walkthrough (deploy/artifacts/canaries/canary-gatewayapi.yaml) and its variants.</summary>
+/// <summary>The podinfo canary of the Gateway API walkthrough (deploy/artifacts/gatewayapi/canary.yaml) and its variants.</summary>
 internal static class Canaries
 {
     public const string GatewayJson = """
