@@ -1,7 +1,9 @@
 using ConsumerCheck;
 using Flagger.Analysis;
+using Flagger.GatewayApi;
 using Flagger.Kubernetes.Client;
 using Flagger.Model;
+using Flagger.Providers;
 using Flagger.Testing;
 using k8s;
 using Microsoft.Extensions.DependencyInjection;
@@ -73,6 +75,24 @@ await host.StopAsync(ct);
 var embedded = new ServiceCollection().AddLogging().AddSingleton<IKubernetes>(cluster.CreateClient()).AddSingleton(budget);
 var report = await Snippets.EmbedTheEngineAsync(embedded, ct);
 Check("the embedded engine reads the promoted canary", report.Phase == CanaryPhase.Succeeded, $"phase {report.Phase}");
+
+// The Gateway API router from its own package: the walkthrough's canary on gatewayapi:v1 gets its HTTPRoute.
+var gatewayServices = new ServiceCollection().AddLogging().AddSingleton<IKubernetes>(cluster.CreateClient());
+gatewayServices.AddFlaggerEngine().AddGatewayApi();
+await using (var gatewayProvider = gatewayServices.BuildServiceProvider())
+{
+    var gatewayCanary = FlaggerJson.DeserializeCanary("""
+        {"apiVersion":"flagger.app/v1beta1","kind":"Canary","metadata":{"name":"podinfo","namespace":"test"},
+         "spec":{"provider":"gatewayapi:v1","targetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"podinfo"},
+                 "service":{"name":"podinfo-gateway","port":9898,"hosts":["www.example.com"],"gatewayRefs":[{"name":"gateway"}]},
+                 "analysis":{"interval":"1m","maxWeight":50,"stepWeight":10}}}
+        """);
+    var router = gatewayProvider.GetRequiredKeyedService<Flagger.Routing.IMeshRouter>("gatewayapi:v1");
+    await router.ReconcileAsync(gatewayCanary, ct);
+    await router.SetRoutesAsync(gatewayCanary, new Flagger.Routing.TrafficRoutes(90, 10), ct);
+    var split = await router.GetRoutesAsync(gatewayCanary, ct);
+    Check("the Gateway API package routes a canary through an HTTPRoute", split == new Flagger.Routing.TrafficRoutes(90, 10), $"split {split}");
+}
 
 Console.WriteLine(failures == 0 ? "consumer check passed" : $"consumer check failed: {failures} check(s)");
 return failures == 0 ? 0 : 1;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Flagger.Events;
+using Flagger.GatewayApi;
 using Flagger.Hosting;
 using Flagger.Hosting.Logging;
 using Flagger.Istio;
@@ -155,6 +156,7 @@ internal sealed class DemoEnvironment : IAsyncDisposable
             .AddFlagger(o => o.MetricsServer = options.Prometheus?.ToString().TrimEnd('/') ?? "http://prometheus.istio-system:9090", h => h.Version = "demo")
             .AddKubernetes(o => o.ClientConfiguration = Cluster.CreateClientConfiguration())
             .AddIstio()
+            .AddGatewayApi()
             .AddEventForwarding();                                                      // each event as a log line too
         if (options.Prometheus is not null)
         {
@@ -163,9 +165,10 @@ internal sealed class DemoEnvironment : IAsyncDisposable
         }
         else
         {
-            // The simulator stands in for the prometheus provider type and answers the builtin Istio queries that
-            // AddPrometheus registers; registered first, it is the one kept (providers are added only when missing).
-            IMetricsProviderFactory simulator = options.Judge == "sequential" ? new SimulatedMeshComparisonData(Mesh) : new SimulatedMeshMetrics(Mesh);
+            // The simulator stands in for the prometheus provider type and answers the builtin queries that
+            // AddPrometheus registers (Istio's and the application's series); registered first, it is the one kept
+            // (providers are added only when missing).
+            IMetricsProviderFactory simulator = options.Judge == "sequential" ? new SimulatedMeshComparisonData(Mesh) : new SimulatedApplicationMetrics(Mesh);
             flagger.AddProvider("prometheus", simulator).AddPrometheus();
         }
 

@@ -7,7 +7,7 @@ public sealed record DemoOptions
 {
     /// <summary>Usage text.</summary>
     public const string Usage = """
-        usage: dotnet run --project samples/Flagger.Demo -- [--speed N] [--prometheus URL [--exporter-port P]] [--judge threshold|sequential]
+        usage: dotnet run --project samples/Flagger.Demo -- [--provider istio|gatewayapi:v1|gatewayapi:v1beta1] [--speed N] [--prometheus URL [--exporter-port P]] [--judge threshold|sequential]
                dotnet run --project samples/Flagger.Demo -- serve --kubeconfig PATH [--speed N] [--prometheus URL] [--cluster-only]
         """;
 
@@ -16,6 +16,12 @@ public sealed record DemoOptions
 
     /// <summary><c>--kubeconfig</c>: where <c>serve</c> writes the cluster's kubeconfig.</summary>
     public string? Kubeconfig { get; init; }
+
+    /// <summary><c>--provider</c>: the router the walkthrough's canary uses, <c>istio</c> (default) or <c>gatewayapi:v1</c>/<c>gatewayapi:v1beta1</c>.</summary>
+    public string Provider { get; init; } = "istio";
+
+    /// <summary>True when the walkthrough runs through a Gateway and an HTTPRoute instead of a VirtualService.</summary>
+    public bool GatewayApi => Provider.StartsWith("gatewayapi:", StringComparison.Ordinal);
 
     /// <summary><c>--cluster-only</c>: serve the cluster without the operator.</summary>
     public bool ClusterOnly { get; init; }
@@ -45,6 +51,7 @@ public sealed record DemoOptions
         string? speed = null;
         string? prometheus = null;
         string? port = null;
+        string? provider = null;
         var clusterOnly = false;
         string? judge = null;
         for (var i = serve ? 1 : 0; i < args.Count; i++)
@@ -67,6 +74,9 @@ public sealed record DemoOptions
                     break;
                 case "--judge":
                     judge = Value() ?? string.Empty;
+                    break;
+                case "--provider":
+                    provider = Value() ?? string.Empty;
                     break;
                 case "--cluster-only":
                     clusterOnly = true;
@@ -101,6 +111,11 @@ public sealed record DemoOptions
             errors.Add($"--judge: must be threshold or sequential, got '{judge}'");
         }
 
+        if (provider is not null and not ("istio" or "gatewayapi:v1" or "gatewayapi:v1beta1"))
+        {
+            errors.Add($"--provider: must be istio, gatewayapi:v1 or gatewayapi:v1beta1, got '{provider}'");
+        }
+
         if (serve && string.IsNullOrEmpty(kubeconfig))
         {
             errors.Add("--kubeconfig: required by serve, the file to write the cluster's kubeconfig to");
@@ -108,6 +123,6 @@ public sealed record DemoOptions
 
         return errors.Count > 0
             ? (null, errors)
-            : (new DemoOptions { Serve = serve, Kubeconfig = kubeconfig, ClusterOnly = clusterOnly, Speed = parsedSpeed, Prometheus = prometheusUrl, ExporterPort = parsedPort, Judge = judge ?? "threshold" }, errors);
+            : (new DemoOptions { Serve = serve, Kubeconfig = kubeconfig, ClusterOnly = clusterOnly, Speed = parsedSpeed, Prometheus = prometheusUrl, ExporterPort = parsedPort, Judge = judge ?? "threshold", Provider = provider ?? "istio" }, errors);
     }
 }

@@ -36,7 +36,7 @@ public static class DemoProgram
                 environment.Console.WriteLine($"Mesh metrics for {options.Prometheus}: scrape {environment.Exporter} (its rate windows run on the wall clock, so each covers {options.Speed} times more simulated time)");
             }
 
-            return await new WalkthroughScript(environment, options.Judge).RunAsync(cancellationToken).ConfigureAwait(false);
+            return await new WalkthroughScript(environment, options.Provider, options.Judge).RunAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -20,7 +20,10 @@ internal sealed class SimulatedHey(SimulatedMesh mesh, string loadTesterNamespac
             return (1, error);
         }
 
-        if (mesh.Send(load.Url, load.RequestsPerSecond, load.Duration, loadTesterNamespace) is { } failure)
+        var failure = load.Host is { } host
+            ? mesh.SendToGateway(load.Url, host, load.RequestsPerSecond, load.Duration, loadTesterNamespace)
+            : mesh.Send(load.Url, load.RequestsPerSecond, load.Duration, loadTesterNamespace);
+        if (failure is not null)
         {
             return (1, $"Get \"{load.Url}\": {failure}");
         }
@@ -30,8 +33,8 @@ internal sealed class SimulatedHey(SimulatedMesh mesh, string loadTesterNamespac
         return (0, string.Create(CultureInfo.InvariantCulture, $"Summary:\n  Requests/sec:\t{load.RequestsPerSecond:F4}\n  Total:\t{total:F0} requests (simulated)\n"));
     }
 
-    /// <summary>Reads hey's flags: <c>-z</c> duration, <c>-q</c> rate per worker, <c>-c</c> workers, <c>-n</c> requests.</summary>
-    internal static bool TryParse(string command, out (Uri Url, double RequestsPerSecond, TimeSpan Duration) load, out string error)
+    /// <summary>Reads hey's flags: <c>-z</c> duration, <c>-q</c> rate per worker, <c>-c</c> workers, <c>-n</c> requests, <c>-host</c> Host header.</summary>
+    internal static bool TryParse(string command, out (Uri Url, double RequestsPerSecond, TimeSpan Duration, string? Host) load, out string error)
     {
         load = default;
         var words = command.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -72,7 +75,7 @@ internal sealed class SimulatedHey(SimulatedMesh mesh, string loadTesterNamespac
             return false;
         }
 
-        load = (url, rate, duration.Value);
+        load = (url, rate, duration.Value, flags.GetValueOrDefault("-host") is { Length: > 0 } host ? host : null);
         error = string.Empty;
         return true;
     }

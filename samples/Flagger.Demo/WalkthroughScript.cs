@@ -9,7 +9,7 @@ namespace Flagger.Demo;
 /// Plays the walkthrough on a running <see cref="DemoEnvironment"/>: the manifests applied in its order, a new image
 /// promoted, then a revision answering 40% of requests with HTTP 500 rolled back.
 /// </summary>
-internal sealed class WalkthroughScript(DemoEnvironment environment, string judge = "threshold")
+internal sealed class WalkthroughScript(DemoEnvironment environment, string provider = "istio", string judge = "threshold")
 {
     // --judge sequential: both metrics judged against the primary; a step whose comparisons cannot tell yet is held
     // for two intervals, then advances (maxInconclusive), since a healthy canary answers no errors to count. The load
@@ -24,12 +24,19 @@ internal sealed class WalkthroughScript(DemoEnvironment environment, string judg
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Flagger for .NET: the Istio canary walkthrough on the embedded cluster (simulated time runs {environment.Time.Speed:0.#}x faster)"));
+        var gatewayApi = provider.StartsWith("gatewayapi:", StringComparison.Ordinal);
+        var through = gatewayApi ? "Gateway API (a Gateway and an HTTPRoute)" : "Istio";
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Flagger for .NET: the {through} canary walkthrough on the embedded cluster (simulated time runs {environment.Time.Speed:0.#}x faster)"));
         Console.WriteLine();
-        foreach (var file in new[] { "namespaces/test.yaml", "canaries/deployment.yaml", "canaries/hpa.yaml", "loadtester/deployment.yaml", "loadtester/service.yaml", "canaries/canary.yaml" })
+        string[] files = gatewayApi
+            ? ["namespaces/test.yaml", "gatewayapi/gateway.yaml", "canaries/deployment.yaml", "canaries/hpa.yaml", "loadtester/deployment.yaml", "loadtester/service.yaml", "gatewayapi/canary.yaml"]
+            : ["namespaces/test.yaml", "canaries/deployment.yaml", "canaries/hpa.yaml", "loadtester/deployment.yaml", "loadtester/service.yaml", "canaries/canary.yaml"];
+        foreach (var file in files)
         {
             Console.WriteLine($"$ kubectl apply -f ${{REPO}}/artifacts/{file}");
-            foreach (var line in environment.Cluster.ApplyPath(Path.Combine(AppContext.BaseDirectory, "artifacts", file), "test"))
+            // The artifact names gatewayapi:v1; --provider gatewayapi:v1beta1 runs the same canary on v1beta1 HTTPRoutes.
+            var yaml = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "artifacts", file)).Replace("provider: gatewayapi:v1\n", $"provider: {provider}\n", StringComparison.Ordinal);
+            foreach (var line in environment.Cluster.Apply(yaml, "test"))
             {
                 Console.WriteLine(line);
             }

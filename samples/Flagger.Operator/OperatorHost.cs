@@ -1,3 +1,4 @@
+using Flagger.GatewayApi;
 using Flagger.Hosting;
 using Flagger.Hosting.Flags;
 using Flagger.Hosting.Logging;
@@ -83,6 +84,7 @@ public static class OperatorHost
                 kubernetes.LeaderElectionNamespace = flags["leader-election-namespace"] ?? kubernetes.LeaderElectionNamespace;
             })
             .AddIstio(istio => istio.Namespace = flags["namespace"])                         // -namespace
+            .AddGatewayApi()                                                                  // spec.provider: gatewayapi:v1, gatewayapi:v1beta1
             .AddPrometheus()
             .AddNotifications()
             .AddEventForwarding();

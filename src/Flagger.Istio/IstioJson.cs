@@ -42,4 +42,5 @@ internal static class IstioJson
 [JsonSerializable(typeof(VirtualService))]
 [JsonSerializable(typeof(DestinationRule))]
 [JsonSerializable(typeof(JsonArray))]
+[JsonSerializable(typeof(HttpRoute))]
 internal sealed partial class IstioJsonContext : JsonSerializerContext;

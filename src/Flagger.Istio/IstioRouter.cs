@@ -17,6 +17,13 @@ namespace Flagger.Istio;
 /// </summary>
 internal sealed partial class IstioRouter(IstioObjects objects, IOptions<IstioRouterOptions> options, ILogger<IstioRouter>? logger = null) : IMeshRouter
 {
+    // Flux's kustomize-controller skips an object with the first, helm-controller's drift detection with the second.
+    private static readonly Dictionary<string, string> GitOps = new(StringComparer.Ordinal)
+    {
+        ["kustomize.toolkit.fluxcd.io/reconcile"] = "disabled",
+        ["helm.toolkit.fluxcd.io/driftDetection"] = "disabled",
+    };
+
     private readonly ILogger log = logger ?? NullLogger<IstioRouter>.Instance;
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Canary, ObjectVersions> reconciled = [];
 
@@ -216,11 +223,15 @@ internal sealed partial class IstioRouter(IstioObjects objects, IOptions<IstioRo
         return metadata;
     }
 
-    /// <summary>Sets <c>spec.service.apex</c> labels and annotations on the VirtualService; true when anything changed.</summary>
+    /// <summary>
+    /// Sets <c>spec.service.apex</c> labels and annotations on the VirtualService, and the annotations that keep Flux
+    /// from reverting what Flagger writes (as Flagger does); true when anything changed.
+    /// </summary>
     private static bool ApplyApexMetadata(V1ObjectMeta metadata, Canary canary)
     {
         var apex = canary.Spec.Service?.Apex;
         var changed = Apply(apex?.Labels, () => metadata.Labels ??= new Dictionary<string, string>());
+        changed = Apply(GitOps, () => metadata.Annotations ??= new Dictionary<string, string>()) || changed;
         return Apply(apex?.Annotations, () => metadata.Annotations ??= new Dictionary<string, string>()) || changed;
 
         static bool Apply(IReadOnlyDictionary<string, string>? wanted, Func<IDictionary<string, string>> target)
@@ -228,8 +239,8 @@ internal sealed partial class IstioRouter(IstioObjects objects, IOptions<IstioRo
             var changed = false;
             foreach (var (key, value) in wanted ?? new Dictionary<string, string>())
             {
-                // Flux's keys belong to Flux's own objects and would make it fight over this one.
-                if (key.Contains("toolkit.fluxcd.io", StringComparison.Ordinal) || key == KubectlAnnotation)
+                // Flux's keys (but the two that tell it to leave the object alone) belong to Flux's own objects.
+                if ((key.Contains("toolkit.fluxcd.io", StringComparison.Ordinal) && !ReferenceEquals(wanted, GitOps)) || key == KubectlAnnotation)
                 {
                     continue;
                 }

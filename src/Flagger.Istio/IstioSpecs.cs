@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Flagger.Istio.Model;
 using Flagger.Model;
 using Flagger.Routing;
+using Flagger.Routing.Affinity;
 using k8s;
 
 namespace Flagger.Istio;
@@ -84,6 +85,10 @@ internal static class IstioSpecs
             fallback.Route = [HttpDestination(canary, canary.PrimaryName(), AnalysisDefaults.TotalWeight)];
             spec.Http = [weighted, fallback];
         }
+        else if (SessionCookies.For(canary) is { } cookies)
+        {
+            spec.Http = SessionRoutes(canary, routes, weighted, cookies);
+        }
         else
         {
             spec.Http = [weighted];
@@ -113,7 +118,8 @@ internal static class IstioSpecs
         }
         else
         {
-            var http = spec.Http?.FirstOrDefault(r => r.Route?.Any(d => d.Destination?.Host == canaryHost) == true);
+            // The last route to the canary is the weighted one: session affinity's cookie routes come before it.
+            var http = spec.Http?.LastOrDefault(r => r.Route?.Any(d => d.Destination?.Host == canaryHost) == true);
             destinations = http?.Route;
             mirrored = !string.IsNullOrEmpty(http?.Mirror?.Host);
         }
@@ -165,6 +171,67 @@ internal static class IstioSpecs
 
         return node;
     }
+
+    /// <summary>
+    /// Session affinity: while the canary takes traffic its responses set the canary cookie (and the primary's the
+    /// primary cookie) and a route in front pins requests with the canary cookie to the canary (and with the primary
+    /// cookie to the primary); with the canary back at 0%, a route expires the canary cookie of the revision that ran.
+    /// </summary>
+    private static List<HttpRoute> SessionRoutes(Canary canary, TrafficRoutes routes, HttpRoute weighted, SessionCookies cookies)
+    {
+        if (routes.CanaryWeight != 0)
+        {
+            weighted.Route![1].Headers = SetCookie(cookies.CanarySetCookie, null);
+            if (cookies.PrimarySetCookie is { } primarySetCookie)
+            {
+                weighted.Route[0].Headers = SetCookie(primarySetCookie, null);
+            }
+
+            var sticky = new List<HttpRoute> { Sticky(canary, weighted, cookies.Canary, primaryWeight: 0) };
+            if (cookies.Primary is { } primaryCookie)
+            {
+                sticky.Add(Sticky(canary, weighted, primaryCookie, primaryWeight: AnalysisDefaults.TotalWeight));
+            }
+
+            sticky.Add(weighted);
+            return sticky;
+        }
+
+        // Before any revision ran there is no cookie to take back.
+        if (canary.Status?.Phase is null or CanaryPhase.Initializing or CanaryPhase.Initialized)
+        {
+            return [weighted];
+        }
+
+        var previous = canary.Status.PreviousSessionAffinityCookie is { Length: > 0 } kept ? kept : cookies.Canary;
+        var expire = Copy(weighted);
+        expire.Match = MergeMatches(CookieMatch(previous), canary.Spec.Service?.Match);
+        expire.Headers = SetCookie(SessionCookies.Expire(previous), weighted.Headers);
+        return [expire, weighted];
+    }
+
+    private static HttpRoute Sticky(Canary canary, HttpRoute weighted, string cookie, int primaryWeight)
+    {
+        var route = Copy(weighted);
+        route.Match = MergeMatches(CookieMatch(cookie), canary.Spec.Service?.Match);
+        route.Route = [HttpDestination(canary, canary.PrimaryName(), primaryWeight), HttpDestination(canary, canary.CanaryName(), AnalysisDefaults.TotalWeight - primaryWeight)];
+        return route;
+    }
+
+    private static JsonElement CookieMatch(string cookie) =>
+        IstioJson.ToElement(new JsonArray(new JsonObject { ["headers"] = new JsonObject { ["Cookie"] = new JsonObject { ["regex"] = SessionCookies.MatchRegex(cookie) } } }));
+
+    /// <summary>Header operations that add <c>Set-Cookie</c> to the response, on top of <paramref name="headers"/>.</summary>
+    private static JsonElement SetCookie(string value, JsonElement? headers)
+    {
+        var node = headers is { ValueKind: JsonValueKind.Object } h ? JsonNode.Parse(h.GetRawText())!.AsObject() : [];
+        var response = (JsonObject)(node["response"] ??= new JsonObject());
+        var add = (JsonObject)(response["add"] ??= new JsonObject());
+        add["Set-Cookie"] = value;
+        return IstioJson.ToElement(new JsonArray(node))[0].Clone();
+    }
+
+    private static HttpRoute Copy(HttpRoute route) => IstioJson.Deserialize<HttpRoute>(IstioJson.Serialize(route))!;
 
     private static HttpRoute Route(Canary canary, JsonElement? match)
     {

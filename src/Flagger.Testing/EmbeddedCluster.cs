@@ -23,6 +23,7 @@ public sealed partial class EmbeddedCluster : IAsyncDisposable
 {
     private readonly ApiServer _server;
     private readonly ControllerManager? _controllers;
+    private readonly GatewayController? _gateways;
 
     private EmbeddedCluster(EmbeddedClusterOptions options)
     {
@@ -37,6 +38,7 @@ public sealed partial class EmbeddedCluster : IAsyncDisposable
         if (options.SimulateControllers)
         {
             _controllers = new ControllerManager(Store, options);
+            _gateways = new GatewayController(Store);
         }
     }
 
@@ -97,12 +99,14 @@ public sealed partial class EmbeddedCluster : IAsyncDisposable
         }
 
         var crds = cluster.Store.Registry.Find("apiextensions.k8s.io", "v1", "customresourcedefinitions")!;
-        foreach (var crd in BundledCrds.Load(g => (g == "flagger.app" && options.InstallFlaggerCrds) || (g == "networking.istio.io" && options.InstallIstioCrds)))
+        foreach (var crd in BundledCrds.Load(g => (g == "flagger.app" && options.InstallFlaggerCrds) || (g == "networking.istio.io" && options.InstallIstioCrds)
+            || (g == Mesh.GatewayApi.Group && options.InstallGatewayApiCrds)))
         {
             cluster.Store.Create(crds, null, crd, dryRun: false);
         }
 
         cluster._controllers?.Start();
+        cluster._gateways?.Start();
         await cluster._server.StartAsync(options.Port, cancellationToken).ConfigureAwait(false);
         return cluster;
     }
@@ -253,8 +257,18 @@ public sealed partial class EmbeddedCluster : IAsyncDisposable
     /// </summary>
     /// <param name="cancellationToken">Stops waiting.</param>
     /// <returns>A task that completes when the controllers are idle.</returns>
-    public Task WaitForControllersAsync(CancellationToken cancellationToken = default) =>
-        _controllers?.SettleAsync(cancellationToken) ?? Task.CompletedTask;
+    public async Task WaitForControllersAsync(CancellationToken cancellationToken = default)
+    {
+        if (_controllers is not null)
+        {
+            await _controllers.SettleAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (_gateways is not null)
+        {
+            await _gateways.SettleAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>Open watch streams right now (useful to wait until an informer is watching).</summary>
     public int ActiveWatches => Store.WatcherCount;
@@ -266,6 +280,11 @@ public sealed partial class EmbeddedCluster : IAsyncDisposable
         if (_controllers is not null)
         {
             await _controllers.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_gateways is not null)
+        {
+            await _gateways.DisposeAsync().ConfigureAwait(false);
         }
 
         await _server.DisposeAsync().ConfigureAwait(false);

@@ -46,6 +46,9 @@ public sealed class EmbeddedClusterOptions
     /// <summary>Install the Istio CRDs (virtualservices, destinationrules, gateways) at start. Default true.</summary>
     public bool InstallIstioCrds { get; init; } = true;
 
+    /// <summary>Install the Gateway API CRDs (gatewayclasses, gateways, httproutes; v1 and v1beta1) at start. Default true.</summary>
+    public bool InstallGatewayApiCrds { get; init; } = true;
+
     /// <summary>Seed for the fault injector's random choices, for reproducible fault tests; null for a random seed.</summary>
     public int? FaultSeed { get; init; }
 }

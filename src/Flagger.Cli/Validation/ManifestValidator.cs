@@ -23,10 +23,10 @@ internal sealed class ManifestValidator(CrdSchemas schemas, ValidationOptions ca
 
     // In the operator's registration order (AddKubernetes brings the plain Kubernetes router, then AddIstio), which is
     // the order its messages list them in.
-    private static readonly string[] BuiltInMeshProviders = ["kubernetes", "istio"];
+    private static readonly string[] BuiltInMeshProviders = ["kubernetes", "istio", "gatewayapi:v1", "gatewayapi:v1beta1"];
 
     /// <summary>
-    /// What the operator in samples/Flagger.Operator knows: Kubernetes and Istio routing (and its <c>-mesh-provider</c>), Deployment and
+    /// What the operator in samples/Flagger.Operator knows: Kubernetes, Istio and Gateway API routing (and its <c>-mesh-provider</c>), Deployment and
     /// DaemonSet targets, Prometheus templates, the built-in chat notifiers; plus what the flags add.
     /// </summary>
     public static ManifestValidator ForOperator(string meshProvider, bool noCrossNamespaceRefs, IEnumerable<string> extraMetricsProviders)

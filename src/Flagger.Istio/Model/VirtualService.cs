@@ -80,6 +80,9 @@ internal sealed class RouteDestination
 
     public int? Weight { get; set; }
 
+    /// <summary>Header operations on this destination's requests and responses (session affinity's Set-Cookie).</summary>
+    public JsonElement? Headers { get; set; }
+
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Extra { get; set; }
 }

@@ -24,10 +24,20 @@ internal sealed class MeshRouting(ObjectStore store)
         return store.TryGet(services, ns, name) is null ? null : (ns, name);
     }
 
-    /// <summary>The workloads a request to <paramref name="host"/> reaches right now, with their shares (summing to 1 or less).</summary>
-    public IReadOnlyList<Destination> Route(string host, string defaultNamespace)
+    /// <summary>
+    /// The workloads a request to <paramref name="host"/> reaches right now, with their shares (summing to 1 or less,
+    /// plus the workloads a Gateway mirrors it to).
+    /// </summary>
+    public IReadOnlyList<Destination> Route(string host, string defaultNamespace, GatewayRequest? request = null)
     {
         var (name, ns) = Split(host, defaultNamespace);
+        if (GatewayRouting.Route(store, ns, name, request) is { } gateway)
+        {
+            return [.. gateway.Backends.Select(b => ServiceWorkload(b.Namespace, b.Service, b.Share))
+                .Concat(gateway.Mirrors.Select(m => ServiceWorkload(m.Namespace, m.Service, 1)))
+                .OfType<Destination>()];
+        }
+
         var weights = VirtualServiceWeights(ns, name);
         if (weights is null)
         {

@@ -75,6 +75,34 @@ public sealed class SimulatedMesh : IDisposable
         return null;
     }
 
+    /// <summary>
+    /// Sends requests with the Host header <paramref name="host"/> to <paramref name="url"/>, as <c>hey -host</c> does;
+    /// a Gateway's Service routes them by the HTTPRoutes whose hostnames take that host.
+    /// </summary>
+    /// <param name="url">An in-cluster address, typically the Service in front of a Gateway.</param>
+    /// <param name="host">The Host header, such as <c>www.example.com</c>.</param>
+    /// <param name="requestsPerSecond">Request rate.</param>
+    /// <param name="duration">How long to send for.</param>
+    /// <param name="fromNamespace">Namespace that short host names resolve in.</param>
+    /// <returns>Null when sent, or why not (the URL's host names no Service).</returns>
+    public string? SendToGateway(Uri url, string host, double requestsPerSecond, TimeSpan duration, string fromNamespace)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        if (ResolveService(url.Host, fromNamespace) is null)
+        {
+            return $"dial tcp: lookup {url.Host}: no such host";
+        }
+
+        lock (_gate)
+        {
+            Account(_time.GetUtcNow());
+            var now = _time.GetUtcNow();
+            _flows.Add(new Flow(url.Host, fromNamespace, requestsPerSecond, now, now + duration) { Request = new GatewayRequest(host, url.PathAndQuery) });
+        }
+
+        return null;
+    }
+
     /// <summary>The Service an in-cluster host names, or null when the cluster has none (what DNS would answer).</summary>
     /// <param name="host"><c>name</c>, <c>name.namespace</c> or <c>name.namespace.svc.cluster.local</c>.</param>
     /// <param name="fromNamespace">Namespace that a short name resolves in.</param>
@@ -205,7 +233,7 @@ public sealed class SimulatedMesh : IDisposable
                 continue;
             }
 
-            Count(flow.Host, flow.FromNamespace, flow.RequestsPerSecond * (to - from).TotalSeconds, answeredWith5xx: false, _options.BaseP99Milliseconds);
+            Count(flow.Host, flow.FromNamespace, flow.RequestsPerSecond * (to - from).TotalSeconds, answeredWith5xx: false, _options.BaseP99Milliseconds, flow.Request);
         }
 
         _flows.RemoveAll(f => f.End <= now);
@@ -216,9 +244,9 @@ public sealed class SimulatedMesh : IDisposable
     /// Counts <paramref name="requests"/> to <paramref name="host"/>, split by the routes as they are now; each
     /// destination fails as often as its revision's faults say, or always when the answer was already a 5xx.
     /// </summary>
-    private void Count(string host, string fromNamespace, double requests, bool answeredWith5xx, double p99Milliseconds)
+    private void Count(string host, string fromNamespace, double requests, bool answeredWith5xx, double p99Milliseconds, GatewayRequest? request = null)
     {
-        foreach (var destination in _routing.Route(host, fromNamespace))
+        foreach (var destination in _routing.Route(host, fromNamespace, request))
         {
             var faults = RevisionFaults.From(destination.Template);
             var key = (destination.Namespace, destination.Workload);
@@ -227,5 +255,9 @@ public sealed class SimulatedMesh : IDisposable
         }
     }
 
-    private sealed record Flow(string Host, string FromNamespace, double RequestsPerSecond, DateTimeOffset Start, DateTimeOffset End);
+    private sealed record Flow(string Host, string FromNamespace, double RequestsPerSecond, DateTimeOffset Start, DateTimeOffset End)
+    {
+        /// <summary>What a Gateway sees of the flow's requests (the Host header of <c>hey -host</c>); null for plain requests.</summary>
+        public GatewayRequest? Request { get; init; }
+    }
 }
