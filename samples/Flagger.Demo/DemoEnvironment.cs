@@ -9,7 +9,9 @@ using Flagger.Prometheus;
 using Flagger.Providers;
 using Flagger.Testing;
 using Flagger.Testing.Mesh;
+using Flagger.Testing.Dns;
 using Flagger.Testing.Pods;
+using Flagger.Testing.Prometheus;
 using Flagger.Webhooks;
 using k8s;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -23,7 +25,7 @@ namespace Flagger.Demo;
 /// the load tester standing in for the <c>flagger-loadtester</c> pods, and the operator as it runs in production,
 /// talking to the cluster through KubernetesClient.
 /// </summary>
-internal sealed class DemoEnvironment : IAsyncDisposable
+internal sealed partial class DemoEnvironment : IAsyncDisposable
 {
     /// <summary>The operator as the walkthrough's helm install leaves it, so that <c>kubectl -n istio-system logs deployment/flagger</c> finds it.</summary>
     private const string FlaggerDeployment = """
@@ -67,6 +69,9 @@ internal sealed class DemoEnvironment : IAsyncDisposable
 
     public IKubernetes Client { get; private set; } = null!;
 
+    /// <summary>The Prometheus the demo started (no <c>--prometheus</c> and the executable installed), else null.</summary>
+    public EmbeddedPrometheus? Prometheus { get; private set; }
+
     /// <summary>Where the mesh's series are served for <c>--prometheus</c>, else null.</summary>
     public Uri? Exporter { get; private set; }
 
@@ -105,11 +110,12 @@ internal sealed class DemoEnvironment : IAsyncDisposable
         var attached = Cluster.PodLogs.AttachBySelector("istio-system", "app=flagger", operatorLog);
         stops.Add(() => { attached.Dispose(); return ValueTask.CompletedTask; });
 
-        var apps = new InClusterApps();
         var loadTester = LoadTesterHost.Build(["--urls=http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"], new SimulatedHey(Mesh, "test"));
         await loadTester.StartAsync(cancellationToken).ConfigureAwait(false);
         stops.Add(loadTester.DisposeAsync);
-        apps.Add("test", "flagger-loadtester", Address(loadTester));
+        var served = Cluster.Dns.Serve("test", "flagger-loadtester", Address(loadTester));
+        stops.Add(() => { served.Dispose(); return ValueTask.CompletedTask; });
+        await StartPrometheusAsync(options, cancellationToken).ConfigureAwait(false);
 
         if (options.Prometheus is not null)
         {
@@ -122,7 +128,7 @@ internal sealed class DemoEnvironment : IAsyncDisposable
             Exporter = new Uri(Address(app), "/metrics");
         }
 
-        var host = BuildOperator(options, apps);
+        var host = BuildOperator(options);
         await host.StartAsync(cancellationToken).ConfigureAwait(false);
         stops.Add(async () =>
         {
@@ -133,7 +139,7 @@ internal sealed class DemoEnvironment : IAsyncDisposable
     }
 
     /// <summary>The operator as <c>samples/Flagger.Operator</c> composes it, on the cluster, the scaled clock and the mesh.</summary>
-    private IHost BuildOperator(DemoOptions options, InClusterApps apps)
+    private IHost BuildOperator(DemoOptions options)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         // The console shows errors only (the demo prints the events itself); the flagger pod's log gets Flagger's
@@ -148,7 +154,6 @@ internal sealed class DemoEnvironment : IAsyncDisposable
         services.AddSingleton<TimeProvider>(Time);
         services.AddSingleton(Client);
         services.AddSingleton(Mesh);
-        services.AddSingleton(apps);
         services.AddSingleton(Console);
         services.AddSingleton(Timeline);
         var flagger = services
@@ -156,7 +161,7 @@ internal sealed class DemoEnvironment : IAsyncDisposable
             .AddKubernetes(o => o.ClientConfiguration = Cluster.CreateClientConfiguration())
             .AddIstio()
             .AddEventForwarding();                                                      // each event as a log line too
-        if (options.Prometheus is not null)
+        if (options.Prometheus is not null || Prometheus is not null)
         {
             // The query timeout is on the scaled clock too; keep it five wall-clock seconds.
             flagger.AddPrometheus(o => o.Timeout = TimeSpan.FromSeconds(5 * options.Speed));
@@ -166,7 +171,7 @@ internal sealed class DemoEnvironment : IAsyncDisposable
             flagger.AddProvider<IMetricsProviderFactory>("prometheus", new SimulatedMeshMetrics(Mesh));
         }
 
-        services.Decorate<IWebhookClient, InClusterWebhooks>();
+        services.AddEmbeddedClusterDns(Cluster.Dns, "istio-system");
         services.Decorate<IEventRecorder, PrintingEventRecorder>();
         return builder.Build();
     }

@@ -7,8 +7,8 @@ public sealed record DemoOptions
 {
     /// <summary>Usage text.</summary>
     public const string Usage = """
-        usage: dotnet run --project samples/Flagger.Demo -- [--speed N] [--prometheus URL [--exporter-port P]]
-               dotnet run --project samples/Flagger.Demo -- serve --kubeconfig PATH [--speed N] [--prometheus URL] [--cluster-only]
+        usage: dotnet run --project samples/Flagger.Demo -- [--speed N] [--prometheus URL|off [--exporter-port P]]
+               dotnet run --project samples/Flagger.Demo -- serve --kubeconfig PATH [--speed N] [--prometheus URL|off] [--cluster-only]
         """;
 
     /// <summary>True for <c>serve</c>: keep the cluster (and operator) running for kubectl.</summary>
@@ -25,6 +25,12 @@ public sealed record DemoOptions
 
     /// <summary><c>--prometheus</c>: the Prometheus that scrapes the mesh's series and answers the metric queries.</summary>
     public Uri? Prometheus { get; init; }
+
+    /// <summary>
+    /// <c>--prometheus off</c>: no Prometheus; the simulated mesh answers Istio's builtin queries only. Without
+    /// <c>--prometheus</c>, an installed <c>prometheus</c> executable is started and scrapes the mesh.
+    /// </summary>
+    public bool PrometheusOff { get; init; }
 
     /// <summary><c>--exporter-port</c>: port of the mesh's <c>/metrics</c> for that Prometheus (0: a free one).</summary>
     public int ExporterPort { get; init; }
@@ -75,9 +81,10 @@ public sealed record DemoOptions
         }
 
         Uri? prometheusUrl = null;
-        if (prometheus is not null && (!Uri.TryCreate(prometheus, UriKind.Absolute, out prometheusUrl) || prometheusUrl.Scheme is not ("http" or "https")))
+        var off = prometheus == "off";
+        if (prometheus is not null && !off && (!Uri.TryCreate(prometheus, UriKind.Absolute, out prometheusUrl) || prometheusUrl.Scheme is not ("http" or "https")))
         {
-            errors.Add($"--prometheus: must be an http(s) URL such as http://127.0.0.1:9090, got '{prometheus}'");
+            errors.Add($"--prometheus: must be off or an http(s) URL such as http://127.0.0.1:9090, got '{prometheus}'");
         }
 
         var parsedPort = 0;
@@ -93,6 +100,6 @@ public sealed record DemoOptions
 
         return errors.Count > 0
             ? (null, errors)
-            : (new DemoOptions { Serve = serve, Kubeconfig = kubeconfig, ClusterOnly = clusterOnly, Speed = parsedSpeed, Prometheus = prometheusUrl, ExporterPort = parsedPort }, errors);
+            : (new DemoOptions { Serve = serve, Kubeconfig = kubeconfig, ClusterOnly = clusterOnly, Speed = parsedSpeed, Prometheus = prometheusUrl, PrometheusOff = off, ExporterPort = parsedPort }, errors);
     }
 }

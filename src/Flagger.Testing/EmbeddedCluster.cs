@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Flagger.Testing.Api;
+using Flagger.Testing.Dns;
 using Flagger.Testing.Pods;
 using Flagger.Testing.Simulation;
 using Flagger.Testing.Storage;
@@ -33,6 +34,7 @@ public sealed class EmbeddedCluster : IAsyncDisposable
         Requests = new RequestCounters();
         PodLogs = new PodLogs();
         PodNetwork = new PodNetwork(Store);
+        Dns = new ClusterDns(Store);
         _server = new ApiServer(Store, Faults, Requests, options.BookmarkInterval, PodLogs, PodNetwork);
         if (options.SimulateControllers)
         {
@@ -63,6 +65,13 @@ public sealed class EmbeddedCluster : IAsyncDisposable
     /// middleware attached with <see cref="PodNetwork.Use"/> (a mesh), then the workload's own answer.
     /// </summary>
     public PodNetwork PodNetwork { get; }
+
+    /// <summary>
+    /// Cluster DNS for processes outside the pods (the operator, a test): register in-process apps behind Services
+    /// with <see cref="ClusterDns.Serve"/>, then resolve with <see cref="ClusterDnsHandler"/> or
+    /// <see cref="ClusterDnsServiceCollectionExtensions.AddEmbeddedClusterDns"/>.
+    /// </summary>
+    public ClusterDns Dns { get; }
 
     internal ObjectStore Store { get; }
 

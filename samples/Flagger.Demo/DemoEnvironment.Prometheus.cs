@@ -1,0 +1,28 @@
+using Flagger.Testing.Prometheus;
+
+namespace Flagger.Demo;
+
+/// <summary>Where the operator's PromQL is answered: a started Prometheus, an external one, or the simulated mesh.</summary>
+internal sealed partial class DemoEnvironment
+{
+    /// <summary>
+    /// Without <c>--prometheus</c>, starts the installed <c>prometheus</c> on the mesh's series and serves it as
+    /// <c>prometheus.istio-system:9090</c>; without the executable, says so and keeps the simulated metrics.
+    /// </summary>
+    private async Task StartPrometheusAsync(DemoOptions options, CancellationToken cancellationToken)
+    {
+        if (options.Prometheus is not null || options.PrometheusOff)
+        {
+            return;
+        }
+
+        if (EmbeddedPrometheus.FindBinary() is null)
+        {
+            Console.WriteLine("prometheus is not installed: the simulated mesh answers Istio's builtin metrics only (--prometheus off); MetricTemplates with their own PromQL fail.");
+            return;
+        }
+
+        Prometheus = await EmbeddedPrometheus.StartAsync(Cluster, Mesh, cancellationToken: cancellationToken).ConfigureAwait(false);
+        stops.Add(Prometheus.DisposeAsync);
+    }
+}
