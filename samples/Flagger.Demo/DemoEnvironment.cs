@@ -110,10 +110,13 @@ internal sealed partial class DemoEnvironment : IAsyncDisposable
         var attached = Cluster.PodLogs.AttachBySelector("istio-system", "app=flagger", operatorLog);
         stops.Add(() => { attached.Dispose(); return ValueTask.CompletedTask; });
 
-        var loadTester = LoadTesterHost.Build(["--urls=http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"], new SimulatedHey(Mesh, "test"));
+        var loadTester = LoadTesterHost.Build(["--urls=http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"], new PodShellCommandRunner(Cluster, Client));
         await loadTester.StartAsync(cancellationToken).ConfigureAwait(false);
         stops.Add(loadTester.DisposeAsync);
+        // The walkthrough's Service, and any Service in front of Flagger's load tester image (kustomize/tester).
         var served = Cluster.Dns.Serve("test", "flagger-loadtester", Address(loadTester));
+        var byImage = Cluster.Dns.ServeImage("flagger-loadtester", Address(loadTester));
+        stops.Add(() => { byImage.Dispose(); return ValueTask.CompletedTask; });
         stops.Add(() => { served.Dispose(); return ValueTask.CompletedTask; });
         await StartPrometheusAsync(options, cancellationToken).ConfigureAwait(false);
 

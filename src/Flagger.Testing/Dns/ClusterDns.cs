@@ -20,6 +20,7 @@ public sealed class ClusterDns
 {
     private readonly ObjectStore _store;
     private readonly ConcurrentDictionary<(string Namespace, string Service), Uri> _apps = new();
+    private readonly ConcurrentDictionary<string, Uri> _images = new(StringComparer.Ordinal);
 
     internal ClusterDns(ObjectStore store) => _store = store;
 
@@ -37,11 +38,60 @@ public sealed class ClusterDns
         return new Unregister(() => _apps.TryRemove(new KeyValuePair<(string, string), Uri>((ns, service), address)));
     }
 
-    /// <summary>The app registered behind a Service, or null.</summary>
+    /// <summary>
+    /// Registers <paramref name="address"/> as what serves behind any Service whose ready pods run an image named
+    /// <paramref name="imageName"/> (the last path segment, any registry and tag: <c>flagger-loadtester</c> matches
+    /// <c>ghcr.io/fluxcd/flagger-loadtester:0.38.0</c>). A Service registered with <see cref="Serve"/> wins.
+    /// </summary>
+    /// <param name="imageName">The image's name without registry, path or tag.</param>
+    /// <param name="address">The loopback address of the app.</param>
+    /// <returns>Dispose to unregister.</returns>
+    public IDisposable ServeImage(string imageName, Uri address)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(imageName);
+        ArgumentNullException.ThrowIfNull(address);
+        _images[imageName] = address;
+        return new Unregister(() => _images.TryRemove(new KeyValuePair<string, Uri>(imageName, address)));
+    }
+
+    /// <summary>The app serving behind a Service (registered for it, or for its pods' image), or null.</summary>
     /// <param name="ns">The Service's namespace.</param>
     /// <param name="service">The Service's name.</param>
     /// <returns>Its address, or null.</returns>
-    public Uri? Find(string ns, string service) => _apps.GetValueOrDefault((ns, service));
+    public Uri? Find(string ns, string service) =>
+        _apps.GetValueOrDefault((ns, service)) ?? (_images.IsEmpty ? null : FindByImage(ns, service));
+
+    /// <summary>The name an image is registered under: <c>registry/path/NAME:tag</c>.</summary>
+    internal static string ImageName(string image) => image.Split('@')[0].Split('/')[^1].Split(':')[0];
+
+    private Uri? FindByImage(string ns, string service)
+    {
+        if (_store.TryGet(Services, ns, service)?["spec"]?["selector"] is not System.Text.Json.Nodes.JsonObject selector || selector.Count == 0)
+        {
+            return null;
+        }
+
+        var pods = _store.Registry.Find("", "v1", "pods")!;
+        foreach (var pod in _store.List(pods, ns, Selector.Everything, Selector.Everything).Items)
+        {
+            var labels = pod["metadata"]?["labels"] as System.Text.Json.Nodes.JsonObject;
+            if (labels is null || !selector.All(kv => Meta.Str(labels[kv.Key]) == Meta.Str(kv.Value)) || Meta.IsDeleting(pod)
+                || Meta.Str(pod["status"]?["phase"]) != "Running")
+            {
+                continue;
+            }
+
+            foreach (var container in pod["spec"]?["containers"] as System.Text.Json.Nodes.JsonArray ?? [])
+            {
+                if (_images.TryGetValue(ImageName(Meta.Str(container?["image"]) ?? ""), out var address))
+                {
+                    return address;
+                }
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>
     /// True when <paramref name="host"/> has the shape of a cluster name whose namespace exists, i.e. cluster DNS

@@ -25,10 +25,10 @@ internal sealed class MeshRouting(ObjectStore store)
     }
 
     /// <summary>The workloads a request to <paramref name="host"/> reaches right now, with their shares (summing to 1 or less).</summary>
-    public IReadOnlyList<Destination> Route(string host, string defaultNamespace)
+    public IReadOnlyList<Destination> Route(string host, string defaultNamespace, MeshRequest request)
     {
         var (name, ns) = Split(host, defaultNamespace);
-        var weights = VirtualServiceWeights(ns, name);
+        var weights = VirtualServiceWeights(ns, name, request);
         if (weights is null)
         {
             return ServiceWorkload(ns, name, 1) is { } only ? [only] : [];
@@ -45,7 +45,7 @@ internal sealed class MeshRouting(ObjectStore store)
             .OfType<Destination>()];
     }
 
-    private List<(string Host, double Weight)>? VirtualServiceWeights(string ns, string name)
+    private List<(string Host, double Weight)>? VirtualServiceWeights(string ns, string name, MeshRequest request)
     {
         var type = store.Registry.Find("networking.istio.io", "v1beta1", "virtualservices");
         if (type is null)
@@ -61,8 +61,8 @@ internal sealed class MeshRouting(ObjectStore store)
                 continue;
             }
 
-            // Istio sends mesh traffic through the first HTTP route (no match conditions are simulated).
-            var route = (vs["spec"]?["http"] as JsonArray)?.FirstOrDefault()?["route"] as JsonArray;
+            // The first HTTP route whose match rules take the request (VirtualServiceMatch.cs).
+            var route = VirtualServiceMatch.Select(vs["spec"]?["http"] as JsonArray, request)?["route"] as JsonArray;
             if (route is null || route.Count == 0)
             {
                 continue;
