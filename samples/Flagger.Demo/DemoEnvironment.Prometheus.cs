@@ -1,10 +1,24 @@
+using Flagger.Testing;
 using Flagger.Testing.Prometheus;
+using Flagger.Testing.Simulation;
 
 namespace Flagger.Demo;
 
 /// <summary>Where the operator's PromQL is answered: a started Prometheus, an external one, or the simulated mesh.</summary>
 internal sealed partial class DemoEnvironment
 {
+    /// <summary>The cluster on the scaled clock, with the default image catalogue plus <c>--image</c>.</summary>
+    internal static EmbeddedClusterOptions ClusterOptions(DemoOptions options, TimeProvider time)
+    {
+        var images = ImageCatalogue.Default();
+        foreach (var image in options.Images)
+        {
+            images.Add(image);
+        }
+
+        return new EmbeddedClusterOptions { TimeProvider = time, Images = images };
+    }
+
     /// <summary>
     /// Without <c>--prometheus</c>, starts the installed <c>prometheus</c> on the mesh's series and serves it as
     /// <c>prometheus.istio-system:9090</c>; without the executable, says so and keeps the simulated metrics.

@@ -5,6 +5,7 @@ using Flagger.Hosting.Logging;
 using Flagger.Istio;
 using Flagger.LoadTester;
 using Flagger.Metrics;
+using Flagger.Notifications;
 using Flagger.Prometheus;
 using Flagger.Providers;
 using Flagger.Testing;
@@ -31,7 +32,7 @@ internal sealed partial class DemoEnvironment : IAsyncDisposable
     private const string FlaggerDeployment = """
         apiVersion: apps/v1
         kind: Deployment
-        metadata: {name: flagger, namespace: istio-system, labels: {app: flagger}}
+        metadata: {name: flagger, namespace: OPERATOR_NAMESPACE, labels: {app: flagger}}
         spec:
           replicas: 1
           selector: {matchLabels: {app: flagger}}
@@ -100,14 +101,15 @@ internal sealed partial class DemoEnvironment : IAsyncDisposable
 
     private async Task StartPartsAsync(DemoOptions options, CancellationToken cancellationToken)
     {
-        Cluster = await EmbeddedCluster.StartAsync(new EmbeddedClusterOptions { TimeProvider = Time }, cancellationToken).ConfigureAwait(false);
+        Cluster = await EmbeddedCluster.StartAsync(ClusterOptions(options, Time), cancellationToken).ConfigureAwait(false);
         stops.Add(Cluster.DisposeAsync);
         Client = Cluster.CreateClient();
         stops.Add(() => { Client.Dispose(); return ValueTask.CompletedTask; });
         Mesh = SimulatedMesh.Start(Cluster);
         stops.Add(() => { Mesh.Dispose(); return ValueTask.CompletedTask; });
-        Cluster.Apply(FlaggerDeployment);
-        var attached = Cluster.PodLogs.AttachBySelector("istio-system", "app=flagger", operatorLog);
+        Cluster.Apply($"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {options.OperatorNamespace}}}\n");
+        Cluster.Apply(FlaggerDeployment.Replace("OPERATOR_NAMESPACE", options.OperatorNamespace, StringComparison.Ordinal));
+        var attached = Cluster.PodLogs.AttachBySelector(options.OperatorNamespace, "app=flagger", operatorLog);
         stops.Add(() => { attached.Dispose(); return ValueTask.CompletedTask; });
 
         var loadTester = LoadTesterHost.Build(["--urls=http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"], new PodShellCommandRunner(Cluster, Client));
@@ -163,6 +165,7 @@ internal sealed partial class DemoEnvironment : IAsyncDisposable
             .AddFlagger(o => o.MetricsServer = options.Prometheus?.ToString().TrimEnd('/') ?? "http://prometheus.istio-system:9090", h => h.Version = "demo")
             .AddKubernetes(o => o.ClientConfiguration = Cluster.CreateClientConfiguration())
             .AddIstio()
+            .AddNotifications()                                                         // slack, msteams, discord, rocket, gchat
             .AddEventForwarding();                                                      // each event as a log line too
         if (options.Prometheus is not null || Prometheus is not null)
         {
@@ -174,7 +177,7 @@ internal sealed partial class DemoEnvironment : IAsyncDisposable
             flagger.AddProvider<IMetricsProviderFactory>("prometheus", new SimulatedMeshMetrics(Mesh));
         }
 
-        services.AddEmbeddedClusterDns(Cluster.Dns, "istio-system");
+        services.AddEmbeddedClusterDns(Cluster.Dns, options.OperatorNamespace);
         services.Decorate<IEventRecorder, PrintingEventRecorder>();
         return builder.Build();
     }

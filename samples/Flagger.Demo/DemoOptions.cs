@@ -9,6 +9,7 @@ public sealed record DemoOptions
     public const string Usage = """
         usage: dotnet run --project samples/Flagger.Demo -- [--speed N] [--prometheus URL|off [--exporter-port P]]
                dotnet run --project samples/Flagger.Demo -- serve --kubeconfig PATH [--speed N] [--prometheus URL|off] [--cluster-only]
+                   [--image REF]... [--operator-namespace NS]
         """;
 
     /// <summary>True for <c>serve</c>: keep the cluster (and operator) running for kubectl.</summary>
@@ -32,6 +33,12 @@ public sealed record DemoOptions
     /// </summary>
     public bool PrometheusOff { get; init; }
 
+    /// <summary><c>--image REF</c> (repeatable): images the simulated registry has besides its default catalogue.</summary>
+    public IReadOnlyList<string> Images { get; init; } = [];
+
+    /// <summary><c>--operator-namespace</c>: where the operator's Deployment and logs appear (a Helm release's namespace).</summary>
+    public string OperatorNamespace { get; init; } = "istio-system";
+
     /// <summary><c>--exporter-port</c>: port of the mesh's <c>/metrics</c> for that Prometheus (0: a free one).</summary>
     public int ExporterPort { get; init; }
 
@@ -46,6 +53,8 @@ public sealed record DemoOptions
         string? prometheus = null;
         string? port = null;
         var clusterOnly = false;
+        var images = new List<string>();
+        string? operatorNamespace = null;
         for (var i = serve ? 1 : 0; i < args.Count; i++)
         {
             var (flag, inline) = args[i].Split('=', 2) is [var f, var v] ? (f, v) : (args[i], null);
@@ -63,6 +72,12 @@ public sealed record DemoOptions
                     break;
                 case "--exporter-port":
                     port = Value() ?? string.Empty;
+                    break;
+                case "--image":
+                    images.Add(Value() ?? string.Empty);
+                    break;
+                case "--operator-namespace":
+                    operatorNamespace = Value() ?? string.Empty;
                     break;
                 case "--cluster-only":
                     clusterOnly = true;
@@ -93,6 +108,16 @@ public sealed record DemoOptions
             errors.Add($"--exporter-port: must be a port from 0 to 65535, got '{port}'");
         }
 
+        if (images.Any(string.IsNullOrWhiteSpace))
+        {
+            errors.Add("--image: needs an image reference such as ghcr.io/stefanprodan/podinfo:6.0.4 (or repository:* for any tag)");
+        }
+
+        if (operatorNamespace is not null && !System.Text.RegularExpressions.Regex.IsMatch(operatorNamespace, "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"))
+        {
+            errors.Add($"--operator-namespace: must be a namespace name such as flagger-system, got '{operatorNamespace}'");
+        }
+
         if (serve && string.IsNullOrEmpty(kubeconfig))
         {
             errors.Add("--kubeconfig: required by serve, the file to write the cluster's kubeconfig to");
@@ -100,6 +125,6 @@ public sealed record DemoOptions
 
         return errors.Count > 0
             ? (null, errors)
-            : (new DemoOptions { Serve = serve, Kubeconfig = kubeconfig, ClusterOnly = clusterOnly, Speed = parsedSpeed, Prometheus = prometheusUrl, PrometheusOff = off, ExporterPort = parsedPort }, errors);
+            : (new DemoOptions { Serve = serve, Kubeconfig = kubeconfig, ClusterOnly = clusterOnly, Speed = parsedSpeed, Prometheus = prometheusUrl, PrometheusOff = off, ExporterPort = parsedPort, Images = images, OperatorNamespace = operatorNamespace ?? "istio-system" }, errors);
     }
 }

@@ -15,7 +15,7 @@ internal static class ServeCommand
         var kubeconfig = Path.GetFullPath(options.Kubeconfig!);
         if (options.ClusterOnly)
         {
-            var clusterOptions = new EmbeddedClusterOptions { TimeProvider = new ScaledTimeProvider(options.Speed) };
+            var clusterOptions = DemoEnvironment.ClusterOptions(options, new ScaledTimeProvider(options.Speed));
             return await EmbeddedCluster.ServeAsync(kubeconfig, output, clusterOptions, cancellationToken).ConfigureAwait(false);
         }
 
