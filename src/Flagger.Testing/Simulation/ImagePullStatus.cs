@@ -62,4 +62,42 @@ internal static class ImagePullStatus
             })]),
         };
     }
+
+    /// <summary>
+    /// Records the kubelet's Warning event when a pod's pull state changes (<c>Failed</c> for ErrImagePull,
+    /// <c>BackOff</c> for ImagePullBackOff), which <c>kubectl describe pod</c> lists with its message.
+    /// </summary>
+    public static void RecordTransition(ObjectStore store, JsonObject pod, JsonObject status, DateTimeOffset now)
+    {
+        var waiting = (status["containerStatuses"] as JsonArray ?? []).Select(c => c?["state"]?["waiting"]).OfType<JsonObject>()
+            .FirstOrDefault(w => Meta.Str(w["reason"]) is "ErrImagePull" or "ImagePullBackOff");
+        var before = (pod["status"]?["containerStatuses"] as JsonArray ?? []).Select(c => Meta.Str(c?["state"]?["waiting"]?["reason"])).ToList();
+        if (waiting is null || before.Contains(Meta.Str(waiting["reason"])))
+        {
+            return;
+        }
+
+        var backOff = Meta.Str(waiting["reason"]) == "ImagePullBackOff";
+        var events = store.Registry.Find("", "v1", "events")!;
+        var stamp = Meta.Timestamp(now);
+        store.Create(events, Meta.Namespace(pod), new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = $"{Meta.Name(pod)}.{now.ToUnixTimeMilliseconds():x}{(backOff ? "b" : "f")}", ["namespace"] = Meta.Namespace(pod) },
+            ["involvedObject"] = new JsonObject
+            {
+                ["apiVersion"] = "v1",
+                ["kind"] = "Pod",
+                ["name"] = Meta.Name(pod),
+                ["namespace"] = Meta.Namespace(pod),
+                ["uid"] = Meta.Uid(pod),
+            },
+            ["type"] = "Warning",
+            ["reason"] = backOff ? "BackOff" : "Failed",
+            ["message"] = backOff ? Meta.Str(waiting["message"]) : $"Failed to pull image: {Meta.Str(waiting["message"])}",
+            ["source"] = new JsonObject { ["component"] = "kubelet", ["host"] = Meta.Str(pod["spec"]?["nodeName"]) },
+            ["firstTimestamp"] = stamp,
+            ["lastTimestamp"] = stamp,
+            ["count"] = 1,
+        }, dryRun: false);
+    }
 }

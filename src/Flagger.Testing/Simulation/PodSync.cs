@@ -44,6 +44,7 @@ internal static class PodSync
             var status = missingImage is null || i < ready ? KubeletStatus.Running(current[i], i < ready, now) : ImagePullStatus.Waiting(current[i], missingImage, now);
             if (!JsonNode.DeepEquals(status, current[i]["status"]))
             {
+                ImagePullStatus.RecordTransition(store, current[i], status, now);
                 var body = new JsonObject { ["metadata"] = new JsonObject { ["name"] = Meta.Name(current[i]) }, ["status"] = status };
                 store.Update(pods, ns, Meta.Name(current[i]), body, statusOnly: true, dryRun: false);
             }
