@@ -99,7 +99,7 @@ public sealed record DemoOptions
         var off = prometheus == "off";
         if (prometheus is not null && !off && (!Uri.TryCreate(prometheus, UriKind.Absolute, out prometheusUrl) || prometheusUrl.Scheme is not ("http" or "https")))
         {
-            errors.Add($"--prometheus: must be off or an http(s) URL such as http://127.0.0.1:9090, got '{prometheus}'");
+            errors.Add($"--prometheus: must be an http(s) URL such as http://127.0.0.1:9090, or off, got '{prometheus}'");
         }
 
         var parsedPort = 0;

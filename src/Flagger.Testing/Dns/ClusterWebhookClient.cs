@@ -24,7 +24,11 @@ internal sealed class ClusterWebhookClient(IWebhookClient inner, ClusterDns dns,
         }
         catch (HttpRequestException e)
         {
-            return Task.FromResult(WebhookResult.Failure($"Post \"{webhook.Url}\": {e.Message}"));
+            // In the words of the Go HTTP client, as Flagger's events quote it.
+            var reason = e.HttpRequestError == HttpRequestError.NameResolutionError
+                ? $"dial tcp: lookup {url.Host}: no such host"
+                : $"dial tcp {url.Authority}: connect: connection refused";
+            return Task.FromResult(WebhookResult.Failure($"Post \"{webhook.Url}\": {reason}"));
         }
 
         return ReferenceEquals(target, url)

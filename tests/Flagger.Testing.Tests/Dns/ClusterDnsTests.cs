@@ -83,7 +83,7 @@ public sealed class ClusterDnsTests
         Assert.True(query.IsSuccessStatusCode);
         Assert.True(hook.Succeeded, hook.Error);
         Assert.False(unknown.Succeeded);
-        Assert.Equal("Post \"http://missing.test/gate/check\": Name or service not known (missing.test:80)", unknown.Error);
+        Assert.Equal("Post \"http://missing.test/gate/check\": dial tcp: lookup missing.test: no such host", unknown.Error);
         Assert.Equal(["/api/v1/query", "/", "/hooks/slack"], app.Requests.Select(r => r.Path));
     }
 
