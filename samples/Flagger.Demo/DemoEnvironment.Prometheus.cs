@@ -7,6 +7,9 @@ namespace Flagger.Demo;
 /// <summary>Where the operator's PromQL is answered: a started Prometheus, an external one, or the simulated mesh.</summary>
 internal sealed partial class DemoEnvironment
 {
+    /// <summary>The fastest clock the started Prometheus can follow (a scrape every 10 simulated seconds at most).</summary>
+    internal const double MaxPrometheusSpeed = 50;
+
     /// <summary>The cluster on the scaled clock, with the default image catalogue plus <c>--image</c>.</summary>
     internal static EmbeddedClusterOptions ClusterOptions(DemoOptions options, TimeProvider time)
     {
@@ -27,6 +30,14 @@ internal sealed partial class DemoEnvironment
     {
         if (options.Prometheus is not null || options.PrometheusOff)
         {
+            return;
+        }
+
+        if (options.Speed > MaxPrometheusSpeed)
+        {
+            // A scrape at most every 200 ms of wall time is more than 10 simulated seconds apart past this speed, too
+            // few samples for a [1m] window; the simulator keeps the builtin queries exact.
+            Console.WriteLine($"at --speed above {MaxPrometheusSpeed} Prometheus cannot scrape often enough: the simulated mesh answers Istio's builtin metrics only (--prometheus off).");
             return;
         }
 

@@ -29,6 +29,11 @@ internal static class ServeCommand
             console.WriteLine($"Mesh metrics for {options.Prometheus}: scrape {environment.Exporter} (its rate windows run on the wall clock, so each covers {options.Speed} times more simulated time)");
         }
 
+        if (environment.Prometheus is not null)
+        {
+            console.WriteLine($"Prometheus scrapes the mesh and answers PromQL in simulated time as prometheus.istio-system:9090 ({environment.Prometheus.Address}).");
+        }
+
         console.WriteLine($"kubeconfig written to {kubeconfig}; try:");
         console.WriteLine($"  export KUBECONFIG={kubeconfig} REPO=deploy");
         console.WriteLine("  kubectl apply -f ${REPO}/artifacts/namespaces/test.yaml");

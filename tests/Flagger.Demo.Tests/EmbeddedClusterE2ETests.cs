@@ -64,8 +64,8 @@ public sealed class EmbeddedClusterE2ETests
     {
         using var output = new StringWriter();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        stop.CancelAfter(TimeSpan.FromSeconds(120));
-        var (options, errors) = DemoOptions.Parse(["--speed", "60", "--operator-namespace", "flagger-system"]);
+        stop.CancelAfter(TimeSpan.FromSeconds(180));
+        var (options, errors) = DemoOptions.Parse(["--speed", "25", "--operator-namespace", "flagger-system"]);
         Assert.Empty(errors);
         await using var environment = await DemoEnvironment.StartAsync(options!, output, stop.Token);
         Assert.True(environment.Prometheus is not null, "prometheus is not installed: apt-get install prometheus");
