@@ -112,7 +112,7 @@ internal sealed partial class DemoEnvironment : IAsyncDisposable
         var attached = Cluster.PodLogs.AttachBySelector(options.OperatorNamespace, "app=flagger", operatorLog);
         stops.Add(() => { attached.Dispose(); return ValueTask.CompletedTask; });
 
-        var loadTester = LoadTesterHost.Build(["--urls=http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"], new PodShellCommandRunner(Cluster, Client));
+        var loadTester = LoadTesterHost.Build(["--urls=http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"], new PodShellCommandRunner(Cluster, Client), LoadTesterLog);
         await loadTester.StartAsync(cancellationToken).ConfigureAwait(false);
         stops.Add(loadTester.DisposeAsync);
         // The walkthrough's Service, and any Service in front of Flagger's load tester image (kustomize/tester).

@@ -156,9 +156,13 @@ public sealed partial class LoadTester(ICommandRunner runner, ILogger<LoadTester
 public static class LoadTesterHost
 {
     /// <summary>Creates the app; <paramref name="runner"/> replaces the shell (the demo simulates <c>hey</c>).</summary>
-    public static WebApplication Build(string[] args, ICommandRunner? runner = null)
+    public static WebApplication Build(string[] args, ICommandRunner? runner = null) => Build(args, runner, null);
+
+    /// <summary>Creates the app with its logging configured by <paramref name="logging"/> (the demo writes it to the pod's log).</summary>
+    public static WebApplication Build(string[] args, ICommandRunner? runner, Action<ILoggingBuilder>? logging)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
+        logging?.Invoke(builder.Logging);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);
         builder.Services.AddSingleton(runner ?? new ShellCommandRunner());
         builder.Services.AddSingleton<LoadTester>();

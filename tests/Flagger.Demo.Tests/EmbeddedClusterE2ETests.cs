@@ -53,6 +53,11 @@ public sealed class EmbeddedClusterE2ETests
             alerts:
             - {name: on-call, severity: info, providerRef: {name: on-call}}
             webhooks:
+            - name: http-acceptance-test
+              type: pre-rollout
+              url: http://flagger-loadtester.test/
+              timeout: 30s
+              metadata: {type: bash, cmd: "curl -sd 'test' http://podinfo-canary.test:9898/token | grep token", logCmdOutput: "true"}
             - name: load-test
               url: http://flagger-loadtester.test/
               timeout: 5s
@@ -87,6 +92,9 @@ public sealed class EmbeddedClusterE2ETests
         var messages = environment.Timeline.Entries.Select(e => e.Message).ToList();
         Assert.DoesNotContain(messages, m => m.Contains("latency", StringComparison.Ordinal) && m.Contains("failed", StringComparison.Ordinal));
         Assert.Contains(chat.At("/hooks/slack"), r => r.Body.Contains("podinfo.test", StringComparison.Ordinal));
+        var loadTester = (await environment.Client.CoreV1.ListNamespacedPodAsync("test", labelSelector: "app=flagger-loadtester", cancellationToken: stop.Token)).Items[0];
+        var log = await new StreamReader(await environment.Client.CoreV1.ReadNamespacedPodLogAsync(loadTester.Name(), "test", cancellationToken: stop.Token)).ReadToEndAsync(stop.Token);
+        Assert.Contains("\\\"token\\\"", log, StringComparison.Ordinal);
         var flagger = await environment.Client.AppsV1.ReadNamespacedDeploymentAsync("flagger", "flagger-system", cancellationToken: stop.Token);
         Assert.Equal("flagger", flagger.Name());
     }

@@ -1,14 +1,28 @@
+using Flagger.Hosting.Logging;
 using Flagger.Testing;
+using Flagger.Testing.Pods;
 using Flagger.Testing.Prometheus;
 using Flagger.Testing.Simulation;
 
 namespace Flagger.Demo;
 
-/// <summary>Where the operator's PromQL is answered: a started Prometheus, an external one, or the simulated mesh.</summary>
+/// <summary>What the embedded cluster adds for the demo: the image catalogue, a started Prometheus, the load tester's pod log.</summary>
 internal sealed partial class DemoEnvironment
 {
     /// <summary>The fastest clock the started Prometheus can follow (a scrape every 10 simulated seconds at most).</summary>
     internal const double MaxPrometheusSpeed = 50;
+
+    /// <summary>
+    /// The load tester logs to its pods' log (<c>kubectl -n test logs deployment/flagger-loadtester</c>), where
+    /// <c>logCmdOutput: "true"</c> puts a command's output, and not to the demo's console.
+    /// </summary>
+    private void LoadTesterLog(ILoggingBuilder logging)
+    {
+        var feed = new PodLogFeed(Time);
+        var attached = Cluster.PodLogs.AttachBySelector("test", "app=flagger-loadtester", feed);
+        stops.Add(() => { attached.Dispose(); return ValueTask.CompletedTask; });
+        logging.ClearProviders().AddFlaggerJsonWriter(feed.CreateWriter(), Time).AddFilter("Flagger.LoadTester", LogLevel.Information);
+    }
 
     /// <summary>The cluster on the scaled clock, with the default image catalogue plus <c>--image</c>.</summary>
     internal static EmbeddedClusterOptions ClusterOptions(DemoOptions options, TimeProvider time)
