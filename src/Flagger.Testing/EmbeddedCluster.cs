@@ -35,6 +35,7 @@ public sealed class EmbeddedCluster : IAsyncDisposable
         PodLogs = new PodLogs();
         PodNetwork = new PodNetwork(Store);
         Dns = new ClusterDns(Store);
+        PodNetwork.Use(Dns.ForwardAsync);
         _server = new ApiServer(Store, Faults, Requests, options.BookmarkInterval, PodLogs, PodNetwork);
         if (options.SimulateControllers)
         {

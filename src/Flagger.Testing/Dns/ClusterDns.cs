@@ -18,6 +18,7 @@ namespace Flagger.Testing.Dns;
 /// </example>
 public sealed class ClusterDns
 {
+    private static readonly HttpClient PodHttp = new() { Timeout = TimeSpan.FromSeconds(30) };
     private readonly ObjectStore _store;
     private readonly ConcurrentDictionary<(string Namespace, string Service), Uri> _apps = new();
     private readonly ConcurrentDictionary<string, Uri> _images = new(StringComparer.Ordinal);
@@ -140,6 +141,34 @@ public sealed class ClusterDns
         }
 
         return new UriBuilder(url) { Scheme = app.Scheme, Host = app.Host, Port = app.Port }.Uri;
+    }
+
+    /// <summary>
+    /// The pod network's step for Services with an app behind them: a pod's <c>curl</c> to
+    /// <c>flagger-loadtester.test</c> or <c>prometheus.istio-system:9090</c> reaches that app over loopback HTTP.
+    /// </summary>
+    internal async Task<Pods.ClusterHttpResponse> ForwardAsync(Pods.ClusterHttpRequest request, Pods.ClusterHttpHandler next, CancellationToken cancellationToken)
+    {
+        if (Find(request.ServiceNamespace, request.ServiceName) is not { } app)
+        {
+            return await next(request, cancellationToken).ConfigureAwait(false);
+        }
+
+        using var message = new HttpRequestMessage(new HttpMethod(request.Method), new Uri(app, request.PathAndQuery));
+        try
+        {
+            using var response = await PodHttp.SendAsync(message, cancellationToken).ConfigureAwait(false);
+            return new Pods.ClusterHttpResponse
+            {
+                StatusCode = (int)response.StatusCode,
+                Body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false),
+                ContentType = response.Content.Headers.ContentType?.ToString() ?? "text/plain; charset=utf-8",
+            };
+        }
+        catch (HttpRequestException e)
+        {
+            return Pods.ClusterHttpResponse.Refused(e.Message);
+        }
     }
 
     /// <summary>The Service a cluster name points at, when the name is the cluster's and the Service exists.</summary>

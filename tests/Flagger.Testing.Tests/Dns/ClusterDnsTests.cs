@@ -49,6 +49,9 @@ public sealed class ClusterDnsTests
         Assert.Equal("Name or service not known (prometheus.test:9090)", missing.Message);
         var refused = await Assert.ThrowsAsync<HttpRequestException>(() => http.GetAsync(new Uri("http://nothing-behind.test/"), TestCluster.Ct));
         Assert.StartsWith("Connection refused", refused.Message, StringComparison.Ordinal);
+        var fromPod = await cluster.ExecAsync("test", "tester", "curl -s http://flagger-loadtester/f && echo", TestCluster.Ct);
+        Assert.Equal(0, fromPod.ExitCode);
+        Assert.Equal("/f", loadTester.Requests[^1].Path);
         Assert.False(cluster.Dns.IsClusterName("hooks.example.com", "test"));
         Assert.False(cluster.Dns.IsClusterName("example.com", "test"));
     }
