@@ -24,6 +24,27 @@ internal sealed partial class DemoEnvironment
         logging.ClearProviders().AddFlaggerJsonWriter(feed.CreateWriter(), Time).AddFilter("Flagger.LoadTester", LogLevel.Information);
     }
 
+    /// <summary>
+    /// Service <c>flagger</c> in the operator's namespace, port 8080, reaches its <c>/metrics</c>, <c>/healthz</c> and
+    /// <c>/readyz</c>, as the Helm chart's Service does.
+    /// </summary>
+    private void ServeOperatorEndpoints(DemoOptions options, Uri address)
+    {
+        Cluster.Apply($$"""
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: flagger
+              namespace: {{options.OperatorNamespace}}
+              labels: {app: flagger}
+            spec:
+              selector: {app: flagger}
+              ports: [{name: http, port: 8080, targetPort: http}]
+            """);
+        var served = Cluster.Dns.Serve(options.OperatorNamespace, "flagger", address);
+        stops.Add(() => { served.Dispose(); return ValueTask.CompletedTask; });
+    }
+
     /// <summary>The cluster on the scaled clock, with the default image catalogue plus <c>--image</c>.</summary>
     internal static EmbeddedClusterOptions ClusterOptions(DemoOptions options, TimeProvider time)
     {

@@ -9,8 +9,8 @@ using Flagger.Notifications;
 using Flagger.Prometheus;
 using Flagger.Providers;
 using Flagger.Testing;
-using Flagger.Testing.Mesh;
 using Flagger.Testing.Dns;
+using Flagger.Testing.Mesh;
 using Flagger.Testing.Pods;
 using Flagger.Testing.Prometheus;
 using Flagger.Webhooks;
@@ -135,18 +135,20 @@ internal sealed partial class DemoEnvironment : IAsyncDisposable
 
         var host = BuildOperator(options);
         await host.StartAsync(cancellationToken).ConfigureAwait(false);
+        ServeOperatorEndpoints(options, Address(host));
         stops.Add(async () =>
         {
             using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             await host.StopAsync(stopping.Token).ConfigureAwait(false);
-            host.Dispose();
+            await host.DisposeAsync().ConfigureAwait(false);
         });
     }
 
     /// <summary>The operator as <c>samples/Flagger.Operator</c> composes it, on the cluster, the scaled clock and the mesh.</summary>
-    private IHost BuildOperator(DemoOptions options)
+    private WebApplication BuildOperator(DemoOptions options)
     {
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        var builder = WebApplication.CreateSlimBuilder(["--urls=http://127.0.0.1:0"]);
+        builder.Logging.ClearProviders();
         // The console shows errors only (the demo prints the events itself); the flagger pod's log gets Flagger's
         // JSON lines, as kubectl logs deployment/flagger | jq .msg reads them in the walkthrough.
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true)
@@ -179,7 +181,9 @@ internal sealed partial class DemoEnvironment : IAsyncDisposable
 
         services.AddEmbeddedClusterDns(Cluster.Dns, options.OperatorNamespace);
         services.Decorate<IEventRecorder, PrintingEventRecorder>();
-        return builder.Build();
+        var app = builder.Build();
+        app.MapFlaggerEndpoints();                                                      // /metrics /healthz /readyz
+        return app;
     }
 
     private static Uri Address(WebApplication app) =>

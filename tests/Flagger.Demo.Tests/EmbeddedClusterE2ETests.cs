@@ -97,6 +97,9 @@ public sealed class EmbeddedClusterE2ETests
         Assert.Contains("\\\"token\\\"", log, StringComparison.Ordinal);
         var flagger = await environment.Client.AppsV1.ReadNamespacedDeploymentAsync("flagger", "flagger-system", cancellationToken: stop.Token);
         Assert.Equal("flagger", flagger.Name());
+        var metrics = await environment.Cluster.ExecAsync("test", "tester", "curl -s http://flagger.flagger-system:8080/metrics | grep flagger_canary_status", stop.Token);
+        Assert.True(metrics.ExitCode == 0, metrics.Stdout + metrics.Stderr);
+        Assert.Contains("podinfo", metrics.Stdout, StringComparison.Ordinal);
     }
 
     private static async Task WaitForAsync(DemoEnvironment environment, string message, CancellationToken cancellationToken)
