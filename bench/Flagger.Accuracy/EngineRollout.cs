@@ -4,6 +4,7 @@ using Flagger.Events;
 using Flagger.Fakes;
 using Flagger.Metrics;
 using Flagger.Model;
+using Flagger.Prometheus;
 using Flagger.Providers;
 using Flagger.Routing;
 using Flagger.Store;

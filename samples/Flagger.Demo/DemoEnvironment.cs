@@ -6,11 +6,14 @@ using Flagger.Hosting.Logging;
 using Flagger.Istio;
 using Flagger.LoadTester;
 using Flagger.Metrics;
+using Flagger.Notifications;
 using Flagger.Prometheus;
 using Flagger.Providers;
 using Flagger.Testing;
+using Flagger.Testing.Dns;
 using Flagger.Testing.Mesh;
 using Flagger.Testing.Pods;
+using Flagger.Testing.Prometheus;
 using Flagger.Webhooks;
 using k8s;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -24,13 +27,13 @@ namespace Flagger.Demo;
 /// the load tester standing in for the <c>flagger-loadtester</c> pods, and the operator as it runs in production,
 /// talking to the cluster through KubernetesClient.
 /// </summary>
-internal sealed class DemoEnvironment : IAsyncDisposable
+internal sealed partial class DemoEnvironment : IAsyncDisposable
 {
     /// <summary>The operator as the walkthrough's helm install leaves it, so that <c>kubectl -n istio-system logs deployment/flagger</c> finds it.</summary>
     private const string FlaggerDeployment = """
         apiVersion: apps/v1
         kind: Deployment
-        metadata: {name: flagger, namespace: istio-system, labels: {app: flagger}}
+        metadata: {name: flagger, namespace: OPERATOR_NAMESPACE, labels: {app: flagger}}
         spec:
           replicas: 1
           selector: {matchLabels: {app: flagger}}
@@ -68,6 +71,9 @@ internal sealed class DemoEnvironment : IAsyncDisposable
 
     public IKubernetes Client { get; private set; } = null!;
 
+    /// <summary>The Prometheus the demo started (no <c>--prometheus</c> and the executable installed), else null.</summary>
+    public EmbeddedPrometheus? Prometheus { get; private set; }
+
     /// <summary>Where the mesh's series are served for <c>--prometheus</c>, else null.</summary>
     public Uri? Exporter { get; private set; }
 
@@ -96,21 +102,26 @@ internal sealed class DemoEnvironment : IAsyncDisposable
 
     private async Task StartPartsAsync(DemoOptions options, CancellationToken cancellationToken)
     {
-        Cluster = await EmbeddedCluster.StartAsync(new EmbeddedClusterOptions { TimeProvider = Time }, cancellationToken).ConfigureAwait(false);
+        Cluster = await EmbeddedCluster.StartAsync(ClusterOptions(options, Time), cancellationToken).ConfigureAwait(false);
         stops.Add(Cluster.DisposeAsync);
         Client = Cluster.CreateClient();
         stops.Add(() => { Client.Dispose(); return ValueTask.CompletedTask; });
         Mesh = SimulatedMesh.Start(Cluster);
         stops.Add(() => { Mesh.Dispose(); return ValueTask.CompletedTask; });
-        Cluster.Apply(FlaggerDeployment);
-        var attached = Cluster.PodLogs.AttachBySelector("istio-system", "app=flagger", operatorLog);
+        Cluster.Apply($"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {options.OperatorNamespace}}}\n");
+        Cluster.Apply(FlaggerDeployment.Replace("OPERATOR_NAMESPACE", options.OperatorNamespace, StringComparison.Ordinal));
+        var attached = Cluster.PodLogs.AttachBySelector(options.OperatorNamespace, "app=flagger", operatorLog);
         stops.Add(() => { attached.Dispose(); return ValueTask.CompletedTask; });
 
-        var apps = new InClusterApps();
-        var loadTester = LoadTesterHost.Build(["--urls=http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"], new SimulatedHey(Mesh, "test"));
+        var loadTester = LoadTesterHost.Build(["--urls=http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"], new PodShellCommandRunner(Cluster, Client), LoadTesterLog);
         await loadTester.StartAsync(cancellationToken).ConfigureAwait(false);
         stops.Add(loadTester.DisposeAsync);
-        apps.Add("test", "flagger-loadtester", Address(loadTester));
+        // The walkthrough's Service, and any Service in front of Flagger's load tester image (kustomize/tester).
+        var served = Cluster.Dns.Serve("test", "flagger-loadtester", Address(loadTester));
+        var byImage = Cluster.Dns.ServeImage("flagger-loadtester", Address(loadTester));
+        stops.Add(() => { byImage.Dispose(); return ValueTask.CompletedTask; });
+        stops.Add(() => { served.Dispose(); return ValueTask.CompletedTask; });
+        await StartPrometheusAsync(options, cancellationToken).ConfigureAwait(false);
 
         if (options.Prometheus is not null)
         {
@@ -123,20 +134,22 @@ internal sealed class DemoEnvironment : IAsyncDisposable
             Exporter = new Uri(Address(app), "/metrics");
         }
 
-        var host = BuildOperator(options, apps);
+        var host = BuildOperator(options);
         await host.StartAsync(cancellationToken).ConfigureAwait(false);
+        ServeOperatorEndpoints(options, Address(host));
         stops.Add(async () =>
         {
             using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             await host.StopAsync(stopping.Token).ConfigureAwait(false);
-            host.Dispose();
+            await host.DisposeAsync().ConfigureAwait(false);
         });
     }
 
     /// <summary>The operator as <c>samples/Flagger.Operator</c> composes it, on the cluster, the scaled clock and the mesh.</summary>
-    private IHost BuildOperator(DemoOptions options, InClusterApps apps)
+    private WebApplication BuildOperator(DemoOptions options)
     {
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        var builder = WebApplication.CreateSlimBuilder(["--urls=http://127.0.0.1:0"]);
+        builder.Logging.ClearProviders();
         // The console shows errors only (the demo prints the events itself); the flagger pod's log gets Flagger's
         // JSON lines, as kubectl logs deployment/flagger | jq .msg reads them in the walkthrough.
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true)
@@ -149,7 +162,6 @@ internal sealed class DemoEnvironment : IAsyncDisposable
         services.AddSingleton<TimeProvider>(Time);
         services.AddSingleton(Client);
         services.AddSingleton(Mesh);
-        services.AddSingleton(apps);
         services.AddSingleton(Console);
         services.AddSingleton(Timeline);
         var flagger = services
@@ -157,8 +169,9 @@ internal sealed class DemoEnvironment : IAsyncDisposable
             .AddKubernetes(o => o.ClientConfiguration = Cluster.CreateClientConfiguration())
             .AddIstio()
             .AddGatewayApi()
+            .AddNotifications()                                                         // slack, msteams, discord, rocket, gchat
             .AddEventForwarding();                                                      // each event as a log line too
-        if (options.Prometheus is not null)
+        if (options.Prometheus is not null || Prometheus is not null)
         {
             // The query timeout is on the scaled clock too; keep it five wall-clock seconds.
             flagger.AddPrometheus(o => o.Timeout = TimeSpan.FromSeconds(5 * options.Speed));
@@ -172,9 +185,11 @@ internal sealed class DemoEnvironment : IAsyncDisposable
             flagger.AddProvider("prometheus", simulator).AddPrometheus();
         }
 
-        services.Decorate<IWebhookClient, InClusterWebhooks>();
+        services.AddEmbeddedClusterDns(Cluster.Dns, options.OperatorNamespace);
         services.Decorate<IEventRecorder, PrintingEventRecorder>();
-        return builder.Build();
+        var app = builder.Build();
+        app.MapFlaggerEndpoints();                                                      // /metrics /healthz /readyz
+        return app;
     }
 
     private static Uri Address(WebApplication app) =>

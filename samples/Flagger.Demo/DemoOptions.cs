@@ -7,8 +7,9 @@ public sealed record DemoOptions
 {
     /// <summary>Usage text.</summary>
     public const string Usage = """
-        usage: dotnet run --project samples/Flagger.Demo -- [--provider istio|gatewayapi:v1|gatewayapi:v1beta1] [--speed N] [--prometheus URL [--exporter-port P]] [--judge threshold|sequential]
-               dotnet run --project samples/Flagger.Demo -- serve --kubeconfig PATH [--speed N] [--prometheus URL] [--cluster-only]
+        usage: dotnet run --project samples/Flagger.Demo -- [--provider istio|gatewayapi:v1|gatewayapi:v1beta1] [--speed N] [--prometheus URL|off [--exporter-port P]] [--judge threshold|sequential]
+               dotnet run --project samples/Flagger.Demo -- serve --kubeconfig PATH [--speed N] [--prometheus URL|off] [--cluster-only]
+                   [--image REF]... [--operator-namespace NS]
         """;
 
     /// <summary>True for <c>serve</c>: keep the cluster (and operator) running for kubectl.</summary>
@@ -32,6 +33,18 @@ public sealed record DemoOptions
     /// <summary><c>--prometheus</c>: the Prometheus that scrapes the mesh's series and answers the metric queries.</summary>
     public Uri? Prometheus { get; init; }
 
+    /// <summary>
+    /// <c>--prometheus off</c>: no Prometheus; the simulated mesh answers Istio's builtin queries only. Without
+    /// <c>--prometheus</c>, an installed <c>prometheus</c> executable is started and scrapes the mesh.
+    /// </summary>
+    public bool PrometheusOff { get; init; }
+
+    /// <summary><c>--image REF</c> (repeatable): images the simulated registry has besides its default catalogue.</summary>
+    public IReadOnlyList<string> Images { get; init; } = [];
+
+    /// <summary><c>--operator-namespace</c>: where the operator's Deployment and logs appear (a Helm release's namespace).</summary>
+    public string OperatorNamespace { get; init; } = "istio-system";
+
     /// <summary><c>--exporter-port</c>: port of the mesh's <c>/metrics</c> for that Prometheus (0: a free one).</summary>
     public int ExporterPort { get; init; }
 
@@ -54,6 +67,8 @@ public sealed record DemoOptions
         string? provider = null;
         var clusterOnly = false;
         string? judge = null;
+        var images = new List<string>();
+        string? operatorNamespace = null;
         for (var i = serve ? 1 : 0; i < args.Count; i++)
         {
             var (flag, inline) = args[i].Split('=', 2) is [var f, var v] ? (f, v) : (args[i], null);
@@ -78,6 +93,12 @@ public sealed record DemoOptions
                 case "--provider":
                     provider = Value() ?? string.Empty;
                     break;
+                case "--image":
+                    images.Add(Value() ?? string.Empty);
+                    break;
+                case "--operator-namespace":
+                    operatorNamespace = Value() ?? string.Empty;
+                    break;
                 case "--cluster-only":
                     clusterOnly = true;
                     break;
@@ -95,9 +116,10 @@ public sealed record DemoOptions
         }
 
         Uri? prometheusUrl = null;
-        if (prometheus is not null && (!Uri.TryCreate(prometheus, UriKind.Absolute, out prometheusUrl) || prometheusUrl.Scheme is not ("http" or "https")))
+        var off = prometheus == "off";
+        if (prometheus is not null && !off && (!Uri.TryCreate(prometheus, UriKind.Absolute, out prometheusUrl) || prometheusUrl.Scheme is not ("http" or "https")))
         {
-            errors.Add($"--prometheus: must be an http(s) URL such as http://127.0.0.1:9090, got '{prometheus}'");
+            errors.Add($"--prometheus: must be an http(s) URL such as http://127.0.0.1:9090, or off, got '{prometheus}'");
         }
 
         var parsedPort = 0;
@@ -116,6 +138,16 @@ public sealed record DemoOptions
             errors.Add($"--provider: must be istio, gatewayapi:v1 or gatewayapi:v1beta1, got '{provider}'");
         }
 
+        if (images.Any(string.IsNullOrWhiteSpace))
+        {
+            errors.Add("--image: needs an image reference such as ghcr.io/stefanprodan/podinfo:6.0.4 (or repository:* for any tag)");
+        }
+
+        if (operatorNamespace is not null && !System.Text.RegularExpressions.Regex.IsMatch(operatorNamespace, "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"))
+        {
+            errors.Add($"--operator-namespace: must be a namespace name such as flagger-system, got '{operatorNamespace}'");
+        }
+
         if (serve && string.IsNullOrEmpty(kubeconfig))
         {
             errors.Add("--kubeconfig: required by serve, the file to write the cluster's kubeconfig to");
@@ -123,6 +155,6 @@ public sealed record DemoOptions
 
         return errors.Count > 0
             ? (null, errors)
-            : (new DemoOptions { Serve = serve, Kubeconfig = kubeconfig, ClusterOnly = clusterOnly, Speed = parsedSpeed, Prometheus = prometheusUrl, ExporterPort = parsedPort, Judge = judge ?? "threshold", Provider = provider ?? "istio" }, errors);
+            : (new DemoOptions { Serve = serve, Kubeconfig = kubeconfig, ClusterOnly = clusterOnly, Speed = parsedSpeed, Prometheus = prometheusUrl, PrometheusOff = off, ExporterPort = parsedPort, Images = images, OperatorNamespace = operatorNamespace ?? "istio-system", Judge = judge ?? "threshold", Provider = provider ?? "istio" }, errors);
     }
 }

@@ -15,7 +15,7 @@ internal static class ServeCommand
         var kubeconfig = Path.GetFullPath(options.Kubeconfig!);
         if (options.ClusterOnly)
         {
-            var clusterOptions = new EmbeddedClusterOptions { TimeProvider = new ScaledTimeProvider(options.Speed) };
+            var clusterOptions = DemoEnvironment.ClusterOptions(options, new ScaledTimeProvider(options.Speed));
             return await EmbeddedCluster.ServeAsync(kubeconfig, output, clusterOptions, cancellationToken).ConfigureAwait(false);
         }
 
@@ -27,6 +27,11 @@ internal static class ServeCommand
         if (environment.Exporter is not null)
         {
             console.WriteLine($"Mesh metrics for {options.Prometheus}: scrape {environment.Exporter} (its rate windows run on the wall clock, so each covers {options.Speed} times more simulated time)");
+        }
+
+        if (environment.Prometheus is not null)
+        {
+            console.WriteLine($"Prometheus scrapes the mesh and answers PromQL in simulated time as prometheus.istio-system:9090 ({environment.Prometheus.Address}).");
         }
 
         console.WriteLine($"kubeconfig written to {kubeconfig}; try:");

@@ -87,10 +87,16 @@ public sealed partial class LoadTester(ICommandRunner runner, ILogger<LoadTester
             return Results.Text("cmd not found in metadata", statusCode: 400);
         }
 
+        var logOutput = payload.Metadata.GetValueOrDefault("logCmdOutput") == "true";
         if (payload.Metadata.GetValueOrDefault("type") == "bash")
         {
             Started.Enqueue(command);
             var (exitCode, output) = await runner.RunAsync(command, cancellationToken);
+            if (logOutput)
+            {
+                LogCommandOutput(command, output);
+            }
+
             return exitCode == 0 ? Results.Text(output) : Results.Text($"command {command} failed: {output}", statusCode: 400);
         }
 
@@ -100,12 +106,12 @@ public sealed partial class LoadTester(ICommandRunner runner, ILogger<LoadTester
         {
             added = true;
             Started.Enqueue(command);
-            return Task.Run(() => RunInBackgroundAsync(command), CancellationToken.None);
+            return Task.Run(() => RunInBackgroundAsync(command, logOutput), CancellationToken.None);
         });
         return Results.Text(added ? $"command {command} started" : $"command {command} already running");
     }
 
-    private async Task RunInBackgroundAsync(string command)
+    private async Task RunInBackgroundAsync(string command, bool logOutput)
     {
         try
         {
@@ -113,6 +119,10 @@ public sealed partial class LoadTester(ICommandRunner runner, ILogger<LoadTester
             if (exitCode != 0)
             {
                 LogCommandFailed(command, exitCode, output);
+            }
+            else if (logOutput)
+            {
+                LogCommandOutput(command, output);
             }
         }
         finally
@@ -134,6 +144,10 @@ public sealed partial class LoadTester(ICommandRunner runner, ILogger<LoadTester
     [LoggerMessage(Level = LogLevel.Information, Message = "{Message} for {Canary}")]
     private partial void LogGate(string message, string canary);
 
+    // logCmdOutput: "true" asks for the command's output in the load tester's log, as Flagger's load tester does.
+    [LoggerMessage(Level = LogLevel.Information, Message = "command {Command} finished: {Output}")]
+    private partial void LogCommandOutput(string command, string output);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "command {Command} exited with {ExitCode}: {Output}")]
     private partial void LogCommandFailed(string command, int exitCode, string output);
 }
@@ -142,9 +156,13 @@ public sealed partial class LoadTester(ICommandRunner runner, ILogger<LoadTester
 public static class LoadTesterHost
 {
     /// <summary>Creates the app; <paramref name="runner"/> replaces the shell (the demo simulates <c>hey</c>).</summary>
-    public static WebApplication Build(string[] args, ICommandRunner? runner = null)
+    public static WebApplication Build(string[] args, ICommandRunner? runner = null) => Build(args, runner, null);
+
+    /// <summary>Creates the app with its logging configured by <paramref name="logging"/> (the demo writes it to the pod's log).</summary>
+    public static WebApplication Build(string[] args, ICommandRunner? runner, Action<ILoggingBuilder>? logging)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
+        logging?.Invoke(builder.Logging);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);
         builder.Services.AddSingleton(runner ?? new ShellCommandRunner());
         builder.Services.AddSingleton<LoadTester>();

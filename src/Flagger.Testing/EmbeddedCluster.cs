@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Flagger.Testing.Api;
+using Flagger.Testing.Dns;
 using Flagger.Testing.Pods;
 using Flagger.Testing.Simulation;
 using Flagger.Testing.Storage;
@@ -34,6 +35,8 @@ public sealed partial class EmbeddedCluster : IAsyncDisposable
         Requests = new RequestCounters();
         PodLogs = new PodLogs();
         PodNetwork = new PodNetwork(Store);
+        Dns = new ClusterDns(Store);
+        PodNetwork.Use(Dns.ForwardAsync);
         _server = new ApiServer(Store, Faults, Requests, options.BookmarkInterval, PodLogs, PodNetwork);
         if (options.SimulateControllers)
         {
@@ -65,6 +68,16 @@ public sealed partial class EmbeddedCluster : IAsyncDisposable
     /// middleware attached with <see cref="PodNetwork.Use"/> (a mesh), then the workload's own answer.
     /// </summary>
     public PodNetwork PodNetwork { get; }
+
+    /// <summary>Commands added to the pods' shell (<c>kubectl exec</c>, <see cref="ExecAsync"/>); the simulated mesh adds <c>hey</c>.</summary>
+    public PodCommands PodCommands => PodNetwork.Commands;
+
+    /// <summary>
+    /// Cluster DNS for processes outside the pods (the operator, a test): register in-process apps behind Services
+    /// with <see cref="ClusterDns.Serve"/>, then resolve with <see cref="ClusterDnsHandler"/> or
+    /// <see cref="ClusterDnsServiceCollectionExtensions.AddEmbeddedClusterDns"/>.
+    /// </summary>
+    public ClusterDns Dns { get; }
 
     internal ObjectStore Store { get; }
 
@@ -246,6 +259,38 @@ public sealed partial class EmbeddedCluster : IAsyncDisposable
             ? Directory.GetFiles(path).Where(f => f.EndsWith(".yaml", StringComparison.Ordinal) || f.EndsWith(".yml", StringComparison.Ordinal)).Order(StringComparer.Ordinal)
             : [path];
         return [.. files.SelectMany(f => Apply(File.ReadAllText(f), defaultNamespace))];
+    }
+
+    /// <summary>
+    /// Runs <c>sh -c <paramref name="command"/></c> in a pod, as <c>kubectl exec POD -- sh -c COMMAND</c> does, and
+    /// returns what it printed and its exit code. The pod need not exist (a load tester's commands run this way).
+    /// </summary>
+    /// <param name="ns">The pod's namespace (the DNS search domain of its requests).</param>
+    /// <param name="pod">The pod's name.</param>
+    /// <param name="command">A shell line: pipes, <c>&amp;&amp;</c>, <c>||</c>, quotes.</param>
+    /// <param name="cancellationToken">Interrupts the command.</param>
+    /// <returns>Exit code and output.</returns>
+    public async Task<PodExecResult> ExecAsync(string ns, string pod, string command, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var stdout = new System.Text.StringBuilder();
+        var stderr = new System.Text.StringBuilder();
+        var terminal = new ShellTerminal(tty: false, (channel, text, _) =>
+        {
+            lock (stdout)
+            {
+                (channel == 2 ? stderr : stdout).Append(text);
+            }
+
+            return Task.CompletedTask;
+        });
+        terminal.EndOfInput();
+        var shell = new PodShell(ns, pod, terminal, PodNetwork, Store.Time);
+        var exitCode = await shell.ExecAsync(["sh", "-c", command], cancellationToken).ConfigureAwait(false);
+        lock (stdout)
+        {
+            return new PodExecResult(exitCode, stdout.ToString(), stderr.ToString());
+        }
     }
 
     /// <summary>Forgets the watch history, so a watch resuming from any earlier resourceVersion gets 410 Gone.</summary>

@@ -49,6 +49,13 @@ public sealed class EmbeddedClusterOptions
     /// <summary>Install the Gateway API CRDs (gatewayclasses, gateways, httproutes; v1 and v1beta1) at start. Default true.</summary>
     public bool InstallGatewayApiCrds { get; init; } = true;
 
+    /// <summary>
+    /// The images the simulated registry has; pods of any other image wait in <c>ErrImagePull</c> /
+    /// <c>ImagePullBackOff</c> and their Deployment exceeds its progress deadline. Default null: every image pulls.
+    /// <c>serve</c> and the demo use <see cref="Simulation.ImageCatalogue.Default"/>.
+    /// </summary>
+    public Simulation.ImageCatalogue? Images { get; init; }
+
     /// <summary>Seed for the fault injector's random choices, for reproducible fault tests; null for a random seed.</summary>
     public int? FaultSeed { get; init; }
 }

@@ -41,16 +41,6 @@ public sealed class GatewayApiDemoTests
     }
 
     [Fact]
-    public void Hey_host_sends_the_load_through_a_gateway_with_that_Host_header()
-    {
-        Assert.True(SimulatedHey.TryParse("hey -z 1m -q 10 -c 2 -host www.example.com http://gateway-istio.istio-ingress/", out var load, out _));
-
-        Assert.Equal(new Uri("http://gateway-istio.istio-ingress/"), load.Url);
-        Assert.Equal("www.example.com", load.Host);
-        Assert.Equal(20, load.RequestsPerSecond);
-    }
-
-    [Fact]
     public async Task An_unknown_provider_is_named_and_exits_two()
     {
         using var output = new StringWriter();

@@ -37,7 +37,9 @@ public sealed class TrafficTests
               canaryAnalysis:
                 webhooks: []
             """);
-        await WaitForEventAsync(environment, "Halt advancement no values found for istio metric request-success-rate probably podinfo.test is not receiving traffic", unreachable + 1, stop.Token);
+        // The demo's Prometheus (started when installed) says why; the simulator (--prometheus off) says no more than the first part.
+        var noValues = "Halt advancement no values found for istio metric request-success-rate probably podinfo.test is not receiving traffic";
+        await WaitForEventAsync(environment, environment.Prometheus is null ? noValues : noValues + ": running query failed: no values found", unreachable + 1, stop.Token);
         Assert.Equal(0, environment.Mesh.Counters().Where(c => c.Workload == "podinfo").Sum(c => c.Total));
     }
 

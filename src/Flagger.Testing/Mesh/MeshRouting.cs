@@ -28,17 +28,17 @@ internal sealed class MeshRouting(ObjectStore store)
     /// The workloads a request to <paramref name="host"/> reaches right now, with their shares (summing to 1 or less,
     /// plus the workloads a Gateway mirrors it to).
     /// </summary>
-    public IReadOnlyList<Destination> Route(string host, string defaultNamespace, GatewayRequest? request = null)
+    public IReadOnlyList<Destination> Route(string host, string defaultNamespace, MeshRequest request, GatewayRequest? gateway = null)
     {
         var (name, ns) = Split(host, defaultNamespace);
-        if (GatewayRouting.Route(store, ns, name, request) is { } gateway)
+        if (GatewayRouting.Route(store, ns, name, gateway ?? new GatewayRequest(null, request.Path, request.Method, request.Headers)) is { } routed)
         {
-            return [.. gateway.Backends.Select(b => ServiceWorkload(b.Namespace, b.Service, b.Share))
-                .Concat(gateway.Mirrors.Select(m => ServiceWorkload(m.Namespace, m.Service, 1)))
+            return [.. routed.Backends.Select(b => ServiceWorkload(b.Namespace, b.Service, b.Share))
+                .Concat(routed.Mirrors.Select(m => ServiceWorkload(m.Namespace, m.Service, 1)))
                 .OfType<Destination>()];
         }
 
-        var weights = VirtualServiceWeights(ns, name);
+        var weights = VirtualServiceWeights(ns, name, request);
         if (weights is null)
         {
             return ServiceWorkload(ns, name, 1) is { } only ? [only] : [];
@@ -55,7 +55,7 @@ internal sealed class MeshRouting(ObjectStore store)
             .OfType<Destination>()];
     }
 
-    private List<(string Host, double Weight)>? VirtualServiceWeights(string ns, string name)
+    private List<(string Host, double Weight)>? VirtualServiceWeights(string ns, string name, MeshRequest request)
     {
         var type = store.Registry.Find("networking.istio.io", "v1beta1", "virtualservices");
         if (type is null)
@@ -71,8 +71,8 @@ internal sealed class MeshRouting(ObjectStore store)
                 continue;
             }
 
-            // Istio sends mesh traffic through the first HTTP route (no match conditions are simulated).
-            var route = (vs["spec"]?["http"] as JsonArray)?.FirstOrDefault()?["route"] as JsonArray;
+            // The first HTTP route whose match rules take the request (VirtualServiceMatch.cs).
+            var route = VirtualServiceMatch.Select(vs["spec"]?["http"] as JsonArray, request)?["route"] as JsonArray;
             if (route is null || route.Count == 0)
             {
                 continue;

@@ -20,6 +20,7 @@ public sealed class SimulatedMesh : IDisposable
     private readonly Dictionary<(string Namespace, string Workload), List<(DateTimeOffset At, WorkloadCounters Counters)>> _scrapes = [];
     private readonly ITimer _scraper;
     private readonly IDisposable _podTraffic;
+    private readonly IDisposable _hey;
     private DateTimeOffset _accountedUntil;
 
     private SimulatedMesh(EmbeddedCluster cluster, SimulatedMeshOptions options)
@@ -30,6 +31,7 @@ public sealed class SimulatedMesh : IDisposable
         _accountedUntil = _time.GetUtcNow();
         _scraper = _time.CreateTimer(_ => Scrape(), null, options.ScrapeInterval, options.ScrapeInterval);
         _podTraffic = cluster.PodNetwork.Use(CountPodRequestAsync);
+        _hey = cluster.PodCommands.Add("hey", (context, ct) => MeshHey.RunAsync(this, context, ct));
     }
 
     /// <summary>Starts a mesh over <paramref name="cluster"/>'s objects.</summary>
@@ -57,9 +59,23 @@ public sealed class SimulatedMesh : IDisposable
     /// <param name="duration">How long to send for.</param>
     /// <param name="fromNamespace">Namespace that short host names resolve in.</param>
     /// <returns>Null when sent, or why not (the host names no Service), in the words of a failed DNS lookup.</returns>
-    public string? Send(Uri url, double requestsPerSecond, TimeSpan duration, string fromNamespace = "default")
+    public string? Send(Uri url, double requestsPerSecond, TimeSpan duration, string fromNamespace = "default") =>
+        SendRequests(url, requestsPerSecond, duration, fromNamespace, null);
+
+    /// <summary>
+    /// Sends requests as <see cref="Send(Uri, double, TimeSpan, string)"/> does, with the method and headers that the
+    /// VirtualService's <c>match</c> rules route by (A/B testing's cookie or header).
+    /// </summary>
+    /// <param name="url">An in-cluster address.</param>
+    /// <param name="requestsPerSecond">Request rate.</param>
+    /// <param name="duration">How long to send for.</param>
+    /// <param name="fromNamespace">Namespace that short host names resolve in.</param>
+    /// <param name="request">Method and headers; null for a plain GET of the URL's path.</param>
+    /// <returns>Null when sent, or why not.</returns>
+    public string? SendRequests(Uri url, double requestsPerSecond, TimeSpan duration, string fromNamespace, MeshRequest? request)
     {
         ArgumentNullException.ThrowIfNull(url);
+        request ??= MeshRequest.Default with { Path = url.PathAndQuery };
         if (ResolveService(url.Host, fromNamespace) is null)
         {
             return $"dial tcp: lookup {url.Host}: no such host";
@@ -69,7 +85,7 @@ public sealed class SimulatedMesh : IDisposable
         {
             Account(_time.GetUtcNow());
             var now = _time.GetUtcNow();
-            _flows.Add(new Flow(url.Host, fromNamespace, requestsPerSecond, now, now + duration));
+            _flows.Add(new Flow(url.Host, fromNamespace, requestsPerSecond, now, now + duration, request));
         }
 
         return null;
@@ -97,7 +113,7 @@ public sealed class SimulatedMesh : IDisposable
         {
             Account(_time.GetUtcNow());
             var now = _time.GetUtcNow();
-            _flows.Add(new Flow(url.Host, fromNamespace, requestsPerSecond, now, now + duration) { Request = new GatewayRequest(host, url.PathAndQuery) });
+            _flows.Add(new Flow(url.Host, fromNamespace, requestsPerSecond, now, now + duration, MeshRequest.Default with { Path = url.PathAndQuery }) { Gateway = new GatewayRequest(host, url.PathAndQuery) });
         }
 
         return null;
@@ -172,6 +188,7 @@ public sealed class SimulatedMesh : IDisposable
     {
         _scraper.Dispose();
         _podTraffic.Dispose();
+        _hey.Dispose();
     }
 
     /// <summary>
@@ -191,7 +208,7 @@ public sealed class SimulatedMesh : IDisposable
         lock (_gate)
         {
             Account(_time.GetUtcNow());
-            Count($"{request.ServiceName}.{request.ServiceNamespace}", request.ServiceNamespace, 1, response.StatusCode >= 500, milliseconds);
+            Count($"{request.ServiceName}.{request.ServiceNamespace}", request.ServiceNamespace, 1, response.StatusCode >= 500, milliseconds, MeshRequest.Default with { Path = request.PathAndQuery, Method = request.Method });
         }
 
         return response;
@@ -233,7 +250,7 @@ public sealed class SimulatedMesh : IDisposable
                 continue;
             }
 
-            Count(flow.Host, flow.FromNamespace, flow.RequestsPerSecond * (to - from).TotalSeconds, answeredWith5xx: false, _options.BaseP99Milliseconds, flow.Request);
+            Count(flow.Host, flow.FromNamespace, flow.RequestsPerSecond * (to - from).TotalSeconds, answeredWith5xx: false, _options.BaseP99Milliseconds, flow.Request, flow.Gateway);
         }
 
         _flows.RemoveAll(f => f.End <= now);
@@ -244,9 +261,9 @@ public sealed class SimulatedMesh : IDisposable
     /// Counts <paramref name="requests"/> to <paramref name="host"/>, split by the routes as they are now; each
     /// destination fails as often as its revision's faults say, or always when the answer was already a 5xx.
     /// </summary>
-    private void Count(string host, string fromNamespace, double requests, bool answeredWith5xx, double p99Milliseconds, GatewayRequest? request = null)
+    private void Count(string host, string fromNamespace, double requests, bool answeredWith5xx, double p99Milliseconds, MeshRequest request, GatewayRequest? gateway = null)
     {
-        foreach (var destination in _routing.Route(host, fromNamespace, request))
+        foreach (var destination in _routing.Route(host, fromNamespace, request, gateway))
         {
             var faults = RevisionFaults.From(destination.Template);
             var key = (destination.Namespace, destination.Workload);
@@ -255,9 +272,9 @@ public sealed class SimulatedMesh : IDisposable
         }
     }
 
-    private sealed record Flow(string Host, string FromNamespace, double RequestsPerSecond, DateTimeOffset Start, DateTimeOffset End)
+    private sealed record Flow(string Host, string FromNamespace, double RequestsPerSecond, DateTimeOffset Start, DateTimeOffset End, MeshRequest Request)
     {
         /// <summary>What a Gateway sees of the flow's requests (the Host header of <c>hey -host</c>); null for plain requests.</summary>
-        public GatewayRequest? Request { get; init; }
+        public GatewayRequest? Gateway { get; init; }
     }
 }

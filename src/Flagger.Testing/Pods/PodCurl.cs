@@ -5,7 +5,7 @@ namespace Flagger.Testing.Pods;
 /// <summary>
 /// <c>curl</c> inside a simulated pod: sends one request through the <see cref="PodNetwork"/> and prints the
 /// body, with curl's error texts and exit codes (6 unresolved host, 7 refused, 22 with <c>-f</c>, 28 timeout).
-/// Options: <c>-s</c>, <c>-S</c>, <c>-i</c>, <c>-f</c>, <c>-X METHOD</c>, <c>-o FILE</c> (only /dev/null),
+/// Options: <c>-s</c>, <c>-S</c>, <c>-i</c>, <c>-f</c>, <c>-X METHOD</c>, <c>-d DATA</c> (a POST), <c>-o FILE</c> (only /dev/null),
 /// <c>-w FORMAT</c> (<c>%{http_code}</c>), <c>-m SECONDS</c>; others are accepted and ignored.
 /// </summary>
 internal sealed class PodCurl(string ns, string pod, PodNetwork network, TimeProvider time)
@@ -14,6 +14,7 @@ internal sealed class PodCurl(string ns, string pod, PodNetwork network, TimePro
     {
         bool silent = false, showErrors = false, include = false, fail = false, discard = false;
         string method = "GET", format = "";
+        var explicitMethod = false;
         string? url = null;
         double? maxTime = null;
         args = ExpandShortFlags(args);
@@ -37,6 +38,11 @@ internal sealed class PodCurl(string ns, string pod, PodNetwork network, TimePro
                     break;
                 case "-X" or "--request":
                     method = Value() ?? method;
+                    explicitMethod = true;
+                    break;
+                case "-d" or "--data" or "--data-raw" or "--data-binary":
+                    Value();
+                    method = explicitMethod ? method : "POST";
                     break;
                 case "-o" or "--output":
                     discard = Value() == "/dev/null";
@@ -47,7 +53,7 @@ internal sealed class PodCurl(string ns, string pod, PodNetwork network, TimePro
                 case "-m" or "--max-time":
                     maxTime = double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var m) ? m : null;
                     break;
-                case "-H" or "--header" or "-d" or "--data" or "--connect-timeout":
+                case "-H" or "--header" or "--connect-timeout":
                     Value();
                     break;
                 case var flag when flag.StartsWith('-'):

@@ -34,6 +34,11 @@ public sealed class PodNetwork
         _podinfo = new PodinfoHandler(store);
     }
 
+    /// <summary>Commands added to the pods' shell (the mesh's <c>hey</c>).</summary>
+    internal PodCommands Commands { get; } = new();
+
+    internal ObjectStore Store => _store;
+
     /// <summary>Attaches a middleware step; it runs before every step attached earlier.</summary>
     /// <param name="middleware">The step.</param>
     /// <returns>Dispose to detach.</returns>

@@ -4,9 +4,10 @@ using System.Text;
 namespace Flagger.Testing.Pods;
 
 /// <summary>
-/// The tiny <c>sh</c> behind <c>kubectl exec</c>: a prompt and line editing with a TTY, and the commands the
-/// walkthrough uses (<c>curl</c>, <c>watch</c>) plus <c>echo</c>, <c>hostname</c>, <c>sleep</c> and <c>exit</c>.
-/// Anything else is <c>sh: X: command not found</c>.
+/// The tiny <c>sh</c> behind <c>kubectl exec</c>: a prompt and line editing with a TTY, pipes and <c>&amp;&amp;</c>,
+/// <c>||</c>, <c>;</c> lists, and the commands the walkthrough and Flagger's load tester hooks use (<c>curl</c>,
+/// <c>watch</c>, <c>grep</c>, <c>grpc_health_probe</c>, and <c>hey</c> when a mesh is running) plus <c>echo</c>,
+/// <c>cat</c>, <c>hostname</c>, <c>sleep</c> and <c>exit</c>. Anything else is <c>sh: X: command not found</c>.
 /// </summary>
 internal sealed class PodShell(string ns, string pod, ShellTerminal terminal, PodNetwork network, TimeProvider time)
 {
@@ -72,17 +73,29 @@ internal sealed class PodShell(string ns, string pod, ShellTerminal terminal, Po
     private async Task<int> RunLineAsync(string line, CancellationToken ct)
     {
         var words = Tokenize(line);
-        return words.Count == 0 ? 0 : await terminal.InterruptibleAsync(c => RunAsync(words, c), ct).ConfigureAwait(false);
+        return words.Count == 0 ? 0 : await terminal.InterruptibleAsync(c => ShellScript.RunAsync(line, RunAsync, terminal.OutAsync, terminal.ErrAsync, c), ct).ConfigureAwait(false);
     }
 
     /// <summary>Runs one command, writing to the terminal.</summary>
     private Task<int> RunAsync(IReadOnlyList<string> words, CancellationToken ct) =>
         RunAsync(words, terminal.OutAsync, terminal.ErrAsync, ct);
 
-    private async Task<int> RunAsync(IReadOnlyList<string> words, Func<string, CancellationToken, Task> stdout, Func<string, CancellationToken, Task> stderr, CancellationToken ct)
+    private Task<int> RunAsync(IReadOnlyList<string> words, Func<string, CancellationToken, Task> stdout, Func<string, CancellationToken, Task> stderr, CancellationToken ct) =>
+        RunAsync(words, string.Empty, stdout, stderr, ct);
+
+    private async Task<int> RunAsync(IReadOnlyList<string> words, string stdin, Func<string, CancellationToken, Task> stdout, Func<string, CancellationToken, Task> stderr, CancellationToken ct)
     {
         switch (words[0])
         {
+            case "grep":
+                return await PodGrep.RunAsync([.. words.Skip(1)], stdin, stdout, stderr, ct).ConfigureAwait(false);
+            case "cat" when words.Count == 1:
+                await stdout(stdin, ct).ConfigureAwait(false);
+                return 0;
+            case "grpc_health_probe":
+                return await PodGrpcProbe.RunAsync(ns, [.. words.Skip(1)], network, stdout, stderr, ct).ConfigureAwait(false);
+            case var name when network.Commands.Find(name) is { } command:
+                return await command(new PodCommandContext(ns, pod, [.. words.Skip(1)], stdin, stdout, stderr), ct).ConfigureAwait(false);
             case "echo":
                 var newline = words.Count < 2 || words[1] != "-n";
                 await stdout(string.Join(' ', words.Skip(newline ? 1 : 2)) + (newline ? "\n" : ""), ct).ConfigureAwait(false);

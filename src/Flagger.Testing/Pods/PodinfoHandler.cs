@@ -7,7 +7,7 @@ namespace Flagger.Testing.Pods;
 
 /// <summary>
 /// The workload's own answer at the end of the pod network: a Service backed by ready pods running a podinfo
-/// image answers like podinfo (<c>/</c>, <c>/status/{code}</c>, <c>/delay/{seconds}</c>, <c>/healthz</c>,
+/// image answers like podinfo (<c>/</c>, <c>/status/{code}</c>, <c>POST /token</c>, <c>/delay/{seconds}</c>, <c>/healthz</c>,
 /// <c>/readyz</c>, <c>/version</c>); any other Service refuses the connection, as nothing listens.
 /// </summary>
 internal sealed class PodinfoHandler(ObjectStore store)
@@ -42,6 +42,8 @@ internal sealed class PodinfoHandler(ObjectStore store)
                 return Json(200, new JsonObject { ["delay"] = delay });
             case ["healthz"] or ["readyz"]:
                 return Json(200, new JsonObject { ["status"] = "OK" });
+            case ["token"] when request.Method == "POST":
+                return Json(200, new JsonObject { ["token"] = $"embedded.{Meta.Name(pod)}.token", ["expires_at"] = store.Time.GetUtcNow().AddMinutes(1).ToString("O", CultureInfo.InvariantCulture) });
             case ["version"]:
                 return Json(200, new JsonObject { ["commit"] = "embedded", ["version"] = Version(image) });
             default:

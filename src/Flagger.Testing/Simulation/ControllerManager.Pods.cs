@@ -87,7 +87,10 @@ internal sealed partial class ControllerManager
         var now = options.TimeProvider.GetUtcNow();
         pod["status"] ??= new JsonObject();
         pod["status"]!["startTime"] ??= Meta.Timestamp(now);
-        var status = KubeletStatus.Running(pod, ready: true, now);
+        var status = options.Images?.FirstMissing(pod["spec"] as JsonObject, store) is { } missing
+            ? ImagePullStatus.Waiting(pod, missing, now)
+            : KubeletStatus.Running(pod, ready: true, now);
+        ImagePullStatus.RecordTransition(store, pod, status, now);
         var body = new JsonObject { ["metadata"] = new JsonObject { ["name"] = started.Name }, ["status"] = status };
         store.Update(pods, started.Namespace, started.Name, body, statusOnly: true, dryRun: false);
     }

@@ -163,6 +163,7 @@ internal sealed partial class ControllerManager(ObjectStore store, EmbeddedClust
         var hash = WorkloadStatus.TemplateHash(template);
         var generation = Meta.Generation(obj);
         var knobs = PodTemplateKnobs.From(template);
+        var missingImage = options.Images?.FirstMissing(template?["spec"] as JsonObject, store);
         if (rollout is null || rollout.Generation != generation || rollout.Desired != desired)
         {
             rollout?.Timer?.Dispose();
@@ -178,7 +179,7 @@ internal sealed partial class ControllerManager(ObjectStore store, EmbeddedClust
             }
 
             WriteStatus(type, obj, rollout, readyAtStart);
-            var wait = knobs.NeverReady
+            var wait = knobs.NeverReady || missingImage is not null
                 ? TimeSpan.FromSeconds(Int(obj["spec"]?["progressDeadlineSeconds"], 600))
                 : knobs.ReadyAfter ?? options.RolloutDelay;
             Schedule(rollout, new TimerFired(type, ns, name, generation), changedAt + wait);
@@ -187,7 +188,7 @@ internal sealed partial class ControllerManager(ObjectStore store, EmbeddedClust
 
         if (timerFired && rollout.Phase == RolloutPhase.Progressing)
         {
-            var stuck = knobs.NeverReady || knobs.DeadlineExceeded;
+            var stuck = knobs.NeverReady || knobs.DeadlineExceeded || missingImage is not null;
             rollout.Phase = stuck ? RolloutPhase.DeadlineExceeded : RolloutPhase.Complete;
             WriteStatus(type, obj, rollout, stuck ? rollout.ReadyAtStart : desired);
         }
@@ -200,7 +201,8 @@ internal sealed partial class ControllerManager(ObjectStore store, EmbeddedClust
             : WorkloadStatus.Deployment(obj, obj["status"] as JsonObject, rollout.Desired, ready, rollout.Phase, options.TimeProvider.GetUtcNow());
         var body = new JsonObject { ["metadata"] = new JsonObject { ["name"] = Meta.Name(obj) }, ["status"] = status };
         store.Update(type, Meta.Namespace(obj), Meta.Name(obj), body, statusOnly: true, dryRun: false);
-        PodSync.Sync(store, obj, rollout.Desired, ready, options.NodeCount, options.TimeProvider.GetUtcNow());
+        var missingImage = options.Images?.FirstMissing(obj["spec"]?["template"]?["spec"] as JsonObject, store);
+        PodSync.Sync(store, obj, rollout.Desired, ready, options.NodeCount, options.TimeProvider.GetUtcNow(), missingImage);
     }
 
     private void Schedule(Rollout rollout, TimerFired fired, DateTimeOffset dueAt)

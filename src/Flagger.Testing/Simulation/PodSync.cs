@@ -10,7 +10,7 @@ namespace Flagger.Testing.Simulation;
 /// </summary>
 internal static class PodSync
 {
-    public static void Sync(ObjectStore store, JsonObject workload, int desired, int ready, int nodeCount, DateTimeOffset now)
+    public static void Sync(ObjectStore store, JsonObject workload, int desired, int ready, int nodeCount, DateTimeOffset now, string? missingImage = null)
     {
         var pods = store.Registry.Find("", "v1", "pods")!;
         var ns = Meta.Namespace(workload);
@@ -40,9 +40,11 @@ internal static class PodSync
 
         for (var i = 0; i < current.Count; i++)
         {
-            var status = KubeletStatus.Running(current[i], i < ready, now);
+            // Pods of the ready replicas kept from before (an unpullable new revision keeps none) run; others wait on the pull.
+            var status = missingImage is null || i < ready ? KubeletStatus.Running(current[i], i < ready, now) : ImagePullStatus.Waiting(current[i], missingImage, now);
             if (!JsonNode.DeepEquals(status, current[i]["status"]))
             {
+                ImagePullStatus.RecordTransition(store, current[i], status, now);
                 var body = new JsonObject { ["metadata"] = new JsonObject { ["name"] = Meta.Name(current[i]) }, ["status"] = status };
                 store.Update(pods, ns, Meta.Name(current[i]), body, statusOnly: true, dryRun: false);
             }
