@@ -65,6 +65,7 @@ public sealed class OwnershipTests : IAsyncLifetime
         collection.AddSingleton<IWebhookClient>(new ScriptedWebhooks());
         collection.AddFlaggerEngine(o => o.MetricsServer = "http://prometheus.istio-system:9090")
             .AddKubernetes()
+            .AddIstioDefaults()
             .AddProvider<IMeshRouter>("istio", new SimulatedMesh())
             .AddProvider<IMetricsProviderFactory>("prometheus", new ScriptedMetrics());
         services = collection.BuildServiceProvider();

@@ -74,24 +74,22 @@ public sealed class CanaryReadTests
     public async Task Watching_sees_every_status_change_and_ends_when_the_canary_is_deleted()
     {
         await using var cluster = await StartWithCanaryAsync();
+        await using var watch = cluster.WatchCanaryAsync("test", "podinfo", TestCluster.Ct).GetAsyncEnumerator(TestCluster.Ct);
         var weights = new List<int?>();
-        var watch = Task.Run(async () =>
-        {
-            await foreach (var canary in cluster.WatchCanaryAsync("test", "podinfo", TestCluster.Ct))
-            {
-                weights.Add(canary.Status?.CanaryWeight);
-            }
-        }, TestCluster.Ct);
+        Assert.True(await watch.MoveNextAsync());
+        weights.Add(watch.Current.Status?.CanaryWeight);
 
         foreach (var weight in new[] { 10, 20, 30 })
         {
             await SetPhaseAsync(cluster, CanaryPhase.Progressing, weight);
+            Assert.True(await watch.MoveNextAsync());
+            weights.Add(watch.Current.Status?.CanaryWeight);
         }
 
         using var client = cluster.CreateClient();
         await client.CustomObjects.DeleteNamespacedCustomObjectAsync("flagger.app", "v1beta1", "test", "canaries", "podinfo", cancellationToken: TestCluster.Ct);
-        await watch.WaitAsync(TimeSpan.FromSeconds(30), TestCluster.Ct);
 
+        Assert.False(await watch.MoveNextAsync());
         Assert.Equal([null, 10, 20, 30], weights);
     }
 
