@@ -27,6 +27,7 @@ namespace Flagger.Acceptance;
 /// application's <c>http_request_duration_seconds</c> series. A healthy revision is promoted; a revision answering
 /// 40% of requests with 5xx is rolled back.
 /// </summary>
+[Collection(SharedMetricsRegistry.Name)]
 public sealed class OperatorGatewayApiTests : IAsyncLifetime
 {
     private static readonly string Repository = FindRepository();
