@@ -72,4 +72,7 @@ docs/security.md (a test keeps the three equal). Nothing is ever deleted.
 - apiGroups: ["networking.istio.io"]
   resources: ["virtualservices", "destinationrules"]
   verbs: ["get", "list", "watch", "create", "update", "patch"]
+- apiGroups: ["gateway.networking.k8s.io"]
+  resources: ["httproutes"]
+  verbs: ["get", "create", "update"]
 {{- end -}}
