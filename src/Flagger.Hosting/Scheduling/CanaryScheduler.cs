@@ -157,7 +157,6 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
                     if (report.Canary is { } canary)
                     {
                         schedule.Interval = IntervalOf(canary);
-                        schedule.StepDueIn = StepDueIn(canary, schedule.Interval, time.GetUtcNow());
                     }
                 }
                 finally
@@ -203,22 +202,6 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
         }
 
         await expiry.CancelAsync().ConfigureAwait(false);
-    }
-
-    // A tick that came before the run's next step was due (a restarted operator's or a new leader's first tick, or
-    // one a target change woke) took no step: the engine takes one only an interval after the status last changed.
-    // The next tick then comes when that step is due, not a whole interval later, so a restart costs a rollout at
-    // most the time until its step instead of up to two intervals. Never sooner than asked, never a busy loop: only
-    // a run under way with its step still ahead.
-    private static TimeSpan? StepDueIn(Canary canary, TimeSpan interval, DateTimeOffset now)
-    {
-        if (canary.Status is not { Phase: CanaryPhase.Progressing or CanaryPhase.WaitingPromotion or CanaryPhase.Promoting or CanaryPhase.Finalising, LastTransitionTime: { } last })
-        {
-            return null;
-        }
-
-        var left = last + interval - now;
-        return left > TimeSpan.Zero && left < interval ? left : null;
     }
 
     // A canary whose interval cannot be read still gets a schedule: its ticks are what report the problem (a
@@ -278,9 +261,6 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
 
         public TimeSpan Interval { get; set; } = interval;
 
-        /// <summary>When the last tick came before its run's step was due: how long until it is.</summary>
-        public TimeSpan? StepDueIn { get; set; }
-
         public CancellationTokenSource Stop { get; } = stop;
 
         public Task Loop { get; set; } = Task.CompletedTask;
@@ -312,8 +292,7 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
         public async Task<long> WaitAsync(TimeProvider time, Action waiting, CancellationToken cancellationToken)
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var interval = Bounded(StepDueIn ?? Interval);
-            StepDueIn = null;
+            var interval = Bounded(Interval);
             var due = time.GetTimestamp() + (long)(interval.TotalSeconds * time.TimestampFrequency);
             var delay = Task.Delay(interval, time, linked.Token);
             waiting();

@@ -237,47 +237,6 @@ public sealed class CanarySchedulerTests
     }
 
     [Fact]
-    public async Task A_tick_before_the_runs_step_was_due_is_followed_by_one_when_it_is_due_not_a_whole_interval_later()
-    {
-        // The status last changed 40 s ago (a step by the operator before a restart): this first tick takes no step,
-        // and the next comes when the step is due, 20 s on. A tick that took its step waits the whole interval.
-        var times = new ConcurrentQueue<DateTimeOffset>();
-        var lastStep = clock.GetUtcNow() - TimeSpan.FromSeconds(40);
-        await using var scheduler = new CanaryScheduler(
-            (ns, name, ct) =>
-            {
-                var now = clock.GetUtcNow();
-                times.Enqueue(now);
-                if (now - lastStep >= Minute)
-                {
-                    lastStep = now;
-                }
-
-                var canary = Canary(name) with { Status = new CanaryStatus { Phase = CanaryPhase.Progressing, LastTransitionTime = lastStep } };
-                return Task.FromResult(new TickReport { Canary = canary });
-            },
-            c => c.Spec.GetAnalysis().GetInterval(),
-            clock,
-            NullLogger.Instance,
-            4);
-        var start = clock.GetUtcNow();
-        scheduler.Upsert(Canary("podinfo"));
-        await EventuallyAsync(() => times.Count == 1, "the first tick at once");
-        await IdleAsync(scheduler, 1);
-
-        clock.Advance(TimeSpan.FromSeconds(20));
-        await EventuallyAsync(() => times.Count == 2, "the second tick when the step is due");
-        await IdleAsync(scheduler, 2);
-        clock.Advance(TimeSpan.FromSeconds(59));
-        await Task.Delay(50, TestContext.Current.CancellationToken);
-        Assert.Equal(2, times.Count);
-        clock.Advance(TimeSpan.FromSeconds(1));
-        await EventuallyAsync(() => times.Count == 3, "the third tick a whole interval after the step");
-
-        Assert.Equal([TimeSpan.Zero, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(80)], times.Select(t => t - start));
-    }
-
-    [Fact]
     public async Task Removed_canary_stops_ticking()
     {
         await using var scheduler = Scheduler();
