@@ -15,6 +15,11 @@ namespace Flagger.Acceptance;
 /// given back as it was: the target scaled up again, the apex Service selecting the target's pods, the
 /// VirtualService as the user applied it.
 /// </summary>
+/// <remarks>
+/// Run alone: the operator's Prometheus series live in one registry per process, and deleting canary podinfo.test here
+/// would take it out of <c>flagger_canary_total{namespace="test"}</c> while the walkthrough test reads that series.
+/// </remarks>
+[Collection(nameof(RevertOnDeletionTests))]
 public sealed class RevertOnDeletionTests : IAsyncLifetime
 {
     private readonly string kubeconfig = Path.Combine(Path.GetTempPath(), $"flagger-revert-{Guid.NewGuid():N}.yaml");
@@ -183,3 +188,7 @@ public sealed class RevertOnDeletionTests : IAsyncLifetime
         Assert.Fail($"waited 60s for {what}");
     }
 }
+
+/// <summary>Keeps <see cref="RevertOnDeletionTests"/> from running beside the other operator tests (see its remarks).</summary>
+[CollectionDefinition(nameof(RevertOnDeletionTests), DisableParallelization = true)]
+public sealed class RevertOnDeletionRunsAlone;
