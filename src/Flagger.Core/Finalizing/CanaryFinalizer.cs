@@ -83,7 +83,11 @@ public sealed class CanaryFinalizer
         if (done)
         {
             await finalizers.RemoveFinalizerAsync(current, Name, cancellationToken).ConfigureAwait(false);
-            await RecordAsync(current, recorded, EventSeverity.Info, $"Terminated canary {canary.Id}", cancellationToken).ConfigureAwait(false);
+
+            // The Canary is gone now, and with it the schedule whose token this tick runs on: the last event gets a
+            // few seconds of its own, or it would be cancelled as the deletion reaches the host.
+            using var last = new CancellationTokenSource(TimeSpan.FromSeconds(10), time);
+            await RecordAsync(current, recorded, EventSeverity.Info, $"Terminated canary {canary.Id}", last.Token).ConfigureAwait(false);
         }
 
         return new TickReport { Canary = current, Events = recorded, StatusWritten = !ReferenceEquals(current, canary) };

@@ -26,6 +26,27 @@ public sealed class KubernetesCanaryStoreTests
     }
 
     [Fact]
+    public async Task A_finalizer_added_from_a_stale_read_keeps_the_one_another_controller_added_meanwhile_and_removing_it_keeps_theirs()
+    {
+        await using var kube = await KubeCluster.StartAsync();
+        await kube.ApplyWalkthroughAsync(hpa: false);
+        await kube.SettleAsync();
+        var store = new KubernetesCanaryStore(kube.Client, kube.Cache);
+        var stale = (await store.GetCanaryAsync("test", "podinfo", KubeCluster.Ct))!;
+
+        // Another controller adds its own finalizer after our read.
+        await kube.Client.CustomObjects.PatchNamespacedCustomObjectAsync(
+            new V1Patch("""{"metadata":{"finalizers":["example.com/backup"]}}""", V1Patch.PatchType.MergePatch), "flagger.app", "v1beta1", "test", "canaries", "podinfo", cancellationToken: KubeCluster.Ct);
+        var added = await store.AddFinalizerAsync(stale, "finalizer.flagger.app", KubeCluster.Ct);
+
+        Assert.Equal(["example.com/backup", "finalizer.flagger.app"], added.Metadata.Finalizers);
+        Assert.Equal(["example.com/backup", "finalizer.flagger.app"], (await kube.CanaryAsync()).Metadata.Finalizers);
+
+        await store.RemoveFinalizerAsync(added, "finalizer.flagger.app", KubeCluster.Ct);
+        Assert.Equal(["example.com/backup"], (await kube.CanaryAsync()).Metadata.Finalizers);
+    }
+
+    [Fact]
     public async Task An_unreadable_canary_gets_its_status_written_and_keeps_it_in_the_cache()
     {
         // An integer the schema takes but the model cannot hold: the canary is read with ReadError and an empty spec.
