@@ -27,6 +27,11 @@ namespace Flagger.Acceptance;
 /// application's <c>http_request_duration_seconds</c> series. A healthy revision is promoted; a revision answering
 /// 40% of requests with 5xx is rolled back.
 /// </summary>
+/// <remarks>
+/// Runs alone: its operator reports the same canary (podinfo.test) in the process-wide <c>flagger_*</c> metrics that
+/// <see cref="OperatorWalkthroughTests"/> asserts on.
+/// </remarks>
+[Collection(nameof(OperatorGatewayApiTests))]
 public sealed class OperatorGatewayApiTests : IAsyncLifetime
 {
     private static readonly string Repository = FindRepository();
@@ -212,3 +217,7 @@ public sealed class OperatorGatewayApiTests : IAsyncLifetime
         throw new InvalidOperationException($"no Flagger.slnx above {AppContext.BaseDirectory}");
     }
 }
+
+/// <summary>Keeps <see cref="OperatorGatewayApiTests"/> out of the parallel run.</summary>
+[CollectionDefinition(nameof(OperatorGatewayApiTests), DisableParallelization = true)]
+public sealed class OperatorGatewayApiRunsAlone;
