@@ -108,8 +108,10 @@ public sealed class OperatorGatewayApiTests : IAsyncLifetime
         }
     }
 
-    [Fact]
-    public async Task Through_a_Gateway_the_operator_promotes_a_healthy_revision_and_rolls_back_a_faulty_one()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Through_a_Gateway_the_operator_promotes_a_healthy_revision_and_rolls_back_a_faulty_one(bool sessionAffinity)
     {
         await KubectlAsync("apply", "-f", Path.Combine(Repository, "deploy/crds"));
         foreach (var file in new[] { "namespaces/test.yaml", "gatewayapi/gateway.yaml", "canaries/deployment.yaml", "canaries/hpa.yaml" })
@@ -125,13 +127,27 @@ public sealed class OperatorGatewayApiTests : IAsyncLifetime
         await OperatorHost.StartAsync(app, Ct);
         var store = app.Services.GetRequiredService<ICanaryStore>();
 
-        await Kubectl.RunAsync(kubeconfig, ["apply", "-f", "-"], Ct, Canary(receiver.Address));
+        await Kubectl.RunAsync(kubeconfig, ["apply", "-f", "-"], Ct, Canary(receiver.Address, sessionAffinity));
         await OperatorApp.WaitForPhaseAsync(store, "podinfo", CanaryPhase.Initialized);
         var route = await KubectlAsync("-n", "test", "get", "httproute", "podinfo", "-o", "jsonpath={.spec.hostnames[0]} {.spec.rules[0].backendRefs[*].weight} {.status.parents[0].conditions[0].type}={.status.parents[0].conditions[0].status}");
         Assert.Equal("www.example.com 100 0 Accepted=True", route);
 
         await KubectlAsync("-n", "test", "set", "image", "deployment/podinfo", "podinfod=stefanprodan/podinfo:1.4.1");
+        if (sessionAffinity)
+        {
+            // While the canary takes traffic its responses set the cookie, and a rule sends the cookie's holders to it.
+            await OperatorApp.WaitForStatusAsync(store, "podinfo", s => s.CanaryWeight > 0, "a canary weight");
+            var rules = await KubectlAsync("-n", "test", "get", "httproute", "podinfo", "-o", "jsonpath={range .spec.rules[*]}{.matches[0].headers[0].name} {.backendRefs[*].weight} {.backendRefs[1].filters[0].responseHeaderModifier.add[0].value};{end}");
+            Assert.Matches(@"^Cookie 0 100 ; \d+ \d+ flagger-cookie=[a-zA-Z]{10}; Max-Age=21600;$", rules);
+        }
+
         await OperatorApp.WaitForPhaseAsync(store, "podinfo", CanaryPhase.Succeeded);
+        if (sessionAffinity)
+        {
+            // Promoted: the cookie's holders are answered by the primary, which expires the cookie.
+            var expiry = await KubectlAsync("-n", "test", "get", "httproute", "podinfo", "-o", "jsonpath={.spec.rules[0].backendRefs[*].weight} {.spec.rules[0].filters[0].responseHeaderModifier.add[0].value}");
+            Assert.Matches("^100 0 flagger-cookie=[a-zA-Z]{10}; Max-Age=-1$", expiry);
+        }
 
         // The next revision answers 40% of requests with 5xx, as the pods of the demo's faulty revision do.
         await KubectlAsync("-n", "test", "set", "image", "deployment/podinfo", "podinfod=stefanprodan/podinfo:1.4.2");
@@ -160,8 +176,9 @@ public sealed class OperatorGatewayApiTests : IAsyncLifetime
     /// may find no canary samples yet (traffic reaches it only once the route gives it weight), so ten failed checks
     /// roll it back instead of five. The load-test hook goes to the loopback receiver: the Gateway already has load.
     /// </summary>
-    private static string Canary(string receiver) =>
+    private static string Canary(string receiver, bool sessionAffinity) =>
         File.ReadAllText(Path.Combine(Repository, "deploy/artifacts/gatewayapi/canary.yaml"))
+            .Replace("  analysis:\n", sessionAffinity ? "  analysis:\n    sessionAffinity:\n      cookieName: flagger-cookie\n      maxAge: 21600\n" : "  analysis:\n", StringComparison.Ordinal)
             .Replace("interval: 1m\n    # max number", "interval: 1s\n    # max number", StringComparison.Ordinal)
             .Replace("threshold: 5", "threshold: 10", StringComparison.Ordinal)
             .Replace("interval: 1m\n      - name: request-duration", "interval: 10s\n      - name: request-duration", StringComparison.Ordinal)
