@@ -224,7 +224,7 @@ def _():
         spec=client.V1DaemonSetSpec(
             selector=client.V1LabelSelector(match_labels={"app": "agent"}),
             template=client.V1PodTemplateSpec(metadata=client.V1ObjectMeta(labels={"app": "agent"}),
-                                              spec=client.V1PodSpec(containers=[client.V1Container(name="agent", image="agent:1")]))))
+                                              spec=client.V1PodSpec(containers=[client.V1Container(name="agent", image="ghcr.io/stefanprodan/podinfo:6.0.0")]))))
     api.apps.create_namespaced_daemon_set(NS, daemonset)
     hpa = client.V2beta2HorizontalPodAutoscaler(
         metadata=meta("podinfo"),
