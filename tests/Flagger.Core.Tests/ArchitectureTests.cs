@@ -70,6 +70,62 @@ public sealed class ArchitectureTests
         return literals;
     }
 
+    // Not steps of a tick: the engine's public surface (options in, report out), the reference monitor's own check,
+    // and the judges' statistics in Judges/ (a library the comparison decision calls, tested against R's values).
+    private static readonly string[] NotOnTheTickPath = ["EngineOptions.cs", "TickReport.cs", "ReferenceMonitor.cs", "ResourceValidity.cs"];
+
+    [Fact]
+    public void The_path_of_a_tick_reads_in_six_files()
+    {
+        var files = TickPathSourceFiles();
+
+        Assert.Contains(files, f => f.EndsWith("CanaryEngine.cs", StringComparison.Ordinal));
+        Assert.Contains(files, f => f.EndsWith("TickDecisions.cs", StringComparison.Ordinal));
+        Assert.True(files.Count <= 6, $"a tick reads in {files.Count} files: {string.Join(", ", files)}");
+    }
+
+    // The source files of every method of the engine's own types, from the portable PDB beside Flagger.Core.dll.
+    private static SortedSet<string> TickPathSourceFiles()
+    {
+        using var stream = File.OpenRead(CorePath);
+        using var pe = new PEReader(stream);
+        var reader = pe.GetMetadataReader();
+        using var pdbStream = File.OpenRead(Path.ChangeExtension(CorePath, ".pdb"));
+        using var pdbProvider = MetadataReaderProvider.FromPortablePdbStream(pdbStream);
+        var pdb = pdbProvider.GetMetadataReader();
+        var files = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var handle in reader.MethodDefinitions)
+        {
+            var type = reader.GetTypeDefinition(reader.GetMethodDefinition(handle).GetDeclaringType());
+            while (type.GetDeclaringType() is { IsNil: false } outer)
+            {
+                type = reader.GetTypeDefinition(outer);
+            }
+
+            var ns = reader.GetString(type.Namespace);
+            if (ns is not ("Flagger.Analysis" or "Flagger.Analysis.Decisions"))
+            {
+                continue;
+            }
+
+            var document = pdb.GetMethodDebugInformation(handle.ToDebugInformationHandle()).Document;
+            if (document.IsNil)
+            {
+                continue;
+            }
+
+            // Source-generated logging methods live under obj/, not in a file anyone reads.
+            var path = pdb.GetString(pdb.GetDocument(document).Name).Replace('\\', '/');
+            var at = path.IndexOf("src/Flagger.Core/", StringComparison.Ordinal);
+            if (at >= 0 && !path.Contains("/obj/", StringComparison.Ordinal) && !NotOnTheTickPath.Contains(Path.GetFileName(path)))
+            {
+                files.Add(path[at..]);
+            }
+        }
+
+        return files;
+    }
+
     private static HashSet<string> MemberReferences()
     {
         using var stream = File.OpenRead(CorePath);

@@ -1,3 +1,6 @@
+// The apply stage: routes, then target and scaler, then the status written once, then events and alerts, which are
+// best-effort and bounded; AlertRouting picks which providers receive an alert.
+
 using System.Globalization;
 using Flagger.Analysis.Decisions;
 using Flagger.Events;
@@ -6,8 +9,8 @@ using Flagger.Notifications;
 using Flagger.Providers;
 using Flagger.Routing;
 using Flagger.Store;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Flagger.Analysis;
@@ -319,3 +322,19 @@ internal sealed partial class TransitionApplier(
 /// <param name="Failure">The routes, target or status call that failed, if one did.</param>
 /// <param name="EffectFailures">The best-effort calls that failed.</param>
 internal sealed record Applied(Canary? Stored, TrafficRoutes? Routes, IReadOnlyList<CanaryEvent> Events, PortFailure? Failure, IReadOnlyList<EffectFailure> EffectFailures);
+
+/// <summary>Which alerts a canary alert receives, by severity.</summary>
+internal static class AlertRouting
+{
+    /// <summary>
+    /// An alert at <c>info</c> receives everything, <c>warn</c> receives warnings and errors, <c>error</c> only errors.
+    /// An empty severity means <c>info</c>, as documented (Flagger sends such alerts nothing).
+    /// </summary>
+    public static bool Receives(string? configuredSeverity, AlertSeverity severity) => configuredSeverity switch
+    {
+        null or "" or "info" => true,
+        "warn" => severity >= AlertSeverity.Warn,
+        "error" => severity == AlertSeverity.Error,
+        _ => false,
+    };
+}

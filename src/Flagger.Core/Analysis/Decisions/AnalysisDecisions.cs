@@ -1,4 +1,10 @@
+// The decide stage of a due analysis step: AnalysisDecisions (hooks, metrics, the step), ComparisonDecisions (the
+// judges' outcomes), MetricVerdicts (a value against its threshold) and TrafficDecisions (the strategy's next weight).
+
+using System.Globalization;
+using Flagger.Analysis.Judges;
 using Flagger.Events;
+using Flagger.Metrics;
 using Flagger.Model;
 using Flagger.Notifications;
 using Flagger.Routing;
@@ -272,4 +278,458 @@ internal static class AnalysisDecisions
         plan.SetPhase(CanaryPhase.Promoting);
         return plan.Done();
     }
+}
+
+/// <summary>
+/// Turns one tick's metric checks into <c>status.metrics</c>: a threshold check is recorded as the reader judged it;
+/// a comparison is judged here, its evidence (request counts or histogram buckets, which accumulate across steps)
+/// carried over from the status. Pure: the same status and reading give the same verdicts.
+/// </summary>
+internal static class ComparisonDecisions
+{
+    /// <summary>The <c>method</c> recorded for a metric judged by its threshold.</summary>
+    public const string Threshold = "threshold";
+
+    /// <summary>What the checks concluded.</summary>
+    /// <param name="Metrics">The new <c>status.metrics</c> (metrics not checked this tick keep their entry).</param>
+    /// <param name="Failure">The first comparison that failed, as a failed-check event, or null.</param>
+    /// <param name="Inconclusive">The comparisons that could not tell yet, named with their reasons, or null when none.</param>
+    public readonly record struct Outcome(IReadOnlyList<CanaryMetricStatus> Metrics, CanaryEvent? Failure, string? Inconclusive);
+
+    /// <summary>Records the checks of this tick and judges the comparisons among them.</summary>
+    public static Outcome Judge(in Observation o, CanaryStatus status, MetricsReading reading)
+    {
+        var previous = status.Metrics ?? [];
+        var checks = reading.Checks;
+        var next = new List<CanaryMetricStatus>(Math.Max(previous.Count, checks.Count));
+        CanaryEvent? failure = null;
+        List<string>? inconclusive = null;
+        foreach (var metric in o.Analysis?.Metrics ?? [])
+        {
+            var before = ComparisonReader.Previous(status, metric.Name);
+            var check = Find(checks, metric);
+            if (check is null)
+            {
+                if (before is not null)
+                {
+                    next.Add(before);
+                }
+
+                continue;
+            }
+
+            if (check.Comparison is not { } read)
+            {
+                next.Add(Recorded(before, metric, Threshold, check.Verdict!, check.Value, check.Message, o.Now));
+                continue;
+            }
+
+            var entry = JudgeComparison(o, metric, before, read, check);
+            next.Add(entry);
+            if (entry.Verdict == nameof(Verdict.Fail) && failure is null)
+            {
+                failure = new CanaryEvent(EventSeverity.Warning, $"Halt {o.Canary.Id} advancement {metric.Name} {entry.Message}");
+            }
+            else if (entry.Verdict == nameof(Verdict.Inconclusive))
+            {
+                (inconclusive ??= []).Add($"{metric.Name}: {entry.Message}");
+            }
+        }
+
+        return new Outcome(next, failure, inconclusive is null ? null : string.Join("; ", inconclusive));
+    }
+
+    private static MetricCheck? Find(IReadOnlyList<MetricCheck> checks, CanaryMetric metric)
+    {
+        for (var i = 0; i < checks.Count; i++)
+        {
+            if (ReferenceEquals(checks[i].Metric, metric))
+            {
+                return checks[i];
+            }
+        }
+
+        return null;
+    }
+
+    private static CanaryMetricStatus Recorded(CanaryMetricStatus? before, CanaryMetric metric, string method, string verdict, double? value, string? message, DateTimeOffset now) =>
+        (before is not null && before.Method == method ? before : new CanaryMetricStatus { Name = metric.Name, Method = method }) with
+        {
+            Verdict = verdict,
+            Value = value,
+            Message = message,
+            LastCheckTime = now,
+            History = value is { } v ? Append(before?.History, v) : before?.History,
+        };
+
+    private static CanaryMetricStatus JudgeComparison(in Observation o, CanaryMetric metric, CanaryMetricStatus? before, ComparisonRead read, MetricCheck check)
+    {
+        var comparison = metric.Comparison!;
+        var method = comparison.IsSequential() ? ComparisonMethods.Sequential : ComparisonMethods.MannWhitney;
+        var start = before is not null && before.Method == method ? before : new CanaryMetricStatus { Name = metric.Name, Method = method };
+        start = start with { Since = start.Since ?? read.Window.Start };
+        if (read.Outcome == MetricQueryOutcome.Failed)
+        {
+            return Recorded(start, metric, method, MetricReader.Failed, null, check.Message, o.Now);
+        }
+
+        if (read.Outcome == MetricQueryOutcome.NoValues)
+        {
+            return Recorded(start, metric, method, nameof(Verdict.Inconclusive), null, $"no values: {read.Error}", o.Now);
+        }
+
+        var (verdict, value, entry) = method == ComparisonMethods.MannWhitney
+            ? MannWhitney(metric, start, read)
+            : metric.Name == BuiltinMetrics.RequestDuration ? Latency(metric, start, read) : Counts(metric, start, read);
+        return Recorded(entry, metric, method, verdict.Outcome.ToString(), value, verdict.Reason, o.Now) with
+        {
+            Estimand = verdict.Estimand,
+            Estimate = Finite(verdict.Estimate),
+            Lower = Finite(verdict.Lower),
+            Upper = Finite(verdict.Upper),
+            CanaryCount = verdict.CanaryCount,
+            PrimaryCount = verdict.PrimaryCount,
+        };
+    }
+
+    // Sequential test of the failure rate over the request counts since the run started.
+    private static (JudgeVerdict, double?, CanaryMetricStatus) Counts(CanaryMetric metric, CanaryMetricStatus entry, ComparisonRead read)
+    {
+        var canary = read.Counts!.Canary;
+        var primary = read.Counts.Primary;
+        var evidence = new CountEvidence { Segments = entry.Counts ?? [] }
+            .Add(read.CanaryWeight, Clamp(canary.Failures, canary.Requests), Math.Max(0, canary.Requests), Clamp(primary.Failures, primary.Requests), Math.Max(0, primary.Requests));
+        var verdict = SequentialCountJudge.Judge(evidence, ComparisonSpec.FailureCountSettings(metric));
+        double? value = canary.Requests > 0 ? 100.0 * (canary.Requests - Clamp(canary.Failures, canary.Requests)) / canary.Requests : null;
+        if (metric.Name != BuiltinMetrics.RequestSuccessRate && canary.Requests > 0)
+        {
+            value = 100.0 * Clamp(canary.Failures, canary.Requests) / canary.Requests;
+        }
+
+        return (verdict, value, entry with { Counts = evidence.Segments });
+    }
+
+    // Sequential test of the duration distributions over the histogram since the run started.
+    private static (JudgeVerdict, double?, CanaryMetricStatus) Latency(CanaryMetric metric, CanaryMetricStatus entry, ComparisonRead read)
+    {
+        var canary = read.Histograms!.Canary!;
+        var primary = read.Histograms.Primary!;
+        var bounds = new List<double>(canary.UpperBounds.Count);
+        foreach (var bound in canary.UpperBounds)
+        {
+            if (double.IsFinite(bound))
+            {
+                bounds.Add(bound);
+            }
+        }
+
+        var sameBuckets = primary.UpperBounds.Count == canary.UpperBounds.Count && canary.Cumulative.Count == canary.UpperBounds.Count
+            && primary.Cumulative.Count == primary.UpperBounds.Count && canary.UpperBounds.SequenceEqual(primary.UpperBounds)
+            && double.IsPositiveInfinity(canary.UpperBounds[^1]);
+        if (!sameBuckets)
+        {
+            return (JudgeVerdict.NoData("CDF gap", 0, 0, "the two sides' duration histograms do not have the same buckets ending at +Inf"), null, entry);
+        }
+
+        // Evidence kept from earlier checks counts only while the buckets stay the same.
+        var kept = entry.Latency is { } l && l.Bounds.SequenceEqual(bounds) ? l : null;
+        var c = new long[bounds.Count + 1];
+        var p = new long[bounds.Count + 1];
+        for (var i = 0; i < c.Length; i++)
+        {
+            c[i] = Math.Max(0, canary.Cumulative[i]) + (kept?.Canary[i] ?? 0);
+            p[i] = Math.Max(0, primary.Cumulative[i]) + (kept?.Primary[i] ?? 0);
+        }
+
+        var upper = new double[c.Length];
+        bounds.CopyTo(upper);
+        upper[^1] = double.PositiveInfinity;
+        var verdict = SequentialLatencyJudge.Judge(upper, c, p, ComparisonSpec.Settings(metric));
+        return (verdict, Quantile(canary, 0.99), entry with { Latency = new LatencyEvidence { Bounds = bounds, Canary = c, Primary = p } });
+    }
+
+    // Kayenta-style Mann-Whitney over each side's samples since the run's first check.
+    private static (JudgeVerdict, double?, CanaryMetricStatus) MannWhitney(CanaryMetric metric, CanaryMetricStatus entry, ComparisonRead read)
+    {
+        var canary = Finite(read.Samples!.Canary!);
+        var primary = Finite(read.Samples.Primary!);
+        var verdict = MannWhitneyJudge.Judge(canary, primary, ComparisonSpec.Settings(metric));
+        return (verdict, canary.Length > 0 ? canary[^1] : null, entry);
+    }
+
+    // The canary's q-quantile in one window's histogram, interpolated within its bucket as histogram_quantile does.
+    private static double? Quantile(LatencyHistogram histogram, double q)
+    {
+        var total = histogram.Cumulative[^1];
+        if (total <= 0)
+        {
+            return null;
+        }
+
+        var rank = q * total;
+        for (var i = 0; i < histogram.Cumulative.Count; i++)
+        {
+            if (histogram.Cumulative[i] >= rank)
+            {
+                var upper = histogram.UpperBounds[i];
+                if (!double.IsFinite(upper))
+                {
+                    return i > 0 ? histogram.UpperBounds[i - 1] : null;
+                }
+
+                var lower = i > 0 ? histogram.UpperBounds[i - 1] : 0;
+                var below = i > 0 ? histogram.Cumulative[i - 1] : 0;
+                var inBucket = histogram.Cumulative[i] - below;
+                return inBucket <= 0 ? upper : lower + ((upper - lower) * (rank - below) / inBucket);
+            }
+        }
+
+        return null;
+    }
+
+    private static double[] Finite(IReadOnlyList<double> values)
+    {
+        var list = new List<double>(values.Count);
+        foreach (var v in values)
+        {
+            if (double.IsFinite(v))
+            {
+                list.Add(v);
+            }
+        }
+
+        return [.. list];
+    }
+
+    private static double? Finite(double value) => double.IsFinite(value) ? value : null;
+
+    private static long Clamp(long failures, long requests) => Math.Clamp(failures, 0, Math.Max(0, requests));
+
+    private static double[] Append(IReadOnlyList<double>? history, double value)
+    {
+        var count = history?.Count ?? 0;
+        var skip = Math.Max(0, count + 1 - CanaryMetricStatus.HistoryLength);
+        var next = new double[count - skip + 1];
+        for (var i = skip; i < count; i++)
+        {
+            next[i - skip] = history![i];
+        }
+
+        next[^1] = value;
+        return next;
+    }
+
+    /// <summary>Formats a count of intervals for an event.</summary>
+    public static string Intervals(int n) => n.ToString(CultureInfo.InvariantCulture) + (n == 1 ? " interval" : " intervals");
+}
+
+/// <summary>Whether a metric value passes its threshold, and the halt message when it does not.</summary>
+internal static class MetricVerdicts
+{
+    /// <summary>Success rate (percent): below the minimum (or legacy threshold) or above the maximum halts.</summary>
+    public static string? CheckSuccessRate(Canary canary, CanaryMetric metric, double value)
+    {
+        if (NotFinite(canary, "success rate", value) is { } halt)
+        {
+            return halt;
+        }
+
+        var (min, max) = Bounds(metric, legacyIsMinimum: true);
+        if (min is { } low && value < low)
+        {
+            return $"Halt {canary.Id} advancement success rate {Percent(value)}% < {Number(low)}%";
+        }
+
+        return max is { } high && value > high ? $"Halt {canary.Id} advancement success rate {Percent(value)}% > {Number(high)}%" : null;
+    }
+
+    /// <summary>
+    /// Request duration (milliseconds): above the maximum (or legacy threshold) or below the minimum halts. Without
+    /// either there is no bound, as in Flagger, which compares only a positive threshold.
+    /// </summary>
+    public static string? CheckRequestDuration(Canary canary, CanaryMetric metric, double milliseconds)
+    {
+        if (NotFinite(canary, "request duration", milliseconds) is { } halt)
+        {
+            return halt;
+        }
+
+        var (min, max) = metric.ThresholdRange is null && metric.Threshold is not > 0 ? (null, null) : Bounds(metric, legacyIsMinimum: false);
+        if (max is { } high && milliseconds > high)
+        {
+            return $"Halt {canary.Id} advancement request duration {Duration(Math.Round(milliseconds, 3))} > {Duration(high)}";
+        }
+
+        return min is { } low && milliseconds < low
+            ? $"Halt {canary.Id} advancement request duration {Duration(Math.Round(milliseconds, 3))} < {Duration(low)}"
+            : null;
+    }
+
+    /// <summary>
+    /// Template or inline metric: above the maximum (or legacy threshold) or below the minimum halts. A metric with
+    /// neither threshold nor thresholdRange has the threshold 0, as in Flagger, whose threshold field defaults to 0:
+    /// an "error count" without a bound halts on the first error instead of always passing.
+    /// </summary>
+    public static string? CheckCustom(Canary canary, CanaryMetric metric, double value)
+    {
+        if (NotFinite(canary, metric.Name, value) is { } halt)
+        {
+            return halt;
+        }
+
+        var (min, max) = Bounds(metric, legacyIsMinimum: false);
+        if (max is { } high && value > high)
+        {
+            return $"Halt {canary.Id} advancement {metric.Name} {Percent(value)} > {Number(high)}";
+        }
+
+        return min is { } low && value < low ? $"Halt {canary.Id} advancement {metric.Name} {Percent(value)} < {Number(low)}" : null;
+    }
+
+    // thresholdRange wins; the legacy single threshold (0 when absent, as in Flagger) is a minimum for success rate
+    // and a maximum otherwise.
+    private static (double? Min, double? Max) Bounds(CanaryMetric metric, bool legacyIsMinimum)
+    {
+        if (metric.ThresholdRange is { } range)
+        {
+            return (range.Min, range.Max);
+        }
+
+        var threshold = metric.Threshold ?? 0;
+        return legacyIsMinimum ? (threshold, null) : (null, threshold);
+    }
+
+    // +Inf, -Inf and NaN pass or fail every comparison by accident (and overflow a duration): none of them is a
+    // measurement a canary can be judged by, so each is a failed check that says so.
+    private static string? NotFinite(Canary canary, string? what, double value) => double.IsFinite(value)
+        ? null
+        : $"Halt {canary.Id} advancement {what} is {Number(value)}, not a finite number";
+
+    // A duration past what a TimeSpan holds is shown in milliseconds rather than overflowing.
+    private static string Duration(double milliseconds) => Math.Abs(milliseconds) < TimeSpan.MaxValue.TotalMilliseconds / 2
+        ? GoDuration.Format(TimeSpan.FromMilliseconds(milliseconds))
+        : $"{Number(milliseconds)}ms";
+
+    private static string Percent(double value) => value.ToString("F2", CultureInfo.InvariantCulture);
+
+    private static string Number(double value) => value switch
+    {
+        double.PositiveInfinity => "+Inf",
+        double.NegativeInfinity => "-Inf",
+        _ => value.ToString(CultureInfo.InvariantCulture),
+    };
+}
+
+/// <summary>The next traffic move of each strategy, given what the router applies now.</summary>
+internal static class TrafficDecisions
+{
+    /// <summary>
+    /// The canary weight after one more step: the next stepWeights entry, or the current weight plus stepWeight,
+    /// never above maxWeight (Flagger overshoots it when maxWeight is not a multiple of the step).
+    /// </summary>
+    public static int NextCanaryWeight(CanaryAnalysis? analysis, int canaryWeight)
+    {
+        var maxWeight = analysis.GetMaxWeight();
+        int next;
+        if (analysis?.StepWeights is { Count: > 0 } steps)
+        {
+            next = steps.FirstOrDefault(w => w > canaryWeight, maxWeight);
+        }
+        else
+        {
+            next = canaryWeight + Math.Max(0, analysis?.StepWeight ?? 0);
+        }
+
+        return Math.Clamp(next, canaryWeight, Math.Min(maxWeight, AnalysisDefaults.TotalWeight));
+    }
+
+    /// <summary>
+    /// Whether this tick may run the analysis and move traffic: not when the status last changed less than one
+    /// interval ago, since that change was this interval's step. Ticks come sooner than the interval when an
+    /// operator restarts or a new leader takes over (their schedules tick at once) or a target change wakes the
+    /// schedule; each must not advance the weight a second time within one interval. A tenth of the interval is
+    /// allowed for timer and clock granularity (a scaled clock makes a millisecond early look like seconds).
+    /// </summary>
+    public static bool IsStepDue(CanaryStatus status, TimeSpan interval, DateTimeOffset now) =>
+        status.LastTransitionTime is not { } last || now - last >= interval - (interval / 10);
+
+    /// <summary>
+    /// True when the router serves a canary weight the status does not record: the last step was applied but the
+    /// status write recording it never landed (the operator died between the two writes, or the write failed).
+    /// Its time is unknown, so the step must not be taken again until it is recorded and an interval has passed.
+    /// Only for progressive weights; iterations and mirroring do not track the weight.
+    /// </summary>
+    public static bool IsUnrecordedStep(CanaryStatus status, TrafficRoutes routes, DeploymentStrategy strategy) =>
+        strategy == DeploymentStrategy.Canary && !routes.Mirrored && routes.CanaryWeight != status.CanaryWeight;
+
+    /// <summary>What the canary strategy does on a successful tick.</summary>
+    public static CanaryMove NextCanaryMove(CanaryAnalysis? analysis, TrafficRoutes routes)
+    {
+        if (routes.CanaryWeight >= analysis.GetMaxWeight())
+        {
+            return CanaryMove.Promote;
+        }
+
+        if (analysis is { Mirror: true } && routes.CanaryWeight == 0 && !routes.Mirrored)
+        {
+            return CanaryMove.Mirror;
+        }
+
+        return CanaryMove.IncreaseWeight;
+    }
+
+    /// <summary>The split once the canary weight becomes <paramref name="canaryWeight"/>; weights always sum to 100.</summary>
+    public static TrafficRoutes WithCanaryWeight(int canaryWeight) =>
+        new(AnalysisDefaults.TotalWeight - canaryWeight, canaryWeight);
+
+    /// <summary>The split after one promotion step back to the primary (all at once without stepWeightPromotion).</summary>
+    public static TrafficRoutes NextPromotionRoutes(CanaryAnalysis? analysis, TrafficRoutes routes)
+    {
+        var step = analysis?.StepWeightPromotion ?? 0;
+        if (step <= 0)
+        {
+            return TrafficRoutes.AllToPrimary;
+        }
+
+        var primary = Math.Min(AnalysisDefaults.TotalWeight, routes.PrimaryWeight + step);
+        return new TrafficRoutes(primary, AnalysisDefaults.TotalWeight - primary);
+    }
+
+    /// <summary>What Blue/Green does with <paramref name="done"/> of <paramref name="iterations"/> completed.</summary>
+    public static IterationMove NextBlueGreenMove(int iterations, int done) => done switch
+    {
+        _ when done < iterations => IterationMove.Iterate,
+        _ when done == iterations => IterationMove.RouteToCanary,
+        _ => IterationMove.Promote,
+    };
+
+    /// <summary>What A/B testing does with <paramref name="done"/> of <paramref name="iterations"/> completed.</summary>
+    public static IterationMove NextABMove(int iterations, int done) =>
+        done < iterations ? IterationMove.Iterate : IterationMove.Promote;
+}
+
+/// <summary>Moves of the canary (weights) strategy.</summary>
+internal enum CanaryMove
+{
+    /// <summary>Mirror traffic for one tick before the first weight step.</summary>
+    Mirror,
+
+    /// <summary>Raise the canary weight by one step.</summary>
+    IncreaseWeight,
+
+    /// <summary>Max weight reached: promote.</summary>
+    Promote,
+}
+
+/// <summary>Moves of the iteration strategies.</summary>
+internal enum IterationMove
+{
+    /// <summary>Count one more iteration.</summary>
+    Iterate,
+
+    /// <summary>Blue/Green: send all traffic to the canary before promotion.</summary>
+    RouteToCanary,
+
+    /// <summary>Promote.</summary>
+    Promote,
 }

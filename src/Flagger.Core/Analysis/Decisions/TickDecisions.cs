@@ -1,3 +1,6 @@
+// The decide stage, phase by phase: TickDecisions (the gates in Flagger's order), RunStart (a run begins, gates and
+// annotations), RevisionDecisions (is this revision new), RunEndings (promotion, finalising and the one rollback).
+
 using Flagger.Model;
 using Flagger.Notifications;
 using Flagger.Routing;
@@ -316,4 +319,382 @@ internal static class TickDecisions
     /// <summary>Whether an analysis step is due (see <see cref="TrafficDecisions.IsStepDue"/>).</summary>
     public static bool IsStepDue(in Observation o, CanaryStatus status) =>
         TrafficDecisions.IsStepDue(status, o.Interval, o.Now);
+}
+
+/// <summary>The start of a run (Waiting, or a new revision of a settled canary) and the manual rollback hooks.</summary>
+internal static class RunStart
+{
+    /// <summary>
+    /// A new revision waits at the confirm-rollout gate (a rollback hook may abort it there), then the target is
+    /// scaled up and the run starts Progressing. The analysis itself starts on the next tick.
+    /// </summary>
+    public static Decision Start(in Observation o, ref Plan plan)
+    {
+        // Read first: a run that ends here, rolled back from Waiting, records the revision it refused.
+        if (o.Revision is not { } revision)
+        {
+            return Plan.Observe(new Need(NeedKind.Revision));
+        }
+
+        var gates = Annotated(o);
+        if (plan.Status.Phase == CanaryPhase.Waiting && gates.AbortRequested)
+        {
+            return Abort(o, ref plan);
+        }
+
+        if (plan.Status.Phase == CanaryPhase.Waiting && RollbackRequested(o, ref plan) is { } requested)
+        {
+            return requested;
+        }
+
+        if (gates.RolloutClosed)
+        {
+            return WaitAtGate(ref plan, PausedGate, CanaryPhase.Waiting, "Canary is waiting for approval.", $"Halt {o.Canary.Id} advancement waiting for approval {GateAnnotations.Rollout}");
+        }
+
+        if (Gate(o, WebhookTypes.ConfirmRollout) is not { } gate)
+        {
+            return Plan.Observe(Need.Gate(WebhookTypes.ConfirmRollout));
+        }
+
+        if (!gate.IsOpen)
+        {
+            return WaitAtGate(ref plan, gate, CanaryPhase.Waiting, "Canary is waiting for approval.", $"Halt {o.Canary.Id} advancement waiting for approval {gate.ClosedBy!.Name}");
+        }
+
+        Passed(o, ref plan, WebhookTypes.ConfirmRollout, "Confirm-rollout");
+        plan.Info($"New revision detected! Scaling up {o.TargetId}");
+        TickDecisions.SayIfIntervalRaised(o, ref plan);
+        plan.Alert("New revision detected, progressing canary analysis.", AlertSeverity.Info, withMetadata: true);
+        if (o.Ports.Scaler is not null)
+        {
+            plan.Act(TargetAction.ResumeTargetScaler);
+        }
+
+        plan.Act(TargetAction.ScaleFromZero);
+        plan.Sync(CanaryPhase.Progressing, revision);
+        return plan.Done();
+    }
+
+    /// <summary>
+    /// The rollback decided by a <c>rollback</c> hook that answers success (the load tester's <c>/rollback/open</c>),
+    /// or null when none does.
+    /// </summary>
+    public static Decision? RollbackRequested(in Observation o, ref Plan plan)
+    {
+        if (!HasHooks(o, WebhookTypes.Rollback))
+        {
+            return null;
+        }
+
+        if (o.RollbackHooks is not { } calls)
+        {
+            return Plan.Observe(new Need(NeedKind.RollbackHooks));
+        }
+
+        foreach (var call in calls)
+        {
+            if (!call.Result.Succeeded)
+            {
+                plan.Info($"Rollback hook {call.Hook.Name} not signaling a rollback");
+                continue;
+            }
+
+            plan.Warn($"Rollback check {call.Hook.Name} passed");
+            plan.Warn($"Rolling back {o.Canary.Id} manual webhook invoked");
+            plan.Alert("Rolling back manual webhook invoked", AlertSeverity.Warn);
+            return RunEndings.RollBack(o, ref plan);
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The gates set by annotations on the Canary (<c>flagger promote</c>, <c>pause</c>, <c>abort</c>, <c>retry</c>); none
+    /// without reading further when the Canary carries none of them, as on almost every tick.
+    /// </summary>
+    public static CanaryGates Annotated(in Observation o)
+    {
+        var annotations = o.Canary.Metadata.Annotations;
+        if (annotations is null
+            || !(annotations.ContainsKey(GateAnnotations.Rollout) || annotations.ContainsKey(GateAnnotations.Promote)
+                || annotations.ContainsKey(GateAnnotations.Abort) || annotations.ContainsKey(GateAnnotations.Retry)))
+        {
+            return CanaryGates.None;
+        }
+
+        return GateAnnotations.Read(annotations, o.Status);
+    }
+
+    /// <summary>An abort requested with the <c>flagger.app/gate-abort</c> annotation: a rollback, said as such.</summary>
+    public static Decision Abort(in Observation o, ref Plan plan)
+    {
+        plan.Warn($"Rolling back {o.Canary.Id} abort requested ({GateAnnotations.Abort})");
+        plan.Alert("Rolling back: abort requested", AlertSeverity.Warn);
+        return RunEndings.RollBack(o, ref plan);
+    }
+
+    /// <summary>
+    /// A Failed canary whose <c>flagger.app/retry</c> annotation names this failure: its analysis starts over on the
+    /// same revision, the target scaled up again as for a new one.
+    /// </summary>
+    public static Decision Retry(in Observation o, ref Plan plan, Targets.TargetRevision revision)
+    {
+        plan.Info($"Retry requested ({GateAnnotations.Retry}): restarting the analysis of {o.TargetId}");
+        if (o.Ports.Scaler is not null)
+        {
+            plan.Act(TargetAction.ResumeTargetScaler);
+        }
+
+        plan.Act(TargetAction.ScaleFromZero);
+        plan.Sync(CanaryPhase.Progressing, revision);
+        return plan.Done();
+    }
+
+    // The confirm-rollout gate as the pause annotation closes it.
+    private static readonly GateResult PausedGate = new(new CanaryWebhook { Name = GateAnnotations.Rollout, Type = WebhookTypes.ConfirmRollout }, GateAnnotations.Closed);
+
+    /// <summary>
+    /// A closed approval gate: the canary waits in <paramref name="waiting"/> (alerting once, on entering it, unless the
+    /// hook mutes alerts) and says what it waits for on every tick.
+    /// </summary>
+    public static Decision WaitAtGate(ref Plan plan, GateResult gate, CanaryPhase waiting, string alert, string halt)
+    {
+        if (plan.Status.Phase != waiting)
+        {
+            plan.SetPhase(waiting);
+            if (!gate.ClosedBy!.MuteAlert)
+            {
+                plan.Alert(alert, AlertSeverity.Warn);
+            }
+        }
+
+        plan.Warn(halt);
+        return plan.Done();
+    }
+
+    /// <summary>The gate's result: open at once when the canary has no hook of the type, else what the hooks said (null: ask).</summary>
+    public static GateResult? Gate(in Observation o, string type) =>
+        HasHooks(o, type) ? o.Gates.Get(type) : GateResult.Open;
+
+    /// <summary>One <c>"{label} check {name} passed"</c> event per hook of an open gate.</summary>
+    public static void Passed(in Observation o, ref Plan plan, string type, string label)
+    {
+        foreach (var hook in o.Analysis?.Webhooks ?? [])
+        {
+            if (WebhookTypes.Of(hook) == type)
+            {
+                plan.Info($"{label} check {hook.Name} passed");
+            }
+        }
+    }
+
+    /// <summary>Whether the canary has a webhook of <paramref name="type"/>.</summary>
+    public static bool HasHooks(in Observation o, string type)
+    {
+        // A loop, not Any(): this runs on every tick, and Any over the interface allocates an enumerator.
+        if (o.Analysis?.Webhooks is not { } hooks)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < hooks.Count; i++)
+        {
+            if (WebhookTypes.Of(hooks[i]) == type)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
+
+/// <summary>Whether the target runs a revision the canary has not analysed yet.</summary>
+internal static class RevisionDecisions
+{
+    /// <summary>
+    /// True for a pod template the canary has not seen: no hash recorded yet, or one that differs from the last
+    /// applied. A manual revert to what the primary already runs is not a new revision.
+    /// </summary>
+    public static bool HasTargetChanged(CanaryStatus? status, TargetRevision revision)
+    {
+        if (string.IsNullOrEmpty(status?.LastAppliedSpec))
+        {
+            return true;
+        }
+
+        if (revision.SpecHash == status.LastPromotedSpec)
+        {
+            return false;
+        }
+
+        return revision.SpecHash != status.LastAppliedSpec;
+    }
+
+    /// <summary>True when a tracked ConfigMap or Secret appeared, disappeared or changed.</summary>
+    public static bool HaveDependenciesChanged(CanaryStatus? status, TargetRevision revision)
+    {
+        var recorded = status?.TrackedConfigs;
+        var current = revision.TrackedConfigs;
+        if (recorded is null || recorded.Count == 0)
+        {
+            return current.Count > 0;
+        }
+
+        if (recorded.Count != current.Count)
+        {
+            return true;
+        }
+
+        foreach (var (key, checksum) in current)
+        {
+            if (!recorded.TryGetValue(key, out var old) || old != checksum)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Either the pod template or a tracked config changed.</summary>
+    public static bool IsNewRevision(CanaryStatus? status, TargetRevision revision) =>
+        HasTargetChanged(status, revision) || HaveDependenciesChanged(status, revision);
+}
+
+/// <summary>
+/// How a run ends: rolled back (built here and only here), promoted through Promoting and Finalising, promoted at
+/// once with skipAnalysis, or failed at promotion.
+/// </summary>
+internal static class RunEndings
+{
+    /// <summary>
+    /// Routes everything to the primary, scales the target to zero and marks the run Failed with this revision
+    /// recorded, so it is not retried until the target changes. The primary is not touched. When the route change
+    /// or the scale-down fails, the status is written as it stood before the rollback (failed checks counted), so the
+    /// next tick rolls back again.
+    /// </summary>
+    /// <param name="o">The observation.</param>
+    /// <param name="plan">The transition being built.</param>
+    /// <param name="reason">Why, for the Warning event (<c>Rolling back {canary} {reason}</c>); null for failed checks or a rollback hook.</param>
+    /// <param name="alert">The alert text for <paramref name="reason"/>.</param>
+    public static Decision RollBack(in Observation o, ref Plan plan, string? reason = null, string? alert = null)
+    {
+        if (reason is not null)
+        {
+            plan.Warn($"Rolling back {o.Canary.Id} {reason}");
+            plan.Alert(alert ?? reason, AlertSeverity.Error);
+        }
+
+        var failedChecks = plan.Status.FailedChecks;
+        if (failedChecks >= o.Analysis.GetThreshold())
+        {
+            plan.Warn($"Rolling back {o.Canary.Id} failed checks threshold reached {failedChecks}");
+            plan.Alert($"Failed checks threshold reached {failedChecks}", AlertSeverity.Error);
+        }
+
+        plan.Fallback = plan.Status;
+        plan.Routes = TrafficRoutes.AllToPrimary;
+        plan.Warn($"Canary failed! Scaling down {o.Canary.Id}");
+        if (o.Ports.Scaler is not null)
+        {
+            plan.Act(TargetAction.PauseTargetScaler);
+        }
+
+        plan.Act(TargetAction.ScaleToZero);
+        plan.Sync(CanaryPhase.Failed, o.RevisionOrRecorded);
+        plan.Outcome = RunOutcome.RolledBack;
+        plan.RunPostRolloutHooks();
+        return plan.Done();
+    }
+
+    /// <summary>
+    /// The primary already runs the new spec and will not become ready: the canary is the only healthy copy, so
+    /// traffic goes to it and it stays scaled up.
+    /// </summary>
+    public static Decision FailPromotion(in Observation o, ref Plan plan, string reason)
+    {
+        plan.Warn($"Promotion of {o.TargetId} failed, primary not ready: {reason}");
+        plan.Alert($"Promotion failed, primary not ready: {reason}", AlertSeverity.Error);
+        plan.Fallback = plan.Status;
+        plan.Routes = TrafficRoutes.AllToCanary;
+        plan.Sync(CanaryPhase.Failed, o.RevisionOrRecorded, canaryWeight: 100);
+        plan.Outcome = RunOutcome.PromotionFailed;
+        plan.RunPostRolloutHooks();
+        return plan.Done();
+    }
+
+    /// <summary>Promoting: the primary runs the new spec; move traffic back to it, all at once or by stepWeightPromotion.</summary>
+    public static Decision ShiftTrafficToPrimary(in Observation o, ref Plan plan, TrafficRoutes routes)
+    {
+        if (o.Ports.Scaler is not null)
+        {
+            plan.Act(TargetAction.ReconcilePrimaryScaler);
+        }
+
+        if (!o.Ports.Capabilities.ShiftsWeights)
+        {
+            plan.SetPhase(CanaryPhase.Finalising);
+            return plan.Done();
+        }
+
+        var next = TrafficDecisions.NextPromotionRoutes(o.Analysis, routes);
+        plan.Routes = next;
+        if (o.Analysis?.StepWeightPromotion is not > 0)
+        {
+            plan.Info("Routing all traffic to primary");
+            plan.SetPhase(CanaryPhase.Finalising);
+            return plan.Done();
+        }
+
+        plan.Info($"Advance {o.Canary.Id} primary weight {next.PrimaryWeight}");
+        if (next.PrimaryWeight >= AnalysisDefaults.TotalWeight)
+        {
+            plan.SetPhase(CanaryPhase.Finalising);
+        }
+        else
+        {
+            plan.Status = StatusTransitions.SetWeight(plan.Status, next.CanaryWeight, o.Now);
+        }
+
+        return plan.Done();
+    }
+
+    /// <summary>Finalising: in-flight requests had a tick to drain; scale the canary down and finish.</summary>
+    public static Decision Finalise(in Observation o, ref Plan plan)
+    {
+        return Succeed(o, ref plan, RunOutcome.Promoted, $"Promotion completed! Scaling down {o.TargetId}", "Canary analysis completed successfully, promotion finished.");
+    }
+
+    /// <summary>skipAnalysis: promote the ready canary at once, with no traffic shifting and no checks.</summary>
+    public static Decision SkipAnalysis(in Observation o, ref Plan plan)
+    {
+        plan.Routes = TrafficRoutes.AllToPrimary;
+        plan.Info($"Copying {o.TargetId} template spec to {o.Canary.GetTargetName()}-primary.{o.Canary.Namespace}");
+        plan.Act(TargetAction.Promote);
+        if (o.Ports.Scaler is not null)
+        {
+            plan.Act(TargetAction.ReconcilePrimaryScaler);
+        }
+
+        return Succeed(o, ref plan, RunOutcome.PromotedWithoutAnalysis, $"Promotion completed! Canary analysis was skipped for {o.TargetId}", "Canary analysis was skipped, promotion finished.");
+    }
+
+    // The end of a promotion, with or without analysis: the canary scaled down, Succeeded, post-rollout hooks, said.
+    private static Decision Succeed(in Observation o, ref Plan plan, RunOutcome outcome, string message, string alert)
+    {
+        if (o.Ports.Scaler is not null)
+        {
+            plan.Act(TargetAction.PauseTargetScaler);
+        }
+
+        plan.Act(TargetAction.ScaleToZero);
+        plan.SetPhase(CanaryPhase.Succeeded);
+        plan.Outcome = outcome;
+        plan.RunPostRolloutHooks();
+        plan.Info(message);
+        plan.Alert(alert, AlertSeverity.Info);
+        return plan.Done();
+    }
 }
