@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Flagger.Istio.Model;
+using Flagger.Kubernetes;
 using Flagger.Model;
 using Flagger.Routing;
 using k8s;
@@ -17,13 +18,6 @@ namespace Flagger.Istio;
 /// </summary>
 internal sealed partial class IstioRouter(IstioObjects objects, IOptions<IstioRouterOptions> options, ILogger<IstioRouter>? logger = null) : IMeshRouter
 {
-    // Flux's kustomize-controller skips an object with the first, helm-controller's drift detection with the second.
-    private static readonly Dictionary<string, string> GitOps = new(StringComparer.Ordinal)
-    {
-        ["kustomize.toolkit.fluxcd.io/reconcile"] = "disabled",
-        ["helm.toolkit.fluxcd.io/driftDetection"] = "disabled",
-    };
-
     private readonly ILogger log = logger ?? NullLogger<IstioRouter>.Instance;
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Canary, ObjectVersions> reconciled = [];
 
@@ -206,18 +200,7 @@ internal sealed partial class IstioRouter(IstioObjects objects, IOptions<IstioRo
         var metadata = new V1ObjectMeta { Name = name, NamespaceProperty = canary.Namespace };
         if (options.Value.SetOwnerReferences && !string.IsNullOrEmpty(canary.Metadata.Uid))
         {
-            metadata.OwnerReferences =
-            [
-                new V1OwnerReference
-                {
-                    ApiVersion = Canary.CurrentApiVersion,
-                    Kind = "Canary",
-                    Name = canary.Name,
-                    Uid = canary.Metadata.Uid,
-                    Controller = true,
-                    BlockOwnerDeletion = true,
-                },
-            ];
+            metadata.OwnerReferences = [CanaryOwnership.ControllerReference(canary)];
         }
 
         return metadata;
@@ -231,7 +214,7 @@ internal sealed partial class IstioRouter(IstioObjects objects, IOptions<IstioRo
     {
         var apex = canary.Spec.Service?.Apex;
         var changed = Apply(apex?.Labels, () => metadata.Labels ??= new Dictionary<string, string>());
-        changed = Apply(GitOps, () => metadata.Annotations ??= new Dictionary<string, string>()) || changed;
+        changed = Apply(CanaryOwnership.GitOpsAnnotations, () => metadata.Annotations ??= new Dictionary<string, string>()) || changed;
         return Apply(apex?.Annotations, () => metadata.Annotations ??= new Dictionary<string, string>()) || changed;
 
         static bool Apply(IReadOnlyDictionary<string, string>? wanted, Func<IDictionary<string, string>> target)
@@ -240,7 +223,7 @@ internal sealed partial class IstioRouter(IstioObjects objects, IOptions<IstioRo
             foreach (var (key, value) in wanted ?? new Dictionary<string, string>())
             {
                 // Flux's keys (but the two that tell it to leave the object alone) belong to Flux's own objects.
-                if ((key.Contains("toolkit.fluxcd.io", StringComparison.Ordinal) && !ReferenceEquals(wanted, GitOps)) || key == KubectlAnnotation)
+                if ((key.Contains("toolkit.fluxcd.io", StringComparison.Ordinal) && !ReferenceEquals(wanted, CanaryOwnership.GitOpsAnnotations)) || key == KubectlAnnotation)
                 {
                     continue;
                 }
@@ -257,9 +240,7 @@ internal sealed partial class IstioRouter(IstioObjects objects, IOptions<IstioRo
         }
     }
 
-    private static bool IsOwnedBy(VirtualService service, Canary canary) =>
-        service.Metadata.OwnerReferences?.Any(o => o.Kind == "Canary" && o.Name == canary.Name
-            && (string.IsNullOrEmpty(canary.Metadata.Uid) || o.Uid == canary.Metadata.Uid)) == true;
+    private static bool IsOwnedBy(VirtualService service, Canary canary) => CanaryOwnership.IsOwnedBy(service.Metadata.OwnerReferences, canary);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Kind} {Name}.{Namespace} created")]
     private partial void Created(string kind, string name, string @namespace);

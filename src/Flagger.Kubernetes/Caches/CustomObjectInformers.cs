@@ -14,7 +14,7 @@ namespace Flagger.Kubernetes.Caches;
 /// relists, failures back off. One informer per client, resource and namespace, shared by whoever asks for it;
 /// each starts listing on its first read and stops when this object is disposed.
 /// </summary>
-public sealed class CustomObjectInformers : IAsyncDisposable
+public sealed class CustomObjectInformers : IDisposable, IAsyncDisposable
 {
     private readonly ConcurrentDictionary<(IKubernetes Client, string Group, string Version, string Plural, string Namespace), CustomObjectInformer> informers = new();
     private readonly CancellationTokenSource stop = new();
@@ -53,13 +53,21 @@ public sealed class CustomObjectInformers : IAsyncDisposable
                 stop.Token));
     }
 
+    /// <summary>Stops every watch without waiting for it to end (a container disposed synchronously).</summary>
+    public void Dispose()
+    {
+        if (!stop.IsCancellationRequested)
+        {
+            stop.Cancel();
+        }
+    }
+
     /// <summary>Stops every watch and waits for them to end.</summary>
     /// <returns>A task that completes when every informer has stopped.</returns>
     public async ValueTask DisposeAsync()
     {
         await stop.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(informers.Values.Select(i => i.Stopped)).ConfigureAwait(false);
-        stop.Dispose();
     }
 
     private static ObjectKey Key(JsonElement item)

@@ -307,7 +307,7 @@ internal sealed class ConfigTracker(IKubernetes client, ClusterCache cache, IOpt
     {
         // Foreign owners of the source stay owners of the copy, but only the Canary controls it.
         var owners = (source.OwnerReferences ?? []).Select(o => o with { Controller = false }).ToList();
-        owners.Insert(0, Ownership.CanaryOwner(canary));
+        owners.Insert(0, CanaryOwnership.ControllerReference(canary));
         return new V1ObjectMeta
         {
             Name = name,

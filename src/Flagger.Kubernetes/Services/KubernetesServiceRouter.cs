@@ -150,7 +150,7 @@ internal sealed class KubernetesServiceRouter(IKubernetes client, ClusterCache c
         {
             ApiVersion = "v1",
             Kind = "Service",
-            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = canary.Namespace, OwnerReferences = [Ownership.CanaryOwner(canary)] },
+            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = canary.Namespace, OwnerReferences = [CanaryOwnership.ControllerReference(canary)] },
             Spec = new V1ServiceSpec
             {
                 Type = "ClusterIP",

@@ -161,7 +161,7 @@ internal sealed class WorkloadController<TWorkload, TKind>(IKubernetes client, C
             NamespaceProperty = canary.Namespace,
             Labels = Ownership.PrimaryLabels(Ownership.Filter(target.Metadata.Labels, options.Value.IncludeLabelPrefixes), label, value),
             Annotations = Ownership.Filter(target.Metadata.Annotations, options.Value.IncludeLabelPrefixes),
-            OwnerReferences = [Ownership.CanaryOwner(canary)],
+            OwnerReferences = [CanaryOwnership.ControllerReference(canary)],
         };
         var selector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { [label] = value + "-primary" } };
         var template = PrimaryTemplate.Build(TKind.UserTemplate(TKind.Template(target)) ?? new V1PodTemplateSpec(), label, value, tracked, null);
