@@ -1,6 +1,9 @@
 using System.Text.Json.Nodes;
+using Flagger.Kubernetes;
 using Flagger.Model;
 using Flagger.Routing;
+using k8s;
+using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -21,13 +24,6 @@ internal sealed partial class GatewayApiRouter<TVersion>(HttpRoutes routes, IOpt
 
     /// <summary>Where Flagger keeps an adopted HTTPRoute's spec when kubectl's annotation is absent.</summary>
     public const string OriginalConfigurationAnnotation = "flagger.kubernetes.io/original-configuration";
-
-    // Flux's kustomize-controller skips an object with the first, helm-controller's drift detection with the second.
-    private static readonly Dictionary<string, string> GitOps = new(StringComparer.Ordinal)
-    {
-        ["kustomize.toolkit.fluxcd.io/reconcile"] = "disabled",
-        ["helm.toolkit.fluxcd.io/driftDetection"] = "disabled",
-    };
 
     private readonly ILogger log = logger ?? NullLogger<GatewayApiRouter<TVersion>>.Instance;
 
@@ -177,15 +173,7 @@ internal sealed partial class GatewayApiRouter<TVersion>(HttpRoutes routes, IOpt
         var metadata = new JsonObject { ["name"] = canary.ApexName(), ["namespace"] = canary.Namespace };
         if (options.Value.SetOwnerReferences && !string.IsNullOrEmpty(canary.Metadata.Uid))
         {
-            metadata["ownerReferences"] = new JsonArray(new JsonObject
-            {
-                ["apiVersion"] = Canary.CurrentApiVersion,
-                ["kind"] = "Canary",
-                ["name"] = canary.Name,
-                ["uid"] = canary.Metadata.Uid,
-                ["controller"] = true,
-                ["blockOwnerDeletion"] = true,
-            });
+            metadata["ownerReferences"] = JsonNode.Parse(KubernetesJson.Serialize(new[] { CanaryOwnership.ControllerReference(canary) }));
         }
 
         ApplyApexMetadata(metadata, canary);
@@ -200,7 +188,7 @@ internal sealed partial class GatewayApiRouter<TVersion>(HttpRoutes routes, IOpt
     {
         var apex = canary.Spec.Service?.Apex;
         var changed = Apply(apex?.Labels, "labels");
-        changed = Apply(GitOps, "annotations") || changed;
+        changed = Apply(CanaryOwnership.GitOpsAnnotations, "annotations") || changed;
         return Apply(apex?.Annotations, "annotations") || changed;
 
         bool Apply(IReadOnlyDictionary<string, string>? wanted, string field)
@@ -209,7 +197,7 @@ internal sealed partial class GatewayApiRouter<TVersion>(HttpRoutes routes, IOpt
             foreach (var (key, value) in wanted ?? new Dictionary<string, string>())
             {
                 // Flux's keys (but the two that tell it to leave the object alone) belong to Flux's own objects.
-                if ((key.Contains("toolkit.fluxcd.io", StringComparison.Ordinal) && !ReferenceEquals(wanted, GitOps)) || key == KubectlAnnotation)
+                if ((key.Contains("toolkit.fluxcd.io", StringComparison.Ordinal) && !ReferenceEquals(wanted, CanaryOwnership.GitOpsAnnotations)) || key == KubectlAnnotation)
                 {
                     continue;
                 }
@@ -227,9 +215,8 @@ internal sealed partial class GatewayApiRouter<TVersion>(HttpRoutes routes, IOpt
     }
 
     private static bool IsOwnedBy(JsonObject metadata, Canary canary) =>
-        (metadata["ownerReferences"] as JsonArray ?? []).OfType<JsonObject>().Any(o =>
-            o["kind"]?.GetValue<string>() == "Canary" && o["name"]?.GetValue<string>() == canary.Name
-            && (string.IsNullOrEmpty(canary.Metadata.Uid) || o["uid"]?.GetValue<string>() == canary.Metadata.Uid));
+        metadata["ownerReferences"] is JsonArray references
+        && CanaryOwnership.IsOwnedBy(KubernetesJson.Deserialize<List<V1OwnerReference>>(references.ToJsonString()), canary);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "HTTPRoute {Name}.{Namespace} created")]
     private partial void Created(string name, string @namespace);

@@ -130,9 +130,20 @@ public sealed class CustomObjectInformer
     /// <param name="item">The object as the server returned it.</param>
     public void Remember(JsonElement item)
     {
+        // The first list replaces what it finds, so a write it overtakes would be read back older: until it has been
+        // applied, what is remembered is also read live once more.
+        var listed = informer.Synced.IsCompleted;
         var stored = informer.Upsert(new CachedObject(item.Clone()));
         var metadata = stored.Element.TryGetProperty("metadata", out var m) ? m : default;
-        stale.TryRemove((CustomObjectInformers.Field(metadata, "namespace") ?? string.Empty, CustomObjectInformers.Field(metadata, "name") ?? string.Empty), out _);
+        var key = (CustomObjectInformers.Field(metadata, "namespace") ?? string.Empty, CustomObjectInformers.Field(metadata, "name") ?? string.Empty);
+        if (listed)
+        {
+            stale.TryRemove(key, out _);
+        }
+        else
+        {
+            stale[key] = true;
+        }
     }
 
     /// <summary>Distrusts the copy of one object until it is read live again (after a 409 Conflict or a 404 on write).</summary>
