@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Flagger.Istio.Model;
 using Flagger.Kubernetes;
 using Flagger.Model;
