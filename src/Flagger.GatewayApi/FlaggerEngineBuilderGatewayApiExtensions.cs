@@ -1,3 +1,5 @@
+using Flagger.Kubernetes;
+using Flagger.Kubernetes.Caches;
 using Flagger.Providers;
 using Flagger.Routing;
 using k8s;
@@ -41,9 +43,12 @@ public static class FlaggerEngineBuilderGatewayApiExtensions
         }
 
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayApiRouterOptions>, GatewayApiRouterOptionsValidator>());
+        builder.Services.AddCustomObjectInformers();
         builder.Services.TryAddSingleton(sp => new HttpRoutes(
             sp.GetKeyedService<IKubernetes>(ClientKey) ?? sp.GetRequiredService<IKubernetes>(),
-            sp.GetRequiredService<IOptions<GatewayApiRouterOptions>>()));
+            sp.GetRequiredService<IOptions<GatewayApiRouterOptions>>(),
+            sp.GetRequiredService<CustomObjectInformers>(),
+            sp.GetService<IOptions<KubernetesOptions>>()));
 
         // Every capability: weights, mirroring (Blue/Green only, as Flagger), and nothing to exist before the primary.
         return builder

@@ -1,6 +1,9 @@
 using System.Text.Json.Nodes;
+using Flagger.Kubernetes;
 using Flagger.Model;
 using Flagger.Routing;
+using k8s;
+using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -17,17 +20,10 @@ internal sealed partial class GatewayApiRouter<TVersion>(HttpRoutes routes, IOpt
     where TVersion : IGatewayApiVersion
 {
     /// <summary>Where kubectl keeps what the user applied; an adopted HTTPRoute is restored from it on finalise.</summary>
-    public const string KubectlAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
+    public const string KubectlAnnotation = Adoption.KubectlAnnotation;
 
     /// <summary>Where Flagger keeps an adopted HTTPRoute's spec when kubectl's annotation is absent.</summary>
-    public const string OriginalConfigurationAnnotation = "flagger.kubernetes.io/original-configuration";
-
-    // Flux's kustomize-controller skips an object with the first, helm-controller's drift detection with the second.
-    private static readonly Dictionary<string, string> GitOps = new(StringComparer.Ordinal)
-    {
-        ["kustomize.toolkit.fluxcd.io/reconcile"] = "disabled",
-        ["helm.toolkit.fluxcd.io/driftDetection"] = "disabled",
-    };
+    public const string OriginalConfigurationAnnotation = Adoption.OriginalConfigurationAnnotation;
 
     private readonly ILogger log = logger ?? NullLogger<GatewayApiRouter<TVersion>>.Instance;
 
@@ -70,7 +66,7 @@ internal sealed partial class GatewayApiRouter<TVersion>(HttpRoutes routes, IOpt
                 if (specChanged)
                 {
                     var annotations = (JsonObject)(metadata["annotations"] ??= new JsonObject());
-                    if (!IsOwnedBy(metadata, canary) && !annotations.ContainsKey(KubectlAnnotation) && !annotations.ContainsKey(OriginalConfigurationAnnotation))
+                    if (Adoption.MustKeepOriginal(Strings(annotations), IsOwnedBy(metadata, canary)))
                     {
                         // Adopting an HTTPRoute nobody can restore from kubectl's annotation: keep what it was.
                         annotations[OriginalConfigurationAnnotation] = (spec ?? []).ToJsonString();
@@ -142,8 +138,7 @@ internal sealed partial class GatewayApiRouter<TVersion>(HttpRoutes routes, IOpt
                         return;
                     }
 
-                    throw new InvalidOperationException(
-                        $"HTTPRoute {canary.ApexName()}.{canary.Namespace} original configuration not found: neither {KubectlAnnotation} nor {OriginalConfigurationAnnotation} is set");
+                    throw new InvalidOperationException(Adoption.OriginalNotFound(HttpRoutes.Kind, canary.ApexName(), canary.Namespace));
                 }
 
                 current["spec"] = original;
@@ -158,34 +153,19 @@ internal sealed partial class GatewayApiRouter<TVersion>(HttpRoutes routes, IOpt
         await routes.GetAsync(Version, canary.Namespace, canary.ApexName(), cancellationToken).ConfigureAwait(false)
         ?? throw new InvalidOperationException($"HTTPRoute {canary.ApexName()}.{canary.Namespace} not found; Flagger creates it when it reconciles the canary");
 
-    private static JsonObject? OriginalSpec(JsonObject metadata)
-    {
-        var annotations = metadata["annotations"] as JsonObject;
-        if (annotations?[KubectlAnnotation] is JsonValue applied && applied.TryGetValue<string>(out var appliedText)
-            && JsonNode.Parse(appliedText)?["spec"] is JsonObject spec)
-        {
-            return spec.DeepClone().AsObject();
-        }
+    private static JsonObject? OriginalSpec(JsonObject metadata) =>
+        Adoption.OriginalSpec(Strings(metadata["annotations"] as JsonObject)) is { } original ? JsonNode.Parse(original) as JsonObject : null;
 
-        return annotations?[OriginalConfigurationAnnotation] is JsonValue original && original.TryGetValue<string>(out var originalText)
-            ? JsonNode.Parse(originalText) as JsonObject
-            : null;
-    }
+    // The string entries of a labels or annotations map.
+    private static Dictionary<string, string> Strings(JsonObject? map) =>
+        (map ?? []).Where(kv => kv.Value is JsonValue v && v.TryGetValue<string>(out _)).ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<string>(), StringComparer.Ordinal);
 
     private JsonObject NewMetadata(Canary canary)
     {
         var metadata = new JsonObject { ["name"] = canary.ApexName(), ["namespace"] = canary.Namespace };
         if (options.Value.SetOwnerReferences && !string.IsNullOrEmpty(canary.Metadata.Uid))
         {
-            metadata["ownerReferences"] = new JsonArray(new JsonObject
-            {
-                ["apiVersion"] = Canary.CurrentApiVersion,
-                ["kind"] = "Canary",
-                ["name"] = canary.Name,
-                ["uid"] = canary.Metadata.Uid,
-                ["controller"] = true,
-                ["blockOwnerDeletion"] = true,
-            });
+            metadata["ownerReferences"] = JsonNode.Parse(KubernetesJson.Serialize(new[] { CanaryOwnership.ControllerReference(canary) }));
         }
 
         ApplyApexMetadata(metadata, canary);
@@ -198,38 +178,23 @@ internal sealed partial class GatewayApiRouter<TVersion>(HttpRoutes routes, IOpt
     /// </summary>
     private static bool ApplyApexMetadata(JsonObject metadata, Canary canary)
     {
-        var apex = canary.Spec.Service?.Apex;
-        var changed = Apply(apex?.Labels, "labels");
-        changed = Apply(GitOps, "annotations") || changed;
-        return Apply(apex?.Annotations, "annotations") || changed;
-
-        bool Apply(IReadOnlyDictionary<string, string>? wanted, string field)
+        var changed = false;
+        foreach (var (label, key, value) in Adoption.ApexMetadata(canary))
         {
-            var changed = false;
-            foreach (var (key, value) in wanted ?? new Dictionary<string, string>())
+            var existing = (JsonObject)(metadata[label ? "labels" : "annotations"] ??= new JsonObject());
+            if (existing[key] is not JsonValue current || !current.TryGetValue<string>(out var text) || text != value)
             {
-                // Flux's keys (but the two that tell it to leave the object alone) belong to Flux's own objects.
-                if ((key.Contains("toolkit.fluxcd.io", StringComparison.Ordinal) && !ReferenceEquals(wanted, GitOps)) || key == KubectlAnnotation)
-                {
-                    continue;
-                }
-
-                var existing = (JsonObject)(metadata[field] ??= new JsonObject());
-                if (existing[key] is not JsonValue current || !current.TryGetValue<string>(out var text) || text != value)
-                {
-                    existing[key] = value;
-                    changed = true;
-                }
+                existing[key] = value;
+                changed = true;
             }
-
-            return changed;
         }
+
+        return changed;
     }
 
     private static bool IsOwnedBy(JsonObject metadata, Canary canary) =>
-        (metadata["ownerReferences"] as JsonArray ?? []).OfType<JsonObject>().Any(o =>
-            o["kind"]?.GetValue<string>() == "Canary" && o["name"]?.GetValue<string>() == canary.Name
-            && (string.IsNullOrEmpty(canary.Metadata.Uid) || o["uid"]?.GetValue<string>() == canary.Metadata.Uid));
+        metadata["ownerReferences"] is JsonArray references
+        && CanaryOwnership.IsOwnedBy(KubernetesJson.Deserialize<List<V1OwnerReference>>(references.ToJsonString()), canary);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "HTTPRoute {Name}.{Namespace} created")]
     private partial void Created(string name, string @namespace);

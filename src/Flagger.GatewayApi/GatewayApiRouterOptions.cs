@@ -11,6 +11,18 @@ public sealed class GatewayApiRouterOptions
     /// </summary>
     public bool SetOwnerReferences { get; set; } = true;
 
+    /// <summary>
+    /// Read HTTPRoutes from a cache fed by a watch, so an idle canary costs no GETs. Turn off to read live on every
+    /// call (e.g. without RBAC to list and watch them). Default true.
+    /// </summary>
+    public bool UseWatchCache { get; set; } = true;
+
+    /// <summary>
+    /// The one namespace the watch cache lists and watches; null or empty: the Kubernetes package's
+    /// <c>Namespace</c> (Flagger's <c>-namespace</c>) when it is registered, else all namespaces.
+    /// </summary>
+    public string? Namespace { get; set; }
+
     /// <summary>How many times a write is re-read and retried after a 409 Conflict (default 5).</summary>
     public int ConflictRetries { get; set; } = 5;
 }

@@ -1,3 +1,5 @@
+using Flagger.Kubernetes;
+using Flagger.Kubernetes.Caches;
 using Flagger.Providers;
 using k8s;
 using Microsoft.Extensions.DependencyInjection;
@@ -36,11 +38,12 @@ public static class FlaggerEngineBuilderIstioExtensions
         }
 
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<IstioRouterOptions>, IstioRouterOptionsValidator>());
-        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddCustomObjectInformers();
         builder.Services.TryAddSingleton(sp => new IstioObjects(
             sp.GetKeyedService<IKubernetes>(MeshClientKey) ?? sp.GetRequiredService<IKubernetes>(),
             sp.GetRequiredService<IOptions<IstioRouterOptions>>(),
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<CustomObjectInformers>(),
+            sp.GetService<IOptions<KubernetesOptions>>()));
         // Flagger's --mesh-provider defaults to istio; with this package in, so does ours.
         return builder.AddMeshRouter<IstioRouter>(ProviderName).UseDefaultMeshProvider(ProviderName);
     }

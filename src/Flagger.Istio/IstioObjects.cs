@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json;
+using Flagger.Kubernetes;
+using Flagger.Kubernetes.Caches;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
@@ -9,26 +11,29 @@ namespace Flagger.Istio;
 
 /// <summary>
 /// Reads and writes Istio networking objects as custom objects of the configured API version: reads come from
-/// a watch-fed cache when it can answer, writes go to the server and their answers back into the cache. A
-/// missing API becomes an error that says what to install; writes that lose a 409 Conflict race are retried.
+/// the Kubernetes package's custom-object informer when it can answer, writes go to the server and their answers
+/// back into the informer. A missing API becomes an error that says what to install; writes that lose a
+/// 409 Conflict race are retried.
 /// </summary>
-internal sealed class IstioObjects : IDisposable, IAsyncDisposable
+internal sealed class IstioObjects
 {
     public const string Group = "networking.istio.io";
 
     private readonly IKubernetes client;
     private readonly IstioRouterOptions options;
-    private readonly Dictionary<string, IstioObjectCache> caches = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, CustomObjectInformer> caches = new(StringComparer.Ordinal);
 
-    public IstioObjects(IKubernetes client, IOptions<IstioRouterOptions> options, TimeProvider time)
+    public IstioObjects(IKubernetes client, IOptions<IstioRouterOptions> options, CustomObjectInformers informers, IOptions<KubernetesOptions>? kubernetes = null)
     {
         this.client = client;
         this.options = options.Value;
         if (this.options.UseWatchCache)
         {
+            // The operator's own -namespace restriction applies unless the Istio options name one.
+            var watched = string.IsNullOrEmpty(this.options.Namespace) ? kubernetes?.Value.Namespace : this.options.Namespace;
             foreach (var plural in new[] { Model.VirtualService.Plural, Model.DestinationRule.Plural })
             {
-                caches[plural] = new IstioObjectCache(client, Group, this.options.Version, plural, this.options.Namespace, time);
+                caches[plural] = informers.Get(client, Group, this.options.Version, plural, watched);
             }
         }
     }
@@ -42,9 +47,15 @@ internal sealed class IstioObjects : IDisposable, IAsyncDisposable
     public bool TryGetVersion(string plural, string @namespace, string name, out string? version)
     {
         version = null;
-        return caches.GetValueOrDefault(plural) is { } cache && cache.TryGetVersion(@namespace, name, out version);
-    }
+        if (caches.GetValueOrDefault(plural) is not { } cache || !cache.TryGet(@namespace, name, out var found))
+        {
+            return false;
+        }
 
+        // One field, where a read would deserialize the whole object.
+        version = found is { } item && item.TryGetProperty("metadata", out var metadata) && metadata.TryGetProperty("resourceVersion", out var rv) ? rv.GetString() : null;
+        return true;
+    }
     /// <summary>The object, or null when it does not exist.</summary>
     public async Task<T?> GetAsync<T>(string plural, string @namespace, string name, CancellationToken cancellationToken)
         where T : class
@@ -81,7 +92,7 @@ internal sealed class IstioObjects : IDisposable, IAsyncDisposable
                 $"{body.Kind} {body.Metadata.Name}.{@namespace} cannot be created: {Group}/{options.Version} {plural} is not served ({e.Response.Content?.Trim()}); is Istio installed, and does the Istio ApiVersion option match its CRDs?",
                 e);
         }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        catch (HttpOperationException e) when (RetryOnConflict.IsConflict(e))
         {
             caches.GetValueOrDefault(plural)?.Forget(@namespace, body.Metadata.Name);
             throw;
@@ -96,7 +107,7 @@ internal sealed class IstioObjects : IDisposable, IAsyncDisposable
             var replaced = await client.CustomObjects.ReplaceNamespacedCustomObjectAsync(IstioJson.ToElement(body), Group, options.Version, @namespace, plural, body.Metadata.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
             caches.GetValueOrDefault(plural)?.Remember((JsonElement)replaced);
         }
-        catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.NotFound)
+        catch (HttpOperationException e) when (RetryOnConflict.IsConflict(e) || e.Response.StatusCode == HttpStatusCode.NotFound)
         {
             // The copy we decided on was out of date: the next read must go to the server.
             caches.GetValueOrDefault(plural)?.Forget(@namespace, body.Metadata.Name);
@@ -108,35 +119,6 @@ internal sealed class IstioObjects : IDisposable, IAsyncDisposable
     /// Runs a read-decide-write step, re-running it from the read when the write loses an optimistic-concurrency
     /// race (409 Conflict on replace, or AlreadyExists when someone else created the object first).
     /// </summary>
-    public async Task RetryOnConflictAsync(Func<CancellationToken, Task> step, CancellationToken cancellationToken)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                await step(cancellationToken).ConfigureAwait(false);
-                return;
-            }
-            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict && attempt < options.ConflictRetries)
-            {
-                // Someone else wrote in between: read again and decide again.
-            }
-        }
-    }
-
-    public void Dispose()
-    {
-        foreach (var cache in caches.Values)
-        {
-            cache.Dispose();
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var cache in caches.Values)
-        {
-            await cache.DisposeAsync().ConfigureAwait(false);
-        }
-    }
+    public Task RetryOnConflictAsync(Func<CancellationToken, Task> step, CancellationToken cancellationToken) =>
+        RetryOnConflict.RunAsync(options.ConflictRetries, step, cancellationToken);
 }

@@ -1,6 +1,5 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Flagger.Istio.Model;
+using Flagger.Kubernetes;
 using Flagger.Model;
 using Flagger.Routing;
 using k8s;
@@ -17,21 +16,14 @@ namespace Flagger.Istio;
 /// </summary>
 internal sealed partial class IstioRouter(IstioObjects objects, IOptions<IstioRouterOptions> options, ILogger<IstioRouter>? logger = null) : IMeshRouter
 {
-    // Flux's kustomize-controller skips an object with the first, helm-controller's drift detection with the second.
-    private static readonly Dictionary<string, string> GitOps = new(StringComparer.Ordinal)
-    {
-        ["kustomize.toolkit.fluxcd.io/reconcile"] = "disabled",
-        ["helm.toolkit.fluxcd.io/driftDetection"] = "disabled",
-    };
-
     private readonly ILogger log = logger ?? NullLogger<IstioRouter>.Instance;
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Canary, ObjectVersions> reconciled = [];
 
     /// <summary>Where kubectl keeps what the user applied; the VirtualService is restored from it on finalise.</summary>
-    public const string KubectlAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
+    public const string KubectlAnnotation = Adoption.KubectlAnnotation;
 
     /// <summary>Where Flagger keeps an adopted VirtualService's spec when kubectl's annotation is absent.</summary>
-    public const string OriginalConfigurationAnnotation = "flagger.kubernetes.io/original-configuration";
+    public const string OriginalConfigurationAnnotation = Adoption.OriginalConfigurationAnnotation;
 
     public async Task ReconcileAsync(Canary canary, CancellationToken cancellationToken)
     {
@@ -103,8 +95,7 @@ internal sealed partial class IstioRouter(IstioObjects objects, IOptions<IstioRo
                         return;
                     }
 
-                    throw new InvalidOperationException(
-                        $"VirtualService {current.Metadata.Name}.{canary.Namespace} original configuration not found: neither {KubectlAnnotation} nor {OriginalConfigurationAnnotation} is set");
+                    throw new InvalidOperationException(Adoption.OriginalNotFound(VirtualService.KindName, current.Metadata.Name, canary.Namespace));
                 }
 
                 current.Spec = original;
@@ -162,7 +153,7 @@ internal sealed partial class IstioRouter(IstioObjects objects, IOptions<IstioRo
         if (specChanged)
         {
             var annotations = current.Metadata.Annotations ??= new Dictionary<string, string>();
-            if (!IsOwnedBy(current, canary) && !annotations.ContainsKey(KubectlAnnotation) && !annotations.ContainsKey(OriginalConfigurationAnnotation))
+            if (Adoption.MustKeepOriginal(annotations.AsReadOnly(), IsOwnedBy(current, canary)))
             {
                 // Adopting a VirtualService nobody can restore from kubectl's annotation: keep what it was.
                 annotations[OriginalConfigurationAnnotation] = IstioJson.Serialize(current.Spec);
@@ -187,37 +178,15 @@ internal sealed partial class IstioRouter(IstioObjects objects, IOptions<IstioRo
         await objects.GetAsync<VirtualService>(VirtualService.Plural, canary.Namespace, canary.ApexName(), cancellationToken).ConfigureAwait(false)
         ?? throw new InvalidOperationException($"VirtualService {canary.ApexName()}.{canary.Namespace} not found; Flagger creates it when it reconciles the canary");
 
-    private static VirtualServiceSpec? OriginalSpec(VirtualService current)
-    {
-        var annotations = current.Metadata.Annotations;
-        if (annotations?.TryGetValue(KubectlAnnotation, out var applied) == true
-            && JsonNode.Parse(applied)?["spec"] is JsonObject spec)
-        {
-            return IstioJson.Deserialize<VirtualServiceSpec>(spec.ToJsonString());
-        }
-
-        return annotations?.TryGetValue(OriginalConfigurationAnnotation, out var original) == true
-            ? IstioJson.Deserialize<VirtualServiceSpec>(original)
-            : null;
-    }
+    private static VirtualServiceSpec? OriginalSpec(VirtualService current) =>
+        Adoption.OriginalSpec(current.Metadata.Annotations?.AsReadOnly()) is { } original ? IstioJson.Deserialize<VirtualServiceSpec>(original) : null;
 
     private V1ObjectMeta NewMetadata(Canary canary, string name)
     {
         var metadata = new V1ObjectMeta { Name = name, NamespaceProperty = canary.Namespace };
         if (options.Value.SetOwnerReferences && !string.IsNullOrEmpty(canary.Metadata.Uid))
         {
-            metadata.OwnerReferences =
-            [
-                new V1OwnerReference
-                {
-                    ApiVersion = Canary.CurrentApiVersion,
-                    Kind = "Canary",
-                    Name = canary.Name,
-                    Uid = canary.Metadata.Uid,
-                    Controller = true,
-                    BlockOwnerDeletion = true,
-                },
-            ];
+            metadata.OwnerReferences = [CanaryOwnership.ControllerReference(canary)];
         }
 
         return metadata;
@@ -229,37 +198,21 @@ internal sealed partial class IstioRouter(IstioObjects objects, IOptions<IstioRo
     /// </summary>
     private static bool ApplyApexMetadata(V1ObjectMeta metadata, Canary canary)
     {
-        var apex = canary.Spec.Service?.Apex;
-        var changed = Apply(apex?.Labels, () => metadata.Labels ??= new Dictionary<string, string>());
-        changed = Apply(GitOps, () => metadata.Annotations ??= new Dictionary<string, string>()) || changed;
-        return Apply(apex?.Annotations, () => metadata.Annotations ??= new Dictionary<string, string>()) || changed;
-
-        static bool Apply(IReadOnlyDictionary<string, string>? wanted, Func<IDictionary<string, string>> target)
+        var changed = false;
+        foreach (var (label, key, value) in Adoption.ApexMetadata(canary))
         {
-            var changed = false;
-            foreach (var (key, value) in wanted ?? new Dictionary<string, string>())
+            var existing = label ? metadata.Labels ??= new Dictionary<string, string>() : metadata.Annotations ??= new Dictionary<string, string>();
+            if (!existing.TryGetValue(key, out var current) || current != value)
             {
-                // Flux's keys (but the two that tell it to leave the object alone) belong to Flux's own objects.
-                if ((key.Contains("toolkit.fluxcd.io", StringComparison.Ordinal) && !ReferenceEquals(wanted, GitOps)) || key == KubectlAnnotation)
-                {
-                    continue;
-                }
-
-                var existing = target();
-                if (!existing.TryGetValue(key, out var current) || current != value)
-                {
-                    existing[key] = value;
-                    changed = true;
-                }
+                existing[key] = value;
+                changed = true;
             }
-
-            return changed;
         }
+
+        return changed;
     }
 
-    private static bool IsOwnedBy(VirtualService service, Canary canary) =>
-        service.Metadata.OwnerReferences?.Any(o => o.Kind == "Canary" && o.Name == canary.Name
-            && (string.IsNullOrEmpty(canary.Metadata.Uid) || o.Uid == canary.Metadata.Uid)) == true;
+    private static bool IsOwnedBy(VirtualService service, Canary canary) => CanaryOwnership.IsOwnedBy(service.Metadata.OwnerReferences, canary);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Kind} {Name}.{Namespace} created")]
     private partial void Created(string kind, string name, string @namespace);

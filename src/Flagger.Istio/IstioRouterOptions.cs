@@ -31,9 +31,9 @@ public sealed class IstioRouterOptions
     public bool UseWatchCache { get; set; } = true;
 
     /// <summary>
-    /// The one namespace the watch cache lists and watches (Flagger's <c>-namespace</c>); null or empty watches all
-    /// namespaces. Set it with the operator's own namespace restriction: a namespace-scoped Role cannot list
-    /// cluster-wide, and the cache would never fill.
+    /// The one namespace the watch cache lists and watches (Flagger's <c>-namespace</c>); null or empty: the
+    /// Kubernetes package's <c>Namespace</c> when it is registered, else all namespaces. A namespace-scoped Role cannot
+    /// list cluster-wide, and the cache would never fill.
     /// </summary>
     public string? Namespace { get; set; }
 

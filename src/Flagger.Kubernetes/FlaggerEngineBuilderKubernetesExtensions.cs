@@ -11,6 +11,7 @@ using Flagger.Kubernetes.Targets;
 using Flagger.Leadership;
 using Flagger.Store;
 using k8s;
+using k8s.Models;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -63,8 +64,8 @@ public static class FlaggerEngineBuilderKubernetesExtensions
                 ? sp.GetRequiredService<ILeaseLeadership>()
                 : AlwaysLeader.Instance));
         return builder
-            .AddTargetController<DeploymentController>("Deployment")
-            .AddTargetController<DaemonSetController>("DaemonSet")
+            .AddTargetController<WorkloadController<V1Deployment, DeploymentKind>>(DeploymentKind.Kind)
+            .AddTargetController<WorkloadController<V1DaemonSet, DaemonSetKind>>(DaemonSetKind.Kind)
             .AddServiceRouter<KubernetesServiceRouter>()
             .AddMeshRouter<KubernetesNoopRouter>(KubernetesNoopRouter.ProviderName, KubernetesNoopRouter.Capabilities)
             .AddScalerReconciler<HpaReconciler>("HorizontalPodAutoscaler");

@@ -45,6 +45,12 @@ public sealed class KubernetesOptions
     /// <summary>Interval between election attempts (Flagger: 5 s).</summary>
     public TimeSpan RetryPeriod { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How many times a write that lost a 409 Conflict is re-read and run again (default 4: five attempts in all, as
+    /// client-go's <c>retry.DefaultRetry</c>); used for Canary status and finalizer writes and primary workloads.
+    /// </summary>
+    public int ConflictRetries { get; set; } = 4;
+
     /// <summary>Client configuration used when the host registers no <see cref="IKubernetes"/>; null: in-cluster, else the kubeconfig.</summary>
     public KubernetesClientConfiguration? ClientConfiguration { get; set; }
 }
@@ -73,6 +79,11 @@ internal sealed class KubernetesOptionsValidator : IValidateOptions<KubernetesOp
         if (options.RenewDeadline <= options.RetryPeriod || options.RetryPeriod <= TimeSpan.Zero)
         {
             problems.Add("leader election: renew deadline must be longer than the retry period, which must be positive");
+        }
+
+        if (options.ConflictRetries < 0)
+        {
+            problems.Add($"conflict retries: must be zero or more, got {options.ConflictRetries}");
         }
 
         if (string.IsNullOrWhiteSpace(options.LeaderElectionNamespace))

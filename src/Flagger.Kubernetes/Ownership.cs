@@ -1,23 +1,11 @@
-using Flagger.Model;
 using k8s;
 using k8s.Models;
 
 namespace Flagger.Kubernetes;
 
-/// <summary>Naming, labels and ownership shared by the objects Flagger generates.</summary>
+/// <summary>Naming and labels shared by the primaries Flagger generates (ownership: <see cref="CanaryOwnership"/>).</summary>
 internal static class Ownership
 {
-    /// <summary>The controller owner reference to the Canary, so primaries are garbage-collected with it.</summary>
-    public static V1OwnerReference CanaryOwner(Canary canary) => new()
-    {
-        ApiVersion = Canary.CurrentApiVersion,
-        Kind = "Canary",
-        Name = canary.Name,
-        Uid = canary.Metadata.Uid ?? string.Empty,
-        Controller = true,
-        BlockOwnerDeletion = true,
-    };
-
     /// <summary>Labels or annotations whose keys match an include prefix (<c>*</c>: all); Flux's are always dropped.</summary>
     public static Dictionary<string, string>? Filter(IDictionary<string, string>? source, IEnumerable<string> prefixes)
     {

@@ -31,7 +31,7 @@ internal sealed class OwnershipConflicts
     {
         var key = (canary.Namespace, canary.Name, kind, name);
         var owner = existing?.OwnerReferences?.FirstOrDefault(o => o.Controller == true);
-        if (owner is null || IsCanary(owner, canary))
+        if (owner is null || CanaryOwnership.Refers(owner, canary))
         {
             if (conflicts.IsEmpty || !conflicts.TryRemove(key, out _))
             {
@@ -82,9 +82,6 @@ internal sealed class OwnershipConflicts
         };
         return status with { Conditions = [.. (status.Conditions ?? []).Where(c => c.Type != ConditionType), condition] };
     }
-
-    private static bool IsCanary(V1OwnerReference owner, Canary canary) =>
-        owner.Kind == "Canary" && owner.Name == canary.Name && (string.IsNullOrEmpty(canary.Metadata.Uid) || owner.Uid == canary.Metadata.Uid);
 
     // The store applies the conflicts to every status it writes; this write is for ticks that write none.
     private async Task WriteAsync(Canary canary, ICanaryStore? store, CancellationToken ct)

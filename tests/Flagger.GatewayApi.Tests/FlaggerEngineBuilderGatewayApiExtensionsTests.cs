@@ -13,7 +13,7 @@ public sealed class FlaggerEngineBuilderGatewayApiExtensionsTests
     public void Both_versions_are_registered_as_routers_with_every_capability_and_their_builtin_queries()
     {
         var services = new ServiceCollection();
-        services.AddSingleton<IKubernetes>(new Kubernetes(new KubernetesClientConfiguration { Host = "http://127.0.0.1:1" }));
+        services.AddSingleton<IKubernetes>(new k8s.Kubernetes(new KubernetesClientConfiguration { Host = "http://127.0.0.1:1" }));
         services.AddFlaggerEngine().AddGatewayApi().AddGatewayApi();
         using var provider = services.BuildServiceProvider();
 
@@ -38,7 +38,7 @@ public sealed class FlaggerEngineBuilderGatewayApiExtensionsTests
     public void Negative_conflict_retries_are_refused_at_start_naming_the_option()
     {
         var services = new ServiceCollection();
-        services.AddSingleton<IKubernetes>(new Kubernetes(new KubernetesClientConfiguration { Host = "http://127.0.0.1:1" }));
+        services.AddSingleton<IKubernetes>(new k8s.Kubernetes(new KubernetesClientConfiguration { Host = "http://127.0.0.1:1" }));
         services.AddFlaggerEngine().AddGatewayApi(o => o.ConflictRetries = -1);
         using var provider = services.BuildServiceProvider();
 

@@ -16,7 +16,7 @@ public sealed class FlaggerEngineBuilderIstioExtensionsTests
     public void Registers_the_router_under_istio_once()
     {
         var services = new ServiceCollection();
-        services.AddSingleton<IKubernetes>(new Kubernetes(new KubernetesClientConfiguration { Host = "http://127.0.0.1:1" }));
+        services.AddSingleton<IKubernetes>(new k8s.Kubernetes(new KubernetesClientConfiguration { Host = "http://127.0.0.1:1" }));
         services.AddFlaggerEngine().AddIstio().AddIstio(o => o.ApiVersion = IstioRouterOptions.V1);
 
         Assert.Single(services, d => d.ServiceType == typeof(IMeshRouter) && Equals(d.ServiceKey, "istio"));
@@ -29,7 +29,7 @@ public sealed class FlaggerEngineBuilderIstioExtensionsTests
     public void A_keyed_mesh_client_is_preferred()
     {
         var services = new ServiceCollection();
-        var mesh = new Kubernetes(new KubernetesClientConfiguration { Host = "http://127.0.0.1:2" });
+        var mesh = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = "http://127.0.0.1:2" });
         services.AddKeyedSingleton<IKubernetes>(FlaggerEngineBuilderIstioExtensions.MeshClientKey, mesh);
         services.AddFlaggerEngine().AddIstio();
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Flagger.Kubernetes.Caches;
 using Flagger.Model;
 using Flagger.Providers;
 using Flagger.Testing;
@@ -47,10 +48,17 @@ public sealed class IstioCluster : IAsyncLifetime
     }
 
     /// <summary>The Istio router as <c>AddIstio</c> registers it, talking to this cluster.</summary>
-    public ServiceProvider Services(Action<IstioRouterOptions>? configure = null)
+    /// <param name="configure">Adjusts the Istio options.</param>
+    /// <param name="informers">The informers to use instead of those on the system clock (a fake wall clock).</param>
+    public ServiceProvider Services(Action<IstioRouterOptions>? configure = null, CustomObjectInformers? informers = null)
     {
         var services = new ServiceCollection();
         services.AddSingleton(Client);
+        if (informers is not null)
+        {
+            services.AddSingleton(informers);
+        }
+
         services.AddFlaggerEngine().AddIstio(configure);
         return services.BuildServiceProvider();
     }

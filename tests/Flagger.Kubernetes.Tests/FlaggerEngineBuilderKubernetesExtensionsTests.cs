@@ -64,12 +64,14 @@ public sealed class FlaggerEngineBuilderKubernetesExtensionsTests
         {
             o.SelectorLabels.Clear();
             o.IncludeLabelPrefixes.Add(" ");
+            o.ConflictRetries = -1;
         });
 
         var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<KubernetesOptions>>().Value);
 
         Assert.Contains(error.Failures, f => f.StartsWith("selector-labels", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.StartsWith("include-label-prefix", StringComparison.Ordinal));
+        Assert.Contains("conflict retries: must be zero or more, got -1", error.Failures);
     }
 
     [Fact]

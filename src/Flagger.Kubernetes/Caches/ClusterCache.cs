@@ -176,7 +176,7 @@ internal sealed partial class ClusterCache : IAsyncDisposable
         ILogger logger)
         where T : class, IKubernetesObject<V1ObjectMeta> => new(resource, list, watch, o => Key(o.Metadata), logger);
 
-    private static Informer<T> Custom<T>(IKubernetes client, string? ns, string group, string version, string plural, Func<JsonElement, T> convert, Func<T, ObjectKey> key, ILogger logger)
+    internal static Informer<T> Custom<T>(IKubernetes client, string? ns, string group, string version, string plural, Func<JsonElement, T> convert, Func<T, ObjectKey> key, ILogger logger)
         where T : class
     {
         // Canaries, MetricTemplates and AlertProviders the model cannot read come back with ReadError, so the operator

@@ -1,4 +1,3 @@
-using System.Net;
 using Flagger.Kubernetes.Caches;
 using Flagger.Model;
 using Flagger.Store;
@@ -253,7 +252,7 @@ internal sealed class ConfigTracker(IKubernetes client, ClusterCache cache, IOpt
                 ? await client.CoreV1.CreateNamespacedConfigMapAsync(desired, canary.Namespace, cancellationToken: ct).ConfigureAwait(false)
                 : await client.CoreV1.ReplaceNamespacedConfigMapAsync(desired, name, canary.Namespace, cancellationToken: ct).ConfigureAwait(false);
         }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        catch (HttpOperationException e) when (RetryOnConflict.IsConflict(e))
         {
             // The cache was behind: take the server's object and write over it.
             var current = await client.CoreV1.ReadNamespacedConfigMapAsync(name, canary.Namespace, cancellationToken: ct).ConfigureAwait(false);
@@ -290,7 +289,7 @@ internal sealed class ConfigTracker(IKubernetes client, ClusterCache cache, IOpt
                 ? await client.CoreV1.CreateNamespacedSecretAsync(desired, canary.Namespace, cancellationToken: ct).ConfigureAwait(false)
                 : await client.CoreV1.ReplaceNamespacedSecretAsync(desired, name, canary.Namespace, cancellationToken: ct).ConfigureAwait(false);
         }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        catch (HttpOperationException e) when (RetryOnConflict.IsConflict(e))
         {
             // The cache was behind: take the server's object and write over it.
             var current = await client.CoreV1.ReadNamespacedSecretAsync(name, canary.Namespace, cancellationToken: ct).ConfigureAwait(false);
@@ -308,7 +307,7 @@ internal sealed class ConfigTracker(IKubernetes client, ClusterCache cache, IOpt
     {
         // Foreign owners of the source stay owners of the copy, but only the Canary controls it.
         var owners = (source.OwnerReferences ?? []).Select(o => o with { Controller = false }).ToList();
-        owners.Insert(0, Ownership.CanaryOwner(canary));
+        owners.Insert(0, CanaryOwnership.ControllerReference(canary));
         return new V1ObjectMeta
         {
             Name = name,

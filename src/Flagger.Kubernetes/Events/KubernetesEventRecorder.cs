@@ -73,7 +73,7 @@ internal sealed class KubernetesEventRecorder(IKubernetes client, TimeProvider t
             await client.CoreV1.CreateNamespacedEventAsync(body, @namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
             counts.Set(name, 1);
         }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        catch (HttpOperationException e) when (RetryOnConflict.IsConflict(e))
         {
             // Recorded by an earlier run of this process, or by this one before the series was forgotten: continue it.
             var existing = await client.CoreV1.ReadNamespacedEventAsync(name, @namespace, cancellationToken: cancellationToken).ConfigureAwait(false);

@@ -54,7 +54,7 @@ internal sealed class HpaReconciler(IKubernetes client, ClusterCache cache, IOpt
                 {
                     ["name"] = name,
                     ["namespace"] = canary.Namespace,
-                    ["ownerReferences"] = JsonNode.Parse(KubernetesJson.Serialize(new[] { Ownership.CanaryOwner(canary) })),
+                    ["ownerReferences"] = JsonNode.Parse(KubernetesJson.Serialize(new[] { CanaryOwnership.ControllerReference(canary) })),
                 },
                 ["spec"] = desiredSpec,
             };

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text.Json.Nodes;
 using Flagger.Kubernetes.Caches;
 using Flagger.Model;
@@ -151,7 +150,7 @@ internal sealed class KubernetesServiceRouter(IKubernetes client, ClusterCache c
         {
             ApiVersion = "v1",
             Kind = "Service",
-            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = canary.Namespace, OwnerReferences = [Ownership.CanaryOwner(canary)] },
+            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = canary.Namespace, OwnerReferences = [CanaryOwnership.ControllerReference(canary)] },
             Spec = new V1ServiceSpec
             {
                 Type = "ClusterIP",
@@ -200,7 +199,7 @@ internal sealed class KubernetesServiceRouter(IKubernetes client, ClusterCache c
                 : await client.CoreV1.CreateNamespacedServiceAsync(desired, @namespace, cancellationToken: ct).ConfigureAwait(false);
             cache.Services.Upsert(stored);
         }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        catch (HttpOperationException e) when (RetryOnConflict.IsConflict(e))
         {
             // The cache was behind a change by someone else; the watch brings it and the next tick corrects drift.
         }

@@ -8,6 +8,7 @@ using Flagger.Store;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
+using Microsoft.Extensions.Options;
 
 namespace Flagger.Kubernetes.Store;
 
@@ -15,9 +16,11 @@ namespace Flagger.Kubernetes.Store;
 /// Reads Canary, MetricTemplate, AlertProvider and Secret data from the watch-fed caches and writes Canary status
 /// through the status subresource: a PUT guarded by resourceVersion, re-read and retried on conflict.
 /// </summary>
-internal sealed class KubernetesCanaryStore(IKubernetes client, ClusterCache cache, OwnershipConflicts? conflicts = null) : ICanaryStore, ISecretReader, ICanaryFinalizerStore
+internal sealed class KubernetesCanaryStore(IKubernetes client, ClusterCache cache, OwnershipConflicts? conflicts = null, IOptions<KubernetesOptions>? options = null) : ICanaryStore, ISecretReader, ICanaryFinalizerStore
 {
-    private const int ConflictRetries = 5;
+    private int ConflictRetries => (options?.Value ?? Defaults).ConflictRetries;
+
+    private static readonly KubernetesOptions Defaults = new();
 
     public async Task<Canary?> GetCanaryAsync(string @namespace, string name, CancellationToken cancellationToken)
     {
@@ -35,24 +38,23 @@ internal sealed class KubernetesCanaryStore(IKubernetes client, ClusterCache cac
         status = conflicts?.Apply(canary.Namespace, canary.Name, status) ?? status;
         await cache.SyncAsync(cancellationToken).ConfigureAwait(false);
         var current = cache.Canaries.Get(canary.Namespace, canary.Name) ?? canary;
-        for (var attempt = 1; ; attempt++)
-        {
-            try
+        return await RetryOnConflict.RunAsync(
+            ConflictRetries,
+            async (attempt, ct) =>
             {
+                if (attempt > 0)
+                {
+                    // Someone else changed the Canary (a spec edit, another writer): take theirs, put our status on it.
+                    current = await ReadLiveAsync(canary, ct).ConfigureAwait(false);
+                }
+
                 // An unreadable canary (ReadError) has an empty spec here; the status subresource ignores the spec.
                 var body = JsonNode.Parse(FlaggerJson.Serialize(current with { Status = status }))!.AsObject();
                 var stored = await client.CustomObjects.ReplaceNamespacedCustomObjectStatusAsync(
-                    body, ClusterCache.FlaggerGroup, ClusterCache.FlaggerVersion, canary.Namespace, "canaries", canary.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    body, ClusterCache.FlaggerGroup, ClusterCache.FlaggerVersion, canary.Namespace, "canaries", canary.Name, cancellationToken: ct).ConfigureAwait(false);
                 return cache.Canaries.Upsert(FlaggerJson.ReadCanary(((JsonElement)stored).GetRawText()));
-            }
-            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict && attempt < ConflictRetries)
-            {
-                // Someone else changed the Canary (a spec edit, another writer): take theirs, put our status on it.
-                var fresh = await client.CustomObjects.GetNamespacedCustomObjectAsync(
-                    ClusterCache.FlaggerGroup, ClusterCache.FlaggerVersion, canary.Namespace, "canaries", canary.Name, cancellationToken).ConfigureAwait(false);
-                current = cache.Canaries.Upsert(FlaggerJson.ReadCanary(((JsonElement)fresh).GetRawText()));
-            }
-        }
+            },
+            cancellationToken).ConfigureAwait(false);
     }
 
     public Task<Canary> AddFinalizerAsync(Canary canary, string finalizer, CancellationToken cancellationToken) =>
@@ -67,45 +69,51 @@ internal sealed class KubernetesCanaryStore(IKubernetes client, ClusterCache cac
     {
         ArgumentNullException.ThrowIfNull(canary);
         var current = canary;
-        for (var attempt = 1; ; attempt++)
-        {
-            var list = (current.Metadata.Finalizers ?? []).Where(f => f != finalizer).ToList();
-            if (present)
+        return await RetryOnConflict.RunAsync(
+            ConflictRetries,
+            async (attempt, ct) =>
             {
-                list.Add(finalizer);
-            }
-
-            if (list.SequenceEqual(current.Metadata.Finalizers ?? []))
-            {
-                return current;
-            }
-
-            var patch = new JsonObject
-            {
-                ["metadata"] = new JsonObject
+                if (attempt > 0)
                 {
-                    ["resourceVersion"] = current.Metadata.ResourceVersion,
-                    ["finalizers"] = list.Count == 0 ? null : new JsonArray([.. list.Select(f => (JsonNode)f)]),
-                },
-            };
-            try
-            {
+                    current = await ReadLiveAsync(canary, ct).ConfigureAwait(false);
+                }
+
+                var list = (current.Metadata.Finalizers ?? []).Where(f => f != finalizer).ToList();
+                if (present)
+                {
+                    list.Add(finalizer);
+                }
+
+                if (list.SequenceEqual(current.Metadata.Finalizers ?? []))
+                {
+                    return current;
+                }
+
+                var patch = new JsonObject
+                {
+                    ["metadata"] = new JsonObject
+                    {
+                        ["resourceVersion"] = current.Metadata.ResourceVersion,
+                        ["finalizers"] = list.Count == 0 ? null : new JsonArray([.. list.Select(f => (JsonNode)f)]),
+                    },
+                };
                 var stored = await client.CustomObjects.PatchNamespacedCustomObjectAsync(
                     new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), ClusterCache.FlaggerGroup, ClusterCache.FlaggerVersion,
-                    canary.Namespace, "canaries", canary.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    canary.Namespace, "canaries", canary.Name, cancellationToken: ct).ConfigureAwait(false);
                 var read = FlaggerJson.ReadCanary(((JsonElement)stored).GetRawText());
 
                 // The last finalizer of a Canary being deleted takes the Canary with it: the watch says so, and the
                 // cache must not be handed the object back after it.
                 return read.Metadata.DeletionTimestamp is not null && list.Count == 0 ? read : cache.Canaries.Upsert(read);
-            }
-            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict && attempt < ConflictRetries)
-            {
-                var fresh = await client.CustomObjects.GetNamespacedCustomObjectAsync(
-                    ClusterCache.FlaggerGroup, ClusterCache.FlaggerVersion, canary.Namespace, "canaries", canary.Name, cancellationToken).ConfigureAwait(false);
-                current = cache.Canaries.Upsert(FlaggerJson.ReadCanary(((JsonElement)fresh).GetRawText()));
-            }
-        }
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<Canary> ReadLiveAsync(Canary canary, CancellationToken ct)
+    {
+        var fresh = await client.CustomObjects.GetNamespacedCustomObjectAsync(
+            ClusterCache.FlaggerGroup, ClusterCache.FlaggerVersion, canary.Namespace, "canaries", canary.Name, ct).ConfigureAwait(false);
+        return cache.Canaries.Upsert(FlaggerJson.ReadCanary(((JsonElement)fresh).GetRawText()));
     }
 
     public async Task<MetricTemplate?> GetMetricTemplateAsync(string @namespace, string name, CancellationToken cancellationToken)

@@ -71,6 +71,23 @@ public sealed class KubernetesCanaryStoreTests
     }
 
     [Fact]
+    public async Task A_status_write_that_keeps_conflicting_is_given_up_after_the_configured_retries()
+    {
+        await using var kube = await KubeCluster.StartAsync();
+        await kube.ApplyWalkthroughAsync(hpa: false);
+        await kube.SettleAsync();
+        var store = new KubernetesCanaryStore(kube.Client, kube.Cache, options: Microsoft.Extensions.Options.Options.Create(new KubernetesOptions { ConflictRetries = 2 }));
+        var canary = await store.GetCanaryAsync("test", "podinfo", KubeCluster.Ct);
+        var attempts = 0;
+        kube.Cluster.Faults.FailRequests(1.0, 409, r => r.Subresource == "status" && r.Verb == "update" && Interlocked.Increment(ref attempts) > 0);
+
+        var error = await Assert.ThrowsAsync<k8s.Autorest.HttpOperationException>(() => store.UpdateStatusAsync(canary!, new CanaryStatus { Phase = CanaryPhase.Progressing }, KubeCluster.Ct));
+
+        Assert.True(RetryOnConflict.IsConflict(error));
+        Assert.Equal(3, attempts);
+    }
+
+    [Fact]
     public async Task A_conflict_during_a_status_write_is_retried_and_nothing_is_lost()
     {
         await using var kube = await KubeCluster.StartAsync();

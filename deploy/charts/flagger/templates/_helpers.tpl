@@ -74,5 +74,5 @@ docs/security.md (a test keeps the three equal). Nothing is ever deleted.
   verbs: ["get", "list", "watch", "create", "update", "patch"]
 - apiGroups: ["gateway.networking.k8s.io"]
   resources: ["httproutes"]
-  verbs: ["get", "create", "update"]
+  verbs: ["get", "list", "watch", "create", "update"]
 {{- end -}}
