@@ -58,6 +58,8 @@ internal sealed class DaemonSetKind : IWorkloadKind<V1DaemonSet>
         primary.Spec.UpdateStrategy = target.Spec.UpdateStrategy;
         primary.Spec.MinReadySeconds = target.Spec.MinReadySeconds;
         primary.Spec.RevisionHistoryLimit = target.Spec.RevisionHistoryLimit;
+        primary.Metadata.Labels = metadata.Labels;
+        primary.Metadata.Annotations = metadata.Annotations;
     }
 
     public static Readiness? PrimaryHalted(V1DaemonSet primary, string id) => null;
