@@ -80,6 +80,11 @@ public sealed class OperatorInstance : IAsyncDisposable
                 // interval, so a hang costs a tick, not a whole rollout.
                 o.ClientConfiguration.HttpClientTimeout = cluster.Time.Scale(ReliabilityCluster.Interval);
                 o.LeaderElectionIdentity = identity;
+                if (Environment.GetEnvironmentVariable("SOAK_SCALED_CACHE") == "1")
+                {
+                    o.CacheClock = cluster.Time;
+                }
+
                 if (leaderElection is not null)
                 {
                     o.LeaseDuration = leaderElection.LeaseDuration;
