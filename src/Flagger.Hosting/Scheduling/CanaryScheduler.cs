@@ -7,7 +7,8 @@ namespace Flagger.Hosting.Scheduling;
 
 /// <summary>
 /// One schedule per canary: a tick at once, then one per analysis interval, and an extra tick whenever the feed
-/// says the canary changed. Ticks of one canary never overlap; different canaries tick concurrently, at most
+/// says the canary changed; sooner after a tick that failed on an API call or found its step not due yet
+/// (<see cref="NextWait"/>). Ticks of one canary never overlap; different canaries tick concurrently, at most
 /// <c>maxConcurrentTicks</c> at a time. A tick holds its slot for at most <see cref="SlotHold"/>: one still running
 /// then (a hanging hook with a 60m timeout) goes on without a slot, so slow canaries, however many, delay another
 /// canary's tick by at most that long.
