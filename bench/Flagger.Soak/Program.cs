@@ -13,6 +13,7 @@ var options = new ReliabilityRunOptions
     Speed = Double("--speed", 30),
     Seed = Int("--seed", 1),
     CrashSpread = Double("--crash-spread", 1),
+    Trace = args.Contains("--trace"),
 };
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"soak: {options.Apps} apps x {options.RolloutsPerApp} rollouts, {options.Crashes} crashes over {options.CrashSpread:P0} of the run, {options.FaultRate:P0} API faults, watch drops {(options.DropWatches ? "on" : "off")}, speed {options.Speed}x, seed {options.Seed}"));
 using var cancel = new CancellationTokenSource();

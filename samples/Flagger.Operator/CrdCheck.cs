@@ -11,7 +11,9 @@ namespace Flagger.Operator;
 /// <summary>
 /// Before any watch starts, lists each custom resource the operator needs (as Flagger does at start-up), so a
 /// cluster without the CRDs gets one message naming every missing one and the command that installs them, instead
-/// of a watch failing later. Transient API errors are retried for about 15 s before they stop the start.
+/// of a watch failing later. Transient API errors are retried for about 15 s before they stop the start; the
+/// resources are listed at once, each list given <see cref="AttemptTimeout"/>, so a start pays for one round trip,
+/// not five, and a request the API server never answers costs seconds, not the client's whole timeout.
 /// </summary>
 internal sealed class CrdCheck(
     IKubernetes client,
@@ -27,13 +29,21 @@ internal sealed class CrdCheck(
     /// </summary>
     internal static readonly TimeSpan[] RetryDelays = [.. new[] { 0.5, 1, 2, 4, 8 }.Select(TimeSpan.FromSeconds)];
 
+    /// <summary>
+    /// How long one attempt's lists may take. Each asks for one object; an API server that has not answered in this
+    /// long is not going to soon (a lost connection, an overloaded server), and the next attempt gets a fresh request.
+    /// </summary>
+    internal static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(5);
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
             try
             {
-                await CheckAsync(cancellationToken).ConfigureAwait(false);
+                using var deadline = new CancellationTokenSource(AttemptTimeout, time);
+                using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+                await CheckAsync(bounded.Token).ConfigureAwait(false);
                 return;
             }
             catch (Exception e) when (attempt < RetryDelays.Length && IsTransient(e, cancellationToken))
@@ -51,29 +61,19 @@ internal sealed class CrdCheck(
     {
         HttpRequestException => true,
         HttpOperationException { Response.StatusCode: HttpStatusCode.TooManyRequests or >= HttpStatusCode.InternalServerError } => true,
-        OperationCanceledException => !cancellationToken.IsCancellationRequested, // the client's own timeout
+
+        // A conflict is no answer to a read: it says nothing about the CRDs, so it is asked again rather than ending the start.
+        HttpOperationException { Response.StatusCode: HttpStatusCode.Conflict } => true,
+        OperationCanceledException => !cancellationToken.IsCancellationRequested, // the client's timeout or the attempt's
         _ => false,
     };
 
     private async Task CheckAsync(CancellationToken cancellationToken)
     {
-        var missing = new List<string>();
-        var forbidden = new List<string>();
-        foreach (var (group, version, plural) in Required())
-        {
-            try
-            {
-                await ListOneAsync(group, version, plural, cancellationToken).ConfigureAwait(false);
-            }
-            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
-            {
-                missing.Add($"{plural}.{group}/{version}");
-            }
-            catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
-            {
-                forbidden.Add($"{plural}.{group}");
-            }
-        }
+        var required = Required().ToList();
+        var answers = await Task.WhenAll(required.Select(r => AnswerAsync(r.Group, r.Version, r.Plural, cancellationToken))).ConfigureAwait(false);
+        var missing = required.Zip(answers).Where(a => a.Second == HttpStatusCode.NotFound).Select(a => $"{a.First.Plural}.{a.First.Group}/{a.First.Version}").ToList();
+        var forbidden = required.Zip(answers).Where(a => a.Second is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized).Select(a => $"{a.First.Plural}.{a.First.Group}").ToList();
 
         var problems = new List<string>();
         if (missing.Count > 0)
@@ -102,6 +102,20 @@ internal sealed class CrdCheck(
             var version = istio.Value.ApiVersion[(istio.Value.ApiVersion.IndexOf('/', StringComparison.Ordinal) + 1)..];
             yield return ("networking.istio.io", version, "virtualservices");
             yield return ("networking.istio.io", version, "destinationrules");
+        }
+    }
+
+    // OK, or the definite answer (not found, forbidden) that the check reports; any other failure is thrown.
+    private async Task<HttpStatusCode> AnswerAsync(string group, string version, string plural, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ListOneAsync(group, version, plural, cancellationToken).ConfigureAwait(false);
+            return HttpStatusCode.OK;
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
+        {
+            return e.Response.StatusCode;
         }
     }
 

@@ -53,6 +53,13 @@ public sealed class KubernetesOptions
 
     /// <summary>Client configuration used when the host registers no <see cref="IKubernetes"/>; null: in-cluster, else the kubeconfig.</summary>
     public KubernetesClientConfiguration? ClientConfiguration { get; set; }
+
+    /// <summary>
+    /// The clock the caches' retries back off on and their hung-watch deadline runs on; null: the system clock. A
+    /// harness that runs the operator on a scaled clock sets it to that clock, so a failed list costs the same share
+    /// of an analysis interval as in production.
+    /// </summary>
+    public TimeProvider? CacheClock { get; set; }
 }
 
 /// <summary>Rejects options Flagger would refuse, naming the flag.</summary>

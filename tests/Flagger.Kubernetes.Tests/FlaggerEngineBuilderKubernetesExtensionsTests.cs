@@ -57,6 +57,34 @@ public sealed class FlaggerEngineBuilderKubernetesExtensionsTests
     }
 
     [Fact]
+    public async Task The_caches_back_off_on_the_cache_clock_when_one_is_set()
+    {
+        // A harness that runs the operator on a scaled or fake clock sets CacheClock: a failed list is retried when
+        // that clock has moved past the backoff (at most 300 ms after a first failure), never on the wall clock.
+        await using var kube = await KubeCluster.StartAsync();
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var lists = 0;
+        kube.Cluster.Faults.FailRequests(1.0, 500, r => r.Resource == "deployments" && r.Verb == "list" && Interlocked.Increment(ref lists) == 1);
+        await using var provider = Build(kube.Client, o => o.CacheClock = clock);
+        var cache = provider.GetRequiredService<Caches.ClusterCache>();
+
+        var sync = cache.SyncAsync(KubeCluster.Ct);
+        for (var waited = 0; Volatile.Read(ref lists) < 1; waited += 10)
+        {
+            Assert.True(waited < 10_000, "the cache never listed Deployments");
+            await Task.Delay(10, KubeCluster.Ct);
+        }
+
+        await Task.Delay(500, KubeCluster.Ct);
+        Assert.False(sync.IsCompleted, "synced without the failed list being retried");
+        Assert.Equal(1, Volatile.Read(ref lists));
+
+        clock.Advance(TimeSpan.FromMilliseconds(300));
+        await sync.WaitAsync(TimeSpan.FromSeconds(10), KubeCluster.Ct);
+        Assert.Equal(2, Volatile.Read(ref lists));
+    }
+
+    [Fact]
     public async Task Invalid_options_are_rejected_naming_the_flag()
     {
         await using var kube = await KubeCluster.StartAsync();

@@ -7,7 +7,8 @@ namespace Flagger.Hosting.Scheduling;
 
 /// <summary>
 /// One schedule per canary: a tick at once, then one per analysis interval, and an extra tick whenever the feed
-/// says the canary changed. Ticks of one canary never overlap; different canaries tick concurrently, at most
+/// says the canary changed; sooner after a tick that failed on an API call or found its step not due yet
+/// (<see cref="NextWait"/>). Ticks of one canary never overlap; different canaries tick concurrently, at most
 /// <c>maxConcurrentTicks</c> at a time. A tick holds its slot for at most <see cref="SlotHold"/>: one still running
 /// then (a hanging hook with a 60m timeout) goes on without a slot, so slow canaries, however many, delay another
 /// canary's tick by at most that long.
@@ -137,6 +138,8 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
             {
                 await slots.WaitAsync(token).ConfigureAwait(false);
                 var started = time.GetTimestamp();
+                var startedAt = time.GetUtcNow();
+                var wait = (TimeSpan?)null;
                 SchedulerDiagnostics.TickLag.Record(time.GetElapsedTime(due, started).TotalMilliseconds);
                 Slot? slot = null;
                 Volatile.Write(ref schedule.TickStarted, started);
@@ -158,6 +161,8 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
                     {
                         schedule.Interval = IntervalOf(canary);
                     }
+
+                    wait = NextWait(schedule, report, startedAt);
                 }
                 finally
                 {
@@ -172,7 +177,7 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
                     }
                 }
 
-                due = await schedule.WaitAsync(time, () => Interlocked.Increment(ref waits), token).ConfigureAwait(false);
+                due = await schedule.WaitAsync(time, wait, () => Interlocked.Increment(ref waits), token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
@@ -182,12 +187,46 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
             {
                 // A bug in one canary's tick must not end its schedule, nor anyone else's.
                 LogTickFailed(schedule.Namespace, schedule.Name, e);
-                due = await schedule.WaitAsync(time, () => Interlocked.Increment(ref waits), token).ConfigureAwait(false);
+                schedule.FailedTicks = 0;
+                due = await schedule.WaitAsync(time, null, () => Interlocked.Increment(ref waits), token).ConfigureAwait(false);
             }
         }
     }
 
     private static string Key(string @namespace, string name) => $"{@namespace}/{name}";
+
+    /// <summary>
+    /// How long to wait for the next tick, when it is sooner than one interval (null: one interval).
+    /// <list type="bullet">
+    /// <item>A tick that failed on an API call (a 500, a 429, a timeout) is retried after an eighth of the interval,
+    /// doubling with each failure in a row up to the interval, as a controller requeues an item that failed: the
+    /// analysis does not advance on a retry, since a step is due only an interval after the last one recorded.</item>
+    /// <item>A tick that changed nothing because the step was not due yet (a restarted operator's or a new leader's
+    /// first tick, shortly after its predecessor's step) is followed by one at the step's due time, a tenth of the
+    /// interval after it, rather than a whole interval from now: the status time is the start of the tick that
+    /// stepped, so waiting a full interval from now lost up to an interval per restart.</item>
+    /// </list>
+    /// </summary>
+    private TimeSpan? NextWait(Schedule schedule, TickReport report, DateTimeOffset startedAt)
+    {
+        var interval = Bounded(schedule.Interval);
+        if (report.Failure is not null)
+        {
+            schedule.FailedTicks++;
+            var retry = interval / 8 * Math.Pow(2, Math.Min(schedule.FailedTicks - 1, 3));
+            return retry < interval ? retry : null;
+        }
+
+        schedule.FailedTicks = 0;
+        if (report.Canary?.Status?.LastTransitionTime is not { } last || last >= startedAt)
+        {
+            // This tick changed the status (or nothing records when): one interval from now, as always.
+            return null;
+        }
+
+        var due = last + interval + (interval / 10) - time.GetUtcNow();
+        return due > TimeSpan.Zero && due < interval ? due : null;
+    }
 
     // Waits for the tick, or gives its slot back once it has held it for slotHold; the tick itself goes on.
     private async Task HoldAsync(Task running, Slot slot, Schedule schedule, CancellationToken token)
@@ -255,6 +294,9 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
         /// <summary>When the running tick started (a <see cref="TimeProvider"/> timestamp); 0 between ticks.</summary>
         public long TickStarted;
 
+        /// <summary>Ticks in a row that failed on an API call; each doubles the wait before the retry.</summary>
+        public int FailedTicks { get; set; }
+
         public string Namespace { get; } = @namespace;
 
         public string Name { get; } = name;
@@ -288,11 +330,11 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
             }
         }
 
-        /// <summary>Waits one interval, or less if woken; returns the timestamp the next tick was due at.</summary>
-        public async Task<long> WaitAsync(TimeProvider time, Action waiting, CancellationToken cancellationToken)
+        /// <summary>Waits <paramref name="wait"/> (null: one interval), or less if woken; returns the timestamp the next tick was due at.</summary>
+        public async Task<long> WaitAsync(TimeProvider time, TimeSpan? wait, Action waiting, CancellationToken cancellationToken)
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var interval = Bounded(Interval);
+            var interval = wait ?? Bounded(Interval);
             var due = time.GetTimestamp() + (long)(interval.TotalSeconds * time.TimestampFrequency);
             var delay = Task.Delay(interval, time, linked.Token);
             waiting();

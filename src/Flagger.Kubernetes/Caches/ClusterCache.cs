@@ -29,7 +29,7 @@ internal sealed partial class ClusterCache : IAsyncDisposable
     private volatile bool synced;
 
     public ClusterCache(IKubernetes client, IOptions<KubernetesOptions> options, ILoggerFactory? loggerFactory = null)
-        : this(client, options.Value.Namespace, TimeProvider.System, (loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger<ClusterCache>())
+        : this(client, options.Value.Namespace, options.Value.CacheClock ?? TimeProvider.System, (loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger<ClusterCache>())
     {
     }
 

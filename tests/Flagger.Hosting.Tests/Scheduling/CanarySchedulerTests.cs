@@ -19,16 +19,16 @@ public sealed class CanarySchedulerTests
         Spec = new CanarySpec { Analysis = new CanaryAnalysis { Interval = interval } },
     };
 
-    private CanaryScheduler Scheduler(Func<string, CancellationToken, Task>? body = null, int slots = 4, Func<Canary, TimeSpan>? intervalOf = null) => new(
+    private CanaryScheduler Scheduler(Func<string, CancellationToken, Task>? body = null, int slots = 4, Func<Canary, TimeSpan>? intervalOf = null, Func<string, int, TickReport>? report = null) => new(
         async (ns, name, ct) =>
         {
-            ticks.AddOrUpdate(name, 1, (_, n) => n + 1);
+            var tick = ticks.AddOrUpdate(name, 1, (_, n) => n + 1);
             if (body is not null)
             {
                 await body(name, ct);
             }
 
-            return new TickReport();
+            return report?.Invoke(name, tick) ?? new TickReport();
         },
         intervalOf ?? (c => c.Spec.GetAnalysis().GetInterval()),
         clock,
@@ -294,5 +294,83 @@ public sealed class CanarySchedulerTests
 
         scheduler.Upsert(Canary("podinfo", generation: 2));
         await EventuallyAsync(() => Ticks("podinfo") == 2, "a spec change ticks at once");
+    }
+
+    [Fact]
+    public async Task A_tick_that_failed_on_an_api_call_is_retried_after_an_eighth_of_the_interval_then_backs_off_to_the_interval()
+    {
+        // Three ticks fail (an injected 500 on the status write, say), then they succeed.
+        await using var scheduler = Scheduler(report: (_, tick) => tick <= 3 ? new TickReport { Failure = "status: injected fault: 500" } : new TickReport());
+        scheduler.Upsert(Canary("podinfo"));
+        await EventuallyAsync(() => Ticks("podinfo") == 1, "first tick at once");
+        await IdleAsync(scheduler, 1);
+
+        clock.Advance(Minute / 8);
+        await EventuallyAsync(() => Ticks("podinfo") == 2, "the failed tick retried after 7.5s, not a minute");
+        await IdleAsync(scheduler, 2);
+
+        clock.Advance(Minute / 8);
+        await Task.Delay(50, TestContext.Current.CancellationToken);
+        Assert.Equal(2, Ticks("podinfo"));
+        clock.Advance(Minute / 8);
+        await EventuallyAsync(() => Ticks("podinfo") == 3, "the second failure in a row waits twice as long");
+        await IdleAsync(scheduler, 3);
+
+        clock.Advance(Minute / 2);
+        await EventuallyAsync(() => Ticks("podinfo") == 4, "the third after 30s");
+        await IdleAsync(scheduler, 4);
+
+        // The fourth tick succeeded: back to one per interval.
+        clock.Advance(Minute / 2);
+        await Task.Delay(50, TestContext.Current.CancellationToken);
+        Assert.Equal(4, Ticks("podinfo"));
+        clock.Advance(Minute / 2);
+        await EventuallyAsync(() => Ticks("podinfo") == 5, "a minute after the tick that succeeded");
+    }
+
+    [Fact]
+    public async Task A_first_tick_whose_step_was_not_due_is_followed_by_one_at_the_due_time_not_a_whole_interval_later()
+    {
+        // A restarted operator: its predecessor stepped 50 s ago (the status time), so this first tick changes
+        // nothing; the step is due 10 s from now, and the next tick comes a tenth of the interval after that.
+        var stepped = clock.GetUtcNow() - TimeSpan.FromSeconds(50);
+        var canary = Canary("podinfo") with { Status = new CanaryStatus { Phase = CanaryPhase.Progressing, CanaryWeight = 25, LastTransitionTime = stepped } };
+        await using var scheduler = Scheduler(report: (_, _) => new TickReport { Canary = canary });
+        scheduler.Upsert(canary);
+        await EventuallyAsync(() => Ticks("podinfo") == 1, "first tick at once");
+        await IdleAsync(scheduler, 1);
+
+        clock.Advance(TimeSpan.FromSeconds(15));
+        await Task.Delay(50, TestContext.Current.CancellationToken);
+        Assert.Equal(1, Ticks("podinfo"));
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await EventuallyAsync(() => Ticks("podinfo") == 2, "the tick at the step's due time (+6s slack)");
+        await IdleAsync(scheduler, 2);
+
+        // That tick changed nothing either (the status time is now long past): one per interval again.
+        clock.Advance(Minute - TimeSpan.FromSeconds(1));
+        await Task.Delay(50, TestContext.Current.CancellationToken);
+        Assert.Equal(2, Ticks("podinfo"));
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await EventuallyAsync(() => Ticks("podinfo") == 3, "then once per interval");
+    }
+
+    [Fact]
+    public async Task A_tick_that_changed_the_status_waits_a_whole_interval()
+    {
+        // The tick stepped: its status time is its own start, so the next step is an interval after the tick ends.
+        await using var scheduler = Scheduler(report: (_, _) => new TickReport
+        {
+            Canary = Canary("podinfo") with { Status = new CanaryStatus { Phase = CanaryPhase.Progressing, LastTransitionTime = clock.GetUtcNow() } },
+        });
+        scheduler.Upsert(Canary("podinfo"));
+        await EventuallyAsync(() => Ticks("podinfo") == 1, "first tick at once");
+        await IdleAsync(scheduler, 1);
+
+        clock.Advance(Minute - TimeSpan.FromSeconds(1));
+        await Task.Delay(50, TestContext.Current.CancellationToken);
+        Assert.Equal(1, Ticks("podinfo"));
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await EventuallyAsync(() => Ticks("podinfo") == 2, "one interval later");
     }
 }

@@ -34,6 +34,9 @@ public sealed record ReliabilityRunOptions
     /// takes wall time the expected length does not count).
     /// </summary>
     public double CrashSpread { get; init; } = 1;
+
+    /// <summary>Print a line per operator instance when it is killed: what it spent its life on (<see cref="LifeTrace"/>).</summary>
+    public bool Trace { get; init; }
 }
 
 /// <summary>The outcome of a run, with the soak's summary line.</summary>
@@ -77,7 +80,9 @@ public static class ReliabilityRun
         await using var cluster = await ReliabilityCluster.StartAsync(options.Speed, options.Seed, cancellationToken).ConfigureAwait(false);
         cluster.CreateApps(options.Apps);
         await using var history = WeightHistory.Start(cluster);
+        var trace = options.Trace ? LifeTrace.Attach(cluster) : null;
         var generation = 0;
+        trace?.Started(Name(generation));
         var current = await OperatorInstance.StartAsync(cluster, Name(generation), null, null, cancellationToken).ConfigureAwait(false);
         var driver = new RolloutDriver(cluster);
         await driver.WaitForInitializedAsync(cancellationToken).ConfigureAwait(false);
@@ -116,7 +121,12 @@ public static class ReliabilityRun
                 };
                 await current.KillAfterAsync(after, counted, chaos.Token).ConfigureAwait(false);
                 progress?.WriteLine($"killed {current.Identity} after {what}");
-                current = await RestartAsync(cluster, () => Name(++generation), progress, cancellationToken).ConfigureAwait(false);
+                if (trace is not null)
+                {
+                    progress?.WriteLine(trace.Describe(current.Identity));
+                }
+
+                current = await RestartAsync(cluster, () => Name(++generation), trace, progress, cancellationToken).ConfigureAwait(false);
                 crashes++;
             }
         }
@@ -151,11 +161,12 @@ public static class ReliabilityRun
 
     // As the kubelet restarts a container that exits: the operator's start-up check of the CRDs fails on an
     // injected API error (as Flagger's does, exiting), and the next start is a new process.
-    private static async Task<OperatorInstance> RestartAsync(ReliabilityCluster cluster, Func<string> nextName, TextWriter? progress, CancellationToken cancellationToken)
+    private static async Task<OperatorInstance> RestartAsync(ReliabilityCluster cluster, Func<string> nextName, LifeTrace? trace, TextWriter? progress, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
             var name = nextName();
+            trace?.Started(name);
             try
             {
                 return await OperatorInstance.StartAsync(cluster, name, null, null, cancellationToken).ConfigureAwait(false);
