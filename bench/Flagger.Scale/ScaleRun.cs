@@ -40,7 +40,9 @@ public sealed class ScaleRun(ScaleOptions options, TextWriter log)
             var starting = time.GetTimestamp();
             await OperatorHost.StartAsync(app, cancellationToken).ConfigureAwait(false);
             var store = app.Services.GetRequiredService<ICanaryStore>();
-            await WaitAsync(() => Task.FromResult(lag.FirstTick != 0), TimeSpan.FromSeconds(30), "the first tick", cancellationToken).ConfigureAwait(false);
+            // Unrelated Secrets are all listed before the first tick: give that list time (it is what is measured).
+            var firstTickTimeout = options.UnrelatedSecrets > 0 ? TimeSpan.FromMinutes(10) : TimeSpan.FromSeconds(30);
+            await WaitAsync(() => Task.FromResult(lag.FirstTick != 0), firstTickTimeout, "the first tick", cancellationToken).ConfigureAwait(false);
             var startToFirstTick = time.GetElapsedTime(starting, lag.FirstTick).TotalMilliseconds;
             await WaitAsync(() => SettledAsync(store, 1, cancellationToken), TimeSpan.FromSeconds(30), "the first canary to initialize", cancellationToken).ConfigureAwait(false);
             var idleRss = ProcessStats.RssMb(Environment.ProcessId);
