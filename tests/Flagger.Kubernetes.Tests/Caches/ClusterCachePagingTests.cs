@@ -84,6 +84,28 @@ public sealed class ClusterCachePagingTests
         Assert.NotNull(secret.Metadata.ManagedFields);
     }
 
+    [Fact]
+    public void The_streamed_checksum_is_the_config_trackers_checksum_byte_for_byte()
+    {
+        var random = new Random(18);
+        var large = new byte[300_000];
+        random.NextBytes(large); // base64 of random bytes has '+' and '/', which the JSON encoder escapes
+        Dictionary<string, byte[]>[] cases =
+        [
+            [],
+            new() { ["b"] = "two"u8.ToArray(), ["a"] = "one"u8.ToArray(), ["é<key>"] = [0xfb, 0xff, 0xfe] },
+            new() { ["blob"] = large, ["empty"] = [] },
+        ];
+
+        foreach (var data in cases)
+        {
+            var expected = Flagger.Model.SpecHash.ComputeConfigChecksum(data.ToDictionary(kv => kv.Key, kv => Convert.ToBase64String(kv.Value), StringComparer.Ordinal));
+            Assert.Equal(expected, SecretDigest.Compute(data));
+        }
+
+        Assert.Equal(Flagger.Model.SpecHash.ComputeConfigChecksum(null), SecretDigest.Compute(null));
+    }
+
     private static async Task CreateAsync(IKubernetes client, int secrets, int configMaps)
     {
         await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "many" } }, cancellationToken: KubeCluster.Ct);
