@@ -72,12 +72,16 @@ public sealed class ScaleRun(ScaleOptions options, TextWriter log)
             await app.DisposeAsync().ConfigureAwait(false);
             app = BuildOperator(server.Kubeconfig, metrics, probe);
             probe.Arm();
+            using var self = Process.GetCurrentProcess();
+            var cpuBefore = self.TotalProcessorTime;
             var restarting = time.GetTimestamp();
             await OperatorHost.StartAsync(app, cancellationToken).ConfigureAwait(false);
+            var started = time.GetElapsedTime(restarting).TotalSeconds;
             store = app.Services.GetRequiredService<ICanaryStore>();
             await WaitAsync(() => Task.FromResult(probe.Ticked >= options.Canaries), options.SettleTimeout, "every canary to tick after the restart", cancellationToken).ConfigureAwait(false);
             var restartSeconds = time.GetElapsedTime(restarting, probe.LastFirstTick).TotalSeconds;
-            log.WriteLine(Invariant($"restart: every canary ticked again {restartSeconds:0.0} s after the new host's start"));
+            self.Refresh();
+            log.WriteLine(Invariant($"restart: every canary ticked again {restartSeconds:0.0} s after the new host's start (StartAsync returned after {started:0.0} s, first canary ticked after {time.GetElapsedTime(restarting, probe.FirstTick).TotalSeconds:0.0} s; operator process CPU {(self.TotalProcessorTime - cpuBefore).TotalSeconds:0.0} s, load {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?")})"));
 
             var (advancing, breakdown) = await MeasureAdvancingTickAsync(server, workload, store, cancellationToken).ConfigureAwait(false);
             var (detect, rollback) = await SampleRolloutsAsync(client, workload, metrics, store, cancellationToken).ConfigureAwait(false);

@@ -21,6 +21,9 @@ public sealed class TickProbe(TimeProvider time)
     /// <summary>When the last of them first ticked (a timestamp of the probe's clock); 0 before any.</summary>
     public long LastFirstTick => seen.IsEmpty ? 0 : seen.Values.Max();
 
+    /// <summary>When the first of them ticked: the caches had listed everything by then.</summary>
+    public long FirstTick => seen.IsEmpty ? 0 : seen.Values.Min();
+
     /// <summary>Forgets what was seen and starts noting ticks.</summary>
     public void Arm()
     {
