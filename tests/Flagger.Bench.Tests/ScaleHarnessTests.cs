@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Flagger.Scale;
+using k8s;
 
 namespace Flagger.Bench;
 
@@ -91,6 +92,19 @@ public sealed partial class ScaleHarnessTests
         Assert.Equal("500ms", ScaleOptions.Parse(["--interval", "500ms"]).IntervalText);
         var error = Assert.Throws<ArgumentException>(() => ScaleOptions.Parse(["--canary", "5"]));
         Assert.StartsWith("--canary: unknown flag", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_out_of_process_API_server_holds_the_unrelated_secrets_when_it_says_ready()
+    {
+        var options = ScaleOptions.Parse(["--unrelated-secrets", "3", "--secret-size", "2KB", "--out-of-process"]);
+
+        await using var server = await ChildProcessApiServer.StartAsync(options, Ct);
+        using var client = new k8s.Kubernetes(k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(server.Kubeconfig));
+        var secrets = await client.CoreV1.ListNamespacedSecretAsync("unrelated", cancellationToken: Ct);
+
+        Assert.Equal(3, secrets.Items.Count);
+        Assert.All(secrets.Items, s => Assert.Equal(2048, s.Data["blob"].Length));
     }
 
     [Fact]
