@@ -71,6 +71,12 @@ internal sealed partial class ObjectStore
             }
         }
 
+        if (before.Count == 0)
+        {
+            // Other resources changed since, not this one: the bucket is as it was.
+            return bucket;
+        }
+
         var snapshot = new SortedDictionary<string, JsonObject>(bucket, StringComparer.Ordinal);
         foreach (var (key, obj) in before)
         {
