@@ -1,6 +1,9 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using Flagger.Testing;
+using k8s;
+using k8s.Models;
 
 namespace Flagger.Scale;
 
@@ -80,7 +83,11 @@ public sealed class ChildProcessApiServer : IApiServer
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { typeof(ScaleRun).Assembly.Location, "--serve-only", "--kubeconfig", kubeconfig, "--rollout-delay", $"{options.RolloutDelay.TotalMilliseconds}ms" })
+        foreach (var arg in new[]
+        {
+            typeof(ScaleRun).Assembly.Location, "--serve-only", "--kubeconfig", kubeconfig, "--rollout-delay", $"{options.RolloutDelay.TotalMilliseconds}ms",
+            "--unrelated-secrets", options.UnrelatedSecrets.ToString(CultureInfo.InvariantCulture), "--secret-size", options.SecretSize.ToString(CultureInfo.InvariantCulture),
+        })
         {
             start.ArgumentList.Add(arg);
         }
@@ -96,10 +103,19 @@ public sealed class ChildProcessApiServer : IApiServer
         return new ChildProcessApiServer(process, kubeconfig);
     }
 
-    /// <summary>The child's side: serves until stdin closes or says <c>quit</c>.</summary>
-    public static async Task<int> ServeAsync(string kubeconfig, TimeSpan rolloutDelay, CancellationToken cancellationToken)
+    /// <summary>
+    /// The child's side: creates <paramref name="unrelatedSecrets"/> Secrets of <paramref name="secretSize"/> random
+    /// bytes in namespace <c>unrelated</c> (through its own client, so they go through the API as a user's would),
+    /// then serves until stdin closes or says <c>quit</c>.
+    /// </summary>
+    public static async Task<int> ServeAsync(string kubeconfig, TimeSpan rolloutDelay, int unrelatedSecrets, int secretSize, CancellationToken cancellationToken)
     {
         await using var cluster = await EmbeddedCluster.StartAsync(InProcessApiServer.ClusterOptions(rolloutDelay), cancellationToken).ConfigureAwait(false);
+        if (unrelatedSecrets > 0)
+        {
+            await CreateUnrelatedSecretsAsync(cluster, unrelatedSecrets, secretSize, cancellationToken).ConfigureAwait(false);
+        }
+
         cluster.WriteKubeconfig(kubeconfig);
         await Console.Out.WriteLineAsync("ready").ConfigureAwait(false);
         await Console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -113,6 +129,23 @@ public sealed class ChildProcessApiServer : IApiServer
         }
 
         return 0;
+    }
+
+    private static async Task CreateUnrelatedSecretsAsync(EmbeddedCluster cluster, int count, int size, CancellationToken cancellationToken)
+    {
+        using var client = cluster.CreateClient();
+        await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "unrelated" } }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (i, ct) =>
+        {
+            var data = new byte[size];
+            Random.Shared.NextBytes(data);
+            var secret = new V1Secret
+            {
+                Metadata = new V1ObjectMeta { Name = string.Create(CultureInfo.InvariantCulture, $"unrelated-{i:D6}") },
+                Data = new Dictionary<string, byte[]> { ["blob"] = data },
+            };
+            await client.CoreV1.CreateNamespacedSecretAsync(secret, "unrelated", cancellationToken: ct).ConfigureAwait(false);
+        }).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyDictionary<string, long>> CountsAsync(CancellationToken cancellationToken)

@@ -2,6 +2,7 @@ using Flagger.Scale;
 
 // The scale harness of issue 7. Its last stdout line is machine-readable:
 // canaries=N idle_requests_per_canary_tick=X tick_lag_p99_ms=Y rss_mb=Z revision_detect_p50_ms=R rollback_ms=B
+//   restart_all_ticking_s=S advancing_tick_requests=A [unrelated_secrets=M secret_kb=K]
 using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
@@ -26,7 +27,9 @@ if (args.Contains("--serve-only"))
 {
     var kubeconfig = args.SkipWhile(a => a != "--kubeconfig").Skip(1).FirstOrDefault() ?? throw new ArgumentException("--serve-only needs --kubeconfig PATH");
     var delay = args.SkipWhile(a => a != "--rollout-delay").Skip(1).FirstOrDefault() is { } d ? ScaleOptions.ParseDuration(d) : TimeSpan.FromMilliseconds(200);
-    return await ChildProcessApiServer.ServeAsync(kubeconfig, delay, stop.Token);
+    var secrets = args.SkipWhile(a => a != "--unrelated-secrets").Skip(1).FirstOrDefault() is { } n ? int.Parse(n, System.Globalization.CultureInfo.InvariantCulture) : 0;
+    var size = args.SkipWhile(a => a != "--secret-size").Skip(1).FirstOrDefault() is { } b ? ScaleOptions.ParseSize(b) : 100 * 1024;
+    return await ChildProcessApiServer.ServeAsync(kubeconfig, delay, secrets, size, stop.Token);
 }
 
 ScaleOptions options;

@@ -29,6 +29,15 @@ public sealed record ScaleOptions
     /// <summary>Upper bound on how long the canaries may take to settle (Initialized).</summary>
     public TimeSpan SettleTimeout { get; init; } = TimeSpan.FromMinutes(20);
 
+    /// <summary>
+    /// Secrets no canary references, in namespace <c>unrelated</c>, created by the API server's process before the
+    /// operator starts (so the harness's own memory is not charged with them); needs <c>--out-of-process</c>.
+    /// </summary>
+    public int UnrelatedSecrets { get; init; }
+
+    /// <summary>Bytes of data in each unrelated Secret (<c>--secret-size 100KB</c>).</summary>
+    public int SecretSize { get; init; } = 100 * 1024;
+
     /// <summary>Parses the flags; unknown flags are an error naming the flag.</summary>
     public static ScaleOptions Parse(IReadOnlyList<string> args)
     {
@@ -45,7 +54,9 @@ public sealed record ScaleOptions
                 "--samples" => options with { Samples = int.Parse(Value(), CultureInfo.InvariantCulture) },
                 "--rollout-delay" => options with { RolloutDelay = ParseDuration(Value()) },
                 "--out-of-process" => options with { OutOfProcess = true },
-                _ => throw new ArgumentException($"{args[i]}: unknown flag; use --canaries N --interval 10s --window 60s [--out-of-process] [--samples 5] [--rollout-delay 200ms]"),
+                "--unrelated-secrets" => options with { UnrelatedSecrets = int.Parse(Value(), CultureInfo.InvariantCulture) },
+                "--secret-size" => options with { SecretSize = ParseSize(Value()) },
+                _ => throw new ArgumentException($"{args[i]}: unknown flag; use --canaries N --interval 10s --window 60s [--out-of-process] [--samples 5] [--rollout-delay 200ms] [--unrelated-secrets N --secret-size 100KB]"),
             };
         }
 
@@ -54,7 +65,28 @@ public sealed record ScaleOptions
             throw new ArgumentException("--canaries: must be at least 1");
         }
 
+        if (options.UnrelatedSecrets < 0 || options.SecretSize < 0)
+        {
+            throw new ArgumentException("--unrelated-secrets, --secret-size: must not be negative");
+        }
+
+        if (options.UnrelatedSecrets > 0 && !options.OutOfProcess)
+        {
+            throw new ArgumentException("--unrelated-secrets: needs --out-of-process (in process, creating them would count against the operator's memory)");
+        }
+
         return options;
+    }
+
+    /// <summary>Parses <c>100KB</c>, <c>1MB</c> (binary: 1 KB = 1024 bytes) or plain bytes.</summary>
+    public static int ParseSize(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var upper = text.Trim().ToUpperInvariant();
+        var (digits, unit) = upper.EndsWith("KB", StringComparison.Ordinal) ? (upper[..^2], 1024)
+            : upper.EndsWith("MB", StringComparison.Ordinal) ? (upper[..^2], 1024 * 1024)
+            : (upper, 1);
+        return checked(int.Parse(digits, NumberStyles.None, CultureInfo.InvariantCulture) * unit);
     }
 
     /// <summary>Parses <c>500ms</c>, <c>10s</c>, <c>2m</c> or plain seconds.</summary>

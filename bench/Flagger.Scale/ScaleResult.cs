@@ -45,6 +45,23 @@ public sealed record ScaleResult
     /// <summary>The threshold-th failed check to the VirtualService routing 100 % to the primary, per sample (NaN when not seen).</summary>
     public required IReadOnlyList<double> RollbackMs { get; init; }
 
+    /// <summary>
+    /// From the restarted operator host's start to the moment the last canary ticked again (each canary's first
+    /// tick after the restart, seen by <see cref="TickProbe"/>).
+    /// </summary>
+    public double RestartAllTickingSeconds { get; init; } = double.NaN;
+
+    /// <summary>API requests (watches excluded) in a window holding one advancing tick of one canary and nothing else but idle ticks.</summary>
+    public double AdvancingTickRequests { get; init; } = double.NaN;
+
+    /// <summary>Those requests by "verb resource", for the log.</summary>
+    public string AdvancingTickBreakdown { get; init; } = string.Empty;
+
+    /// <summary>Unrelated Secrets in the cluster (<c>--unrelated-secrets</c>) and their size.</summary>
+    public int UnrelatedSecrets { get; init; }
+
+    public int SecretSize { get; init; }
+
     public double RevisionDetectP50Ms => Median(RevisionDetectMs);
 
     /// <summary>The slowest rollback (the target is a bound, so the worst sample is the one to compare).</summary>
@@ -53,7 +70,8 @@ public sealed record ScaleResult
     /// <summary>The machine-readable last line.</summary>
     public string Line() => string.Create(
         CultureInfo.InvariantCulture,
-        $"canaries={Canaries} idle_requests_per_canary_tick={IdleRequestsPerCanaryTick:0.000} tick_lag_p99_ms={TickLagP99Ms:0.0} rss_mb={RssMb:0} revision_detect_p50_ms={RevisionDetectP50Ms:0} rollback_ms={RollbackMaxMs:0}");
+        $"canaries={Canaries} idle_requests_per_canary_tick={IdleRequestsPerCanaryTick:0.000} tick_lag_p99_ms={TickLagP99Ms:0.0} rss_mb={RssMb:0} revision_detect_p50_ms={RevisionDetectP50Ms:0} rollback_ms={RollbackMaxMs:0} restart_all_ticking_s={RestartAllTickingSeconds:0.0} advancing_tick_requests={AdvancingTickRequests:0}")
+        + (UnrelatedSecrets > 0 ? string.Create(CultureInfo.InvariantCulture, $" unrelated_secrets={UnrelatedSecrets} secret_kb={SecretSize / 1024}") : string.Empty);
 
     private static double Median(IReadOnlyList<double> values)
     {

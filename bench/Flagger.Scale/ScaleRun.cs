@@ -33,56 +33,124 @@ public sealed class ScaleRun(ScaleOptions options, TextWriter log)
         await workload.CreateAsync(0, cancellationToken).ConfigureAwait(false);
         using var lag = new TickLag(time);
         var metrics = new ScaleMetrics(time);
-        await using var app = BuildOperator(server.Kubeconfig, metrics);
-        var starting = time.GetTimestamp();
-        await OperatorHost.StartAsync(app, cancellationToken).ConfigureAwait(false);
-        var store = app.Services.GetRequiredService<ICanaryStore>();
-        await WaitAsync(() => Task.FromResult(lag.FirstTick != 0), TimeSpan.FromSeconds(30), "the first tick", cancellationToken).ConfigureAwait(false);
-        var startToFirstTick = time.GetElapsedTime(starting, lag.FirstTick).TotalMilliseconds;
-        await WaitAsync(() => SettledAsync(store, 1, cancellationToken), TimeSpan.FromSeconds(30), "the first canary to initialize", cancellationToken).ConfigureAwait(false);
-        var idleRss = ProcessStats.RssMb(Environment.ProcessId);
-        log.WriteLine(Invariant($"operator started: first tick after {startToFirstTick:0} ms, RSS with one canary {idleRss:0} MB"));
-
-        var settling = time.GetTimestamp();
-        await Parallel.ForEachAsync(
-            Enumerable.Range(1, options.Canaries - 1),
-            new ParallelOptions { MaxDegreeOfParallelism = options.CreateParallelism, CancellationToken = cancellationToken },
-            async (i, ct) => await workload.CreateAsync(i, ct).ConfigureAwait(false)).ConfigureAwait(false);
-        log.WriteLine(Invariant($"created {options.Canaries} canaries in {time.GetElapsedTime(settling).TotalSeconds:0.0} s"));
-        await WaitAsync(() => SettledAsync(store, options.Canaries, cancellationToken), options.SettleTimeout, "every canary to initialize", cancellationToken).ConfigureAwait(false);
-        var settled = time.GetElapsedTime(settling).TotalSeconds;
-        log.WriteLine(Invariant($"all {options.Canaries} canaries Initialized after {settled:0.0} s"));
-
-        // One more interval, so that the initialisation ticks are over and every schedule is on its idle cadence.
-        await Task.Delay(options.Interval + TimeSpan.FromSeconds(1), time, cancellationToken).ConfigureAwait(false);
-        var window = await MeasureIdleAsync(server, lag, cancellationToken).ConfigureAwait(false);
-        var rss = ProcessStats.PeakRssMb(Environment.ProcessId);
-        if (server is ChildProcessApiServer child)
+        var probe = new TickProbe(time);
+        var app = BuildOperator(server.Kubeconfig, metrics, probe);
+        try
         {
-            log.WriteLine(Invariant($"API server process peak RSS {child.PeakRssMb():0} MB"));
+            var starting = time.GetTimestamp();
+            await OperatorHost.StartAsync(app, cancellationToken).ConfigureAwait(false);
+            var store = app.Services.GetRequiredService<ICanaryStore>();
+            // Unrelated Secrets are all listed before the first tick: give that list time (it is what is measured).
+            var firstTickTimeout = options.UnrelatedSecrets > 0 ? TimeSpan.FromMinutes(10) : TimeSpan.FromSeconds(30);
+            await WaitAsync(() => Task.FromResult(lag.FirstTick != 0), firstTickTimeout, "the first tick", cancellationToken).ConfigureAwait(false);
+            var startToFirstTick = time.GetElapsedTime(starting, lag.FirstTick).TotalMilliseconds;
+            await WaitAsync(() => SettledAsync(store, 1, cancellationToken), TimeSpan.FromSeconds(30), "the first canary to initialize", cancellationToken).ConfigureAwait(false);
+            var idleRss = ProcessStats.RssMb(Environment.ProcessId);
+            log.WriteLine(Invariant($"operator started: first tick after {startToFirstTick:0} ms, RSS with one canary {idleRss:0} MB"));
+
+            var settling = time.GetTimestamp();
+            await Parallel.ForEachAsync(
+                Enumerable.Range(1, options.Canaries - 1),
+                new ParallelOptions { MaxDegreeOfParallelism = options.CreateParallelism, CancellationToken = cancellationToken },
+                async (i, ct) => await workload.CreateAsync(i, ct).ConfigureAwait(false)).ConfigureAwait(false);
+            log.WriteLine(Invariant($"created {options.Canaries} canaries in {time.GetElapsedTime(settling).TotalSeconds:0.0} s"));
+            await WaitAsync(() => SettledAsync(store, options.Canaries, cancellationToken), options.SettleTimeout, "every canary to initialize", cancellationToken).ConfigureAwait(false);
+            var settled = time.GetElapsedTime(settling).TotalSeconds;
+            log.WriteLine(Invariant($"all {options.Canaries} canaries Initialized after {settled:0.0} s"));
+
+            // One more interval, so that the initialisation ticks are over and every schedule is on its idle cadence.
+            await Task.Delay(options.Interval + TimeSpan.FromSeconds(1), time, cancellationToken).ConfigureAwait(false);
+            var window = await MeasureIdleAsync(server, lag, cancellationToken).ConfigureAwait(false);
+            var rss = ProcessStats.PeakRssMb(Environment.ProcessId);
+            if (server is ChildProcessApiServer child)
+            {
+                log.WriteLine(Invariant($"API server process peak RSS {child.PeakRssMb():0} MB"));
+            }
+
+            // A restart: the host stopped and a new one built and started in the same process, as a new pod would.
+            await app.StopAsync(cancellationToken).ConfigureAwait(false);
+            await app.DisposeAsync().ConfigureAwait(false);
+            app = BuildOperator(server.Kubeconfig, metrics, probe);
+            probe.Arm();
+            using var self = Process.GetCurrentProcess();
+            var cpuBefore = self.TotalProcessorTime;
+            var restarting = time.GetTimestamp();
+            await OperatorHost.StartAsync(app, cancellationToken).ConfigureAwait(false);
+            var started = time.GetElapsedTime(restarting).TotalSeconds;
+            store = app.Services.GetRequiredService<ICanaryStore>();
+            await WaitAsync(() => Task.FromResult(probe.Ticked >= options.Canaries), options.SettleTimeout, "every canary to tick after the restart", cancellationToken).ConfigureAwait(false);
+            var restartSeconds = time.GetElapsedTime(restarting, probe.LastFirstTick).TotalSeconds;
+            self.Refresh();
+            log.WriteLine(Invariant($"restart: every canary ticked again {restartSeconds:0.0} s after the new host's start (StartAsync returned after {started:0.0} s, first canary ticked after {time.GetElapsedTime(restarting, probe.FirstTick).TotalSeconds:0.0} s; operator process CPU {(self.TotalProcessorTime - cpuBefore).TotalSeconds:0.0} s, load {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?")})"));
+
+            var (advancing, breakdown) = await MeasureAdvancingTickAsync(server, workload, store, cancellationToken).ConfigureAwait(false);
+            var (detect, rollback) = await SampleRolloutsAsync(client, workload, metrics, store, cancellationToken).ConfigureAwait(false);
+            await app.StopAsync(cancellationToken).ConfigureAwait(false);
+            return new ScaleResult
+            {
+                Canaries = options.Canaries,
+                IdleRequestsPerCanaryTick = window.Ticks == 0 ? double.NaN : (double)window.Requests.Values.Sum() / window.Ticks,
+                IdleReadsPerCanaryTick = window.Ticks == 0 ? double.NaN : (double)(window.Requests.GetValueOrDefault("get") + window.Requests.GetValueOrDefault("list")) / window.Ticks,
+                IdleRequestsByVerb = window.Requests,
+                IdleTicks = window.Ticks,
+                TickLagP50Ms = TickLag.Percentile(window.Lags, 50),
+                TickLagP99Ms = TickLag.Percentile(window.Lags, 99),
+                CpuCores = window.CpuCores,
+                AllocatedBytesPerTick = window.Ticks == 0 ? double.NaN : (double)window.AllocatedBytes / window.Ticks,
+                RssMb = rss,
+                IdleRssMb = idleRss,
+                StartToFirstTickMs = startToFirstTick,
+                SettleSeconds = settled,
+                RevisionDetectMs = detect,
+                RollbackMs = rollback,
+                RestartAllTickingSeconds = restartSeconds,
+                AdvancingTickRequests = advancing,
+                AdvancingTickBreakdown = breakdown,
+                UnrelatedSecrets = options.UnrelatedSecrets,
+                SecretSize = options.SecretSize,
+            };
+        }
+        finally
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The requests of one advancing tick: a canary not sampled below gets a new revision whose checks pass; once
+    /// its weight reached the first step, a window from half an interval after that tick to half an interval after
+    /// the next (the step to the second weight) holds that one tick whole, beside idle ticks that cost nothing.
+    /// Watches opened in the window (an informer's periodic reopen) are not the tick's and are left out.
+    /// </summary>
+    private async Task<(double Requests, string Breakdown)> MeasureAdvancingTickAsync(IApiServer server, Workload workload, ICanaryStore store, CancellationToken cancellationToken)
+    {
+        if (options.Canaries <= options.Samples)
+        {
+            log.WriteLine("advancing tick: not measured (every canary is a rollback sample; use more canaries than --samples)");
+            return (double.NaN, string.Empty);
         }
 
-        var (detect, rollback) = await SampleRolloutsAsync(client, workload, metrics, store, cancellationToken).ConfigureAwait(false);
-        await app.StopAsync(cancellationToken).ConfigureAwait(false);
-        return new ScaleResult
-        {
-            Canaries = options.Canaries,
-            IdleRequestsPerCanaryTick = window.Ticks == 0 ? double.NaN : (double)window.Requests.Values.Sum() / window.Ticks,
-            IdleReadsPerCanaryTick = window.Ticks == 0 ? double.NaN : (double)(window.Requests.GetValueOrDefault("get") + window.Requests.GetValueOrDefault("list")) / window.Ticks,
-            IdleRequestsByVerb = window.Requests,
-            IdleTicks = window.Ticks,
-            TickLagP50Ms = TickLag.Percentile(window.Lags, 50),
-            TickLagP99Ms = TickLag.Percentile(window.Lags, 99),
-            CpuCores = window.CpuCores,
-            AllocatedBytesPerTick = window.Ticks == 0 ? double.NaN : (double)window.AllocatedBytes / window.Ticks,
-            RssMb = rss,
-            IdleRssMb = idleRss,
-            StartToFirstTickMs = startToFirstTick,
-            SettleSeconds = settled,
-            RevisionDetectMs = detect,
-            RollbackMs = rollback,
-        };
+        var name = Workload.Name(options.Canaries - 1);
+        await workload.SetImageAsync(name, "ghcr.io/stefanprodan/podinfo:6.0.2", cancellationToken).ConfigureAwait(false);
+        var deadline = (options.Interval * 6) + TimeSpan.FromSeconds(30);
+        await WaitAsync(() => WeightIsAsync(store, name, Workload.StepWeight, cancellationToken), deadline, $"{name} to reach weight {Workload.StepWeight}", cancellationToken).ConfigureAwait(false);
+        await Task.Delay(options.Interval / 2, time, cancellationToken).ConfigureAwait(false);
+        var before = await server.CountsAsync(cancellationToken).ConfigureAwait(false);
+        await WaitAsync(() => WeightIsAsync(store, name, 2 * Workload.StepWeight, cancellationToken), deadline, $"{name} to reach weight {2 * Workload.StepWeight}", cancellationToken).ConfigureAwait(false);
+        await Task.Delay(options.Interval / 2, time, cancellationToken).ConfigureAwait(false);
+        var after = await server.CountsAsync(cancellationToken).ConfigureAwait(false);
+
+        var changed = after.Where(kv => kv.Key.Contains(' ', StringComparison.Ordinal) && !kv.Key.StartsWith("watch ", StringComparison.Ordinal) && kv.Value != before.GetValueOrDefault(kv.Key))
+            .Select(kv => (kv.Key, Delta: kv.Value - before.GetValueOrDefault(kv.Key)))
+            .ToList();
+        var breakdown = string.Join(' ', changed.Select(c => Invariant($"{c.Key.Replace(' ', ':')}={c.Delta}")));
+        var watches = after.GetValueOrDefault("watch") - before.GetValueOrDefault("watch");
+        log.WriteLine(Invariant($"advancing tick of {name} ({Workload.StepWeight} -> {2 * Workload.StepWeight}): {changed.Sum(c => c.Delta)} requests: {breakdown} (watches opened in the window, left out: {watches})"));
+        return (changed.Sum(c => c.Delta), breakdown);
     }
+
+    private static async Task<bool> WeightIsAsync(ICanaryStore store, string name, int weight, CancellationToken cancellationToken) =>
+        (await store.GetCanaryAsync(Workload.Namespace, name, cancellationToken).ConfigureAwait(false))?.Status?.CanaryWeight == weight;
 
     private async Task<IdleWindow> MeasureIdleAsync(IApiServer server, TickLag lag, CancellationToken cancellationToken)
     {
@@ -170,7 +238,7 @@ public sealed class ScaleRun(ScaleOptions options, TextWriter log)
         return (detect, rollback);
     }
 
-    private WebApplication BuildOperator(string kubeconfig, ScaleMetrics metrics) => OperatorHost.Build(
+    private WebApplication BuildOperator(string kubeconfig, ScaleMetrics metrics, TickProbe probe) => OperatorHost.Build(
         [
             "-kubeconfig", kubeconfig,
             "-port", "0",
@@ -185,6 +253,7 @@ public sealed class ScaleRun(ScaleOptions options, TextWriter log)
             services.RemoveAllKeyed<IMetricsProviderFactory>("prometheus");
             services.AddKeyedSingleton<IMetricsProviderFactory>("prometheus", metrics);
             services.AddSingleton(time);
+            probe.Decorate(services);
         });
 
     private static async Task<bool> SettledAsync(ICanaryStore store, int count, CancellationToken cancellationToken)

@@ -17,6 +17,9 @@ public sealed class Workload(IKubernetes client, ScaleOptions options)
     /// <summary>Failed checks that roll a canary back.</summary>
     public const int Threshold = 2;
 
+    /// <summary>Weight added per step (to <c>maxWeight</c> 50: two steps, then promotion).</summary>
+    public const int StepWeight = 25;
+
     /// <summary>Name of the <paramref name="index"/>-th canary and of its Deployment.</summary>
     public static string Name(int index) => string.Create(CultureInfo.InvariantCulture, $"app-{index:D5}");
 
@@ -78,7 +81,7 @@ public sealed class Workload(IKubernetes client, ScaleOptions options)
                 ["interval"] = options.IntervalText,
                 ["threshold"] = Threshold,
                 ["maxWeight"] = 50,
-                ["stepWeight"] = 25,
+                ["stepWeight"] = StepWeight,
                 ["metrics"] = new JsonArray(new JsonObject
                 {
                     ["name"] = "request-success-rate",

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Flagger.Scale;
+using k8s;
 
 namespace Flagger.Bench;
 
@@ -35,6 +36,50 @@ public sealed partial class ScaleHarnessTests
         Assert.DoesNotContain(result.RollbackMs, double.IsNaN);
         Assert.All(result.RollbackMs, ms => Assert.True(ms >= 0, $"rollback before the failing check: {ms} ms"));
         Assert.True(result.RssMb > 0, "peak RSS read from /proc");
+
+        // After the restart every canary ticked again, and one advancing tick was counted (it writes at least its status).
+        Assert.False(double.IsNaN(result.RestartAllTickingSeconds), $"restart not measured; log:\n{log}");
+        Assert.True(result.AdvancingTickRequests >= 1, $"advancing tick requests {result.AdvancingTickRequests}; log:\n{log}");
+        Assert.Matches(@" restart_all_ticking_s=\d+\.\d advancing_tick_requests=\d+$", line);
+    }
+
+    [Fact]
+    public void The_machine_line_carries_the_restart_and_advancing_tick_figures_and_the_unrelated_secrets_when_asked_for()
+    {
+        var result = new ScaleResult
+        {
+            Canaries = 10_000,
+            IdleRequestsPerCanaryTick = 0,
+            IdleReadsPerCanaryTick = 0,
+            IdleRequestsByVerb = new Dictionary<string, long>(),
+            IdleTicks = 60_000,
+            TickLagP50Ms = 1.3,
+            TickLagP99Ms = 39.6,
+            CpuCores = 0.1,
+            RssMb = 659,
+            IdleRssMb = 130,
+            StartToFirstTickMs = 400,
+            SettleSeconds = 72.9,
+            RevisionDetectMs = [25],
+            RollbackMs = [9],
+            RestartAllTickingSeconds = 12.34,
+            AdvancingTickRequests = 3,
+        };
+
+        Assert.Matches(MachineLine(), result.Line());
+        Assert.EndsWith(" restart_all_ticking_s=12.3 advancing_tick_requests=3", result.Line(), StringComparison.Ordinal);
+        Assert.EndsWith(" advancing_tick_requests=3 unrelated_secrets=20000 secret_kb=100", (result with { UnrelatedSecrets = 20_000, SecretSize = 100 * 1024 }).Line(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Unrelated_secrets_are_sized_in_binary_units_and_need_the_out_of_process_server()
+    {
+        var options = ScaleOptions.Parse(["--unrelated-secrets", "20000", "--secret-size", "100KB", "--out-of-process"]);
+
+        Assert.Equal((20_000, 102_400), (options.UnrelatedSecrets, options.SecretSize));
+        Assert.Equal(1024 * 1024, ScaleOptions.ParseSize("1MB"));
+        var error = Assert.Throws<ArgumentException>(() => ScaleOptions.Parse(["--unrelated-secrets", "10"]));
+        Assert.StartsWith("--unrelated-secrets: needs --out-of-process", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -50,6 +95,19 @@ public sealed partial class ScaleHarnessTests
     }
 
     [Fact]
+    public async Task The_out_of_process_API_server_holds_the_unrelated_secrets_when_it_says_ready()
+    {
+        var options = ScaleOptions.Parse(["--unrelated-secrets", "3", "--secret-size", "2KB", "--out-of-process"]);
+
+        await using var server = await ChildProcessApiServer.StartAsync(options, Ct);
+        using var client = new k8s.Kubernetes(k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(server.Kubeconfig));
+        var secrets = await client.CoreV1.ListNamespacedSecretAsync("unrelated", cancellationToken: Ct);
+
+        Assert.Equal(3, secrets.Items.Count);
+        Assert.All(secrets.Items, s => Assert.Equal(2048, s.Data["blob"].Length));
+    }
+
+    [Fact]
     public void Percentiles_are_nearest_rank()
     {
         double[] sorted = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
@@ -59,6 +117,6 @@ public sealed partial class ScaleHarnessTests
         Assert.True(double.IsNaN(TickLag.Percentile([], 99)));
     }
 
-    [GeneratedRegex(@"^canaries=\d+ idle_requests_per_canary_tick=\d+\.\d{3} tick_lag_p99_ms=-?\d+\.\d rss_mb=\d+ revision_detect_p50_ms=\d+ rollback_ms=\d+$")]
+    [GeneratedRegex(@"^canaries=\d+ idle_requests_per_canary_tick=\d+\.\d{3} tick_lag_p99_ms=-?\d+\.\d rss_mb=\d+ revision_detect_p50_ms=\d+ rollback_ms=\d+ restart_all_ticking_s=\d+\.\d advancing_tick_requests=\d+( unrelated_secrets=\d+ secret_kb=\d+)?$")]
     private static partial Regex MachineLine();
 }

@@ -21,6 +21,15 @@ internal sealed partial class ClusterCache : IAsyncDisposable
     /// <summary>How long the server keeps each watch open before it ends it and the informer resumes it.</summary>
     internal const int WatchTimeoutSeconds = 300;
 
+    /// <summary>Objects per list request (client-go's pager default), so no list is one unbounded response.</summary>
+    internal const int PageSize = 500;
+
+    /// <summary>
+    /// Secrets per list request: fewer, as each may carry up to 1 MiB of data that is read only to be checksummed
+    /// and dropped; 100 keeps a page's transient data near 100 MB even then, and is ~10 MB for 100 KB Secrets.
+    /// </summary>
+    internal const int SecretPageSize = 100;
+
     private readonly CancellationTokenSource stop = new();
     private readonly Lock gate = new();
     private readonly TimeProvider wallClock;
@@ -43,42 +52,41 @@ internal sealed partial class ClusterCache : IAsyncDisposable
         Hpas = Custom(client, ns, "autoscaling", "v2", "horizontalpodautoscalers", e => JsonNode.Parse(e.GetRawText())!.AsObject(), Key, logger);
         Deployments = Typed<V1Deployment>(
             "deployments",
-            async ct => ns is null ? Items(await client.AppsV1.ListDeploymentForAllNamespacesAsync(cancellationToken: ct).ConfigureAwait(false)) : Items(await client.AppsV1.ListNamespacedDeploymentAsync(ns, cancellationToken: ct).ConfigureAwait(false)),
+            Pages<V1Deployment, V1DeploymentList>((next, ct) => ns is null ? client.AppsV1.ListDeploymentForAllNamespacesAsync(continueParameter: next, limit: PageSize, cancellationToken: ct) : client.AppsV1.ListNamespacedDeploymentAsync(ns, continueParameter: next, limit: PageSize, cancellationToken: ct)),
             (rv, onError, ct) => ns is null
                 ? client.AppsV1.WatchListDeploymentForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct)
                 : client.AppsV1.WatchListNamespacedDeploymentAsync(ns, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct),
             logger);
         DaemonSets = Typed<V1DaemonSet>(
             "daemonsets",
-            async ct => ns is null ? Items(await client.AppsV1.ListDaemonSetForAllNamespacesAsync(cancellationToken: ct).ConfigureAwait(false)) : Items(await client.AppsV1.ListNamespacedDaemonSetAsync(ns, cancellationToken: ct).ConfigureAwait(false)),
+            Pages<V1DaemonSet, V1DaemonSetList>((next, ct) => ns is null ? client.AppsV1.ListDaemonSetForAllNamespacesAsync(continueParameter: next, limit: PageSize, cancellationToken: ct) : client.AppsV1.ListNamespacedDaemonSetAsync(ns, continueParameter: next, limit: PageSize, cancellationToken: ct)),
             (rv, onError, ct) => ns is null
                 ? client.AppsV1.WatchListDaemonSetForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct)
                 : client.AppsV1.WatchListNamespacedDaemonSetAsync(ns, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct),
             logger);
         Services = Typed<V1Service>(
             "services",
-            async ct => ns is null ? Items(await client.CoreV1.ListServiceForAllNamespacesAsync(cancellationToken: ct).ConfigureAwait(false)) : Items(await client.CoreV1.ListNamespacedServiceAsync(ns, cancellationToken: ct).ConfigureAwait(false)),
+            Pages<V1Service, V1ServiceList>((next, ct) => ns is null ? client.CoreV1.ListServiceForAllNamespacesAsync(continueParameter: next, limit: PageSize, cancellationToken: ct) : client.CoreV1.ListNamespacedServiceAsync(ns, continueParameter: next, limit: PageSize, cancellationToken: ct)),
             (rv, onError, ct) => ns is null
                 ? client.CoreV1.WatchListServiceForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct)
                 : client.CoreV1.WatchListNamespacedServiceAsync(ns, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct),
             logger);
         ConfigMaps = Typed<V1ConfigMap>(
             "configmaps",
-            async ct => ns is null ? Items(await client.CoreV1.ListConfigMapForAllNamespacesAsync(cancellationToken: ct).ConfigureAwait(false)) : Items(await client.CoreV1.ListNamespacedConfigMapAsync(ns, cancellationToken: ct).ConfigureAwait(false)),
+            Pages<V1ConfigMap, V1ConfigMapList>((next, ct) => ns is null ? client.CoreV1.ListConfigMapForAllNamespacesAsync(continueParameter: next, limit: PageSize, cancellationToken: ct) : client.CoreV1.ListNamespacedConfigMapAsync(ns, continueParameter: next, limit: PageSize, cancellationToken: ct)),
             (rv, onError, ct) => ns is null
                 ? client.CoreV1.WatchListConfigMapForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct)
                 : client.CoreV1.WatchListNamespacedConfigMapAsync(ns, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct),
             logger);
-        // Secrets are kept without their data (SecretDigest): a checksum, metadata and type.
+        // Secrets are kept without their data (SecretDigest): a checksum, metadata and type. Each page is stripped
+        // before the next is read, so a relist holds the data of one page at most, not of every Secret in scope.
         Secrets = Typed<V1Secret>(
             "secrets",
-            async ct =>
-            {
-                var (items, version) = ns is null
-                    ? Items(await client.CoreV1.ListSecretForAllNamespacesAsync(cancellationToken: ct).ConfigureAwait(false))
-                    : Items(await client.CoreV1.ListNamespacedSecretAsync(ns, cancellationToken: ct).ConfigureAwait(false));
-                return ((IReadOnlyList<V1Secret>)[.. items.Select(SecretDigest.Strip)], version);
-            },
+            Pages<V1Secret, V1SecretList>(
+                (next, ct) => ns is null
+                    ? client.CoreV1.ListSecretForAllNamespacesAsync(continueParameter: next, limit: SecretPageSize, cancellationToken: ct)
+                    : client.CoreV1.ListNamespacedSecretAsync(ns, continueParameter: next, limit: SecretPageSize, cancellationToken: ct),
+                SecretDigest.Strip),
             (rv, onError, ct) => Stripped(ns is null
                 ? client.CoreV1.WatchListSecretForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct)
                 : client.CoreV1.WatchListNamespacedSecretAsync(ns, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct)),
@@ -158,8 +166,29 @@ internal sealed partial class ClusterCache : IAsyncDisposable
         o["metadata"]?["name"]?.GetValue<string>() ?? string.Empty,
         o["metadata"]?["resourceVersion"]?.GetValue<string>());
 
-    private static (IReadOnlyList<T>, string) Items<T>(IItems<T> list)
-        where T : IKubernetesObject<V1ObjectMeta> => (list.Items.ToList(), ((IMetadata<V1ListMeta>)list).Metadata?.ResourceVersion ?? string.Empty);
+    /// <summary>
+    /// A list read in pages (client-go's pager; <paramref name="page"/> asks for one with its limit), each page reduced by
+    /// <paramref name="keep"/> before the next is read. A continue token that expires mid-list (410) ends the list
+    /// with that error: the informer backs off and lists again from the start, rather than asking for everything
+    /// in one response as client-go's fallback does.
+    /// </summary>
+    private static Func<CancellationToken, Task<(IReadOnlyList<T>, string)>> Pages<T, TList>(Func<string?, CancellationToken, Task<TList>> page, Func<T, T>? keep = null)
+        where TList : IItems<T>, IMetadata<V1ListMeta> => async ct =>
+        {
+            var items = new List<T>();
+            string? next = null;
+            string version;
+            do
+            {
+                var list = await page(next, ct).ConfigureAwait(false);
+                items.AddRange(keep is null ? list.Items ?? [] : (list.Items ?? []).Select(keep));
+                version = list.Metadata?.ResourceVersion ?? string.Empty;
+                next = list.Metadata?.ContinueProperty is { Length: > 0 } token ? token : null;
+            }
+            while (next is not null);
+
+            return (items, version);
+        };
 
     private static async IAsyncEnumerable<(WatchEventType, V1Secret)> Stripped(IAsyncEnumerable<(WatchEventType, V1Secret)> events)
     {
@@ -200,11 +229,25 @@ internal sealed partial class ClusterCache : IAsyncDisposable
 
         async Task<(IReadOnlyList<T>, string)> ListAsync(CancellationToken ct)
         {
-            var body = (JsonElement)(ns is null
-                ? await client.CustomObjects.ListClusterCustomObjectAsync(group, version, plural, cancellationToken: ct).ConfigureAwait(false)
-                : await client.CustomObjects.ListNamespacedCustomObjectAsync(group, version, ns, plural, cancellationToken: ct).ConfigureAwait(false));
-            var items = body.TryGetProperty("items", out var array) && array.ValueKind == JsonValueKind.Array ? array.EnumerateArray().Select(Convert).OfType<T>().ToList() : [];
-            var rv = body.TryGetProperty("metadata", out var meta) && meta.TryGetProperty("resourceVersion", out var v) ? v.GetString() ?? string.Empty : string.Empty;
+            var items = new List<T>();
+            string? next = null;
+            var rv = string.Empty;
+            do
+            {
+                var body = (JsonElement)(ns is null
+                    ? await client.CustomObjects.ListClusterCustomObjectAsync(group, version, plural, continueParameter: next, limit: PageSize, cancellationToken: ct).ConfigureAwait(false)
+                    : await client.CustomObjects.ListNamespacedCustomObjectAsync(group, version, ns, plural, continueParameter: next, limit: PageSize, cancellationToken: ct).ConfigureAwait(false));
+                if (body.TryGetProperty("items", out var array) && array.ValueKind == JsonValueKind.Array)
+                {
+                    items.AddRange(array.EnumerateArray().Select(Convert).OfType<T>());
+                }
+
+                var meta = body.TryGetProperty("metadata", out var m) && m.ValueKind == JsonValueKind.Object ? m : default;
+                rv = meta.ValueKind == JsonValueKind.Object && meta.TryGetProperty("resourceVersion", out var v) ? v.GetString() ?? string.Empty : string.Empty;
+                next = meta.ValueKind == JsonValueKind.Object && meta.TryGetProperty("continue", out var c) && c.GetString() is { Length: > 0 } token ? token : null;
+            }
+            while (next is not null);
+
             return (items, rv);
         }
 

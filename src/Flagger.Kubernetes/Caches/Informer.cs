@@ -11,7 +11,7 @@ namespace Flagger.Kubernetes.Caches;
 /// <typeparam name="T">The cached object type.</typeparam>
 /// <remarks>
 /// A watch the server closes is resumed from the last resourceVersion seen (bookmarks included), so nothing is
-/// missed; 410 Gone relists; other failures back off on the wall clock. Writes made by this process are put in
+/// missed; 410 Gone relists; every failure, 410 included, backs off on the wall clock before the next attempt. Writes made by this process are put in
 /// the cache at once (<see cref="Upsert"/>), so a read after a write never sees the older object.
 /// </remarks>
 internal sealed partial class Informer<T>(
@@ -81,13 +81,24 @@ internal sealed partial class Informer<T>(
             {
                 return;
             }
-            catch (Exception e) when (IsGone(e))
-            {
-                LogRelist(resource);
-                version = null;
-            }
             catch (Exception e)
             {
+                if (IsGone(e))
+                {
+                    // Relisted, but after the same backoff as any other failure (client-go's reflector waits between
+                    // list-and-watch attempts whatever ended them): a server that answers every watch, or every
+                    // continued list page, with 410 would otherwise be listed from in a tight loop.
+                    LogRelist(resource);
+                    version = null;
+                    failures++;
+                    if (!await BackOffAsync(failures, wallClock, cancellationToken).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
+
                 if (e is HttpOperationException { Response.StatusCode: HttpStatusCode.NotFound } && version is null)
                 {
                     NotServed = $"the API server does not serve {resource} (is its CRD installed?)";
@@ -102,16 +113,29 @@ internal sealed partial class Informer<T>(
                     version = null;
                 }
 
-                var backoff = TimeSpan.FromMilliseconds(Math.Min(30_000, 100 * Math.Pow(2, Math.Min(failures, 9))) * (0.5 + Random.Shared.NextDouble()));
-                try
-                {
-                    await Task.Delay(backoff, wallClock, cancellationToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                if (!await BackOffAsync(failures, wallClock, cancellationToken).ConfigureAwait(false))
                 {
                     return;
                 }
             }
+        }
+    }
+
+    /// <summary>The wait before the next attempt after <paramref name="failures"/> failures in a row, jittered ±50 %.</summary>
+    internal static TimeSpan Backoff(int failures, double jitter) =>
+        TimeSpan.FromMilliseconds(Math.Min(30_000, 100 * Math.Pow(2, Math.Min(failures, 9))) * (0.5 + jitter));
+
+    // False when cancelled while waiting.
+    private static async Task<bool> BackOffAsync(int failures, TimeProvider wallClock, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(Backoff(failures, Random.Shared.NextDouble()), wallClock, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return false;
         }
     }
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json.Nodes;
 using Flagger.Testing.Patching;
 using Flagger.Testing.Storage;
@@ -112,29 +111,51 @@ internal sealed class ResourceEndpoint(ObjectStore store)
     private JsonObject List(HttpContext context, ResourceType type, string? ns)
     {
         var query = context.Request.Query;
-        var (items, rv) = store.List(type, ns, Selector.ParseLabels(query["labelSelector"]), Selector.ParseFields(query["fieldSelector"]));
+        var labels = Selector.ParseLabels(query["labelSelector"]);
+        var fields = Selector.ParseFields(query["fieldSelector"]);
+        List<JsonObject> items;
+        long rv;
         string? next = null;
-        if (int.TryParse(query["limit"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var limit) && limit > 0)
+        long? remaining = null;
+        string? start = null;
+        long? at = null;
+        if (query["continue"].ToString() is { Length: > 0 } token)
         {
-            var skip = 0;
-            if (query["continue"].ToString() is { Length: > 0 } token)
-            {
-                skip = int.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(token)), CultureInfo.InvariantCulture);
-            }
+            (start, at) = ContinueToken.Parse(token);
+        }
 
-            var page = items.Skip(skip).Take(limit).ToList();
-            if (skip + limit < items.Count)
+        var paged = int.TryParse(query["limit"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var limit) && limit > 0;
+        if (paged || start is not null)
+        {
+            // As kube-apiserver pages from etcd: key order, every page read at the first page's resourceVersion,
+            // and a token that says both; the count of what is left only when no selector filters it. A continued
+            // list without a limit reads the rest at the token's version.
+            var page = store.ListPage(type, ns, labels, fields, paged ? limit : int.MaxValue, start, at);
+            (items, rv) = (page.Items, page.ResourceVersion);
+            if (page.NextStart is not null)
             {
-                next = Convert.ToBase64String(Encoding.UTF8.GetBytes((skip + limit).ToString(CultureInfo.InvariantCulture)));
+                next = ContinueToken.Write(page.NextStart, page.ResourceVersion);
+                remaining = labels.IsEmpty && fields.IsEmpty ? page.Remaining : null;
             }
-
-            items = page;
+        }
+        else
+        {
+            (items, rv) = store.List(type, ns, labels, fields);
         }
 
         var rvText = rv.ToString(CultureInfo.InvariantCulture);
-        return TableConverter.Wanted(context.Request.Headers.Accept)
-            ? TableConverter.Convert(type, items, rvText, query["includeObject"] == "Object", store.Time.GetUtcNow(), next)
-            : ListOf(type, items, rvText, next);
+        if (TableConverter.Wanted(context.Request.Headers.Accept))
+        {
+            return TableConverter.Convert(type, items, rvText, query["includeObject"] == "Object", store.Time.GetUtcNow(), next);
+        }
+
+        var list = ListOf(type, items, rvText, next);
+        if (remaining is { } count)
+        {
+            list["metadata"]!["remainingItemCount"] = count;
+        }
+
+        return list;
     }
 
     private JsonObject Present(HttpContext context, ResourceType type, List<JsonObject> objects, bool single)

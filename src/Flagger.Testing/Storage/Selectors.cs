@@ -18,6 +18,9 @@ internal sealed class Selector
     /// <summary>Parses <c>metadata.name=x,involvedObject.kind!=Pod</c>; keys are paths into the object.</summary>
     public static Selector ParseFields(string? text) => Parse(text, fields: true);
 
+    /// <summary>True when the selector has no terms (it matches everything).</summary>
+    public bool IsEmpty => _terms.Count == 0;
+
     public bool Matches(JsonObject obj)
     {
         if (_terms.Count == 0)
