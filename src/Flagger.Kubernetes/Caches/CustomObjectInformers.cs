@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace Flagger.Kubernetes.Caches;
 
@@ -178,14 +179,17 @@ internal sealed class CachedObject(JsonElement element)
 public static class CustomObjectInformersServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers one <see cref="CustomObjectInformers"/> on the system clock, for router packages that cache their
-    /// objects. Calling it twice is harmless; a registration made before it wins.
+    /// Registers one <see cref="CustomObjectInformers"/> for router packages that cache their objects, backing off on
+    /// <see cref="KubernetesOptions.CacheClock"/> like the package's own caches (the system clock unless set). Calling
+    /// it twice is harmless; a registration made before it wins.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <returns>The service collection.</returns>
     public static IServiceCollection AddCustomObjectInformers(this IServiceCollection services)
     {
-        services.TryAddSingleton(sp => new CustomObjectInformers(TimeProvider.System, sp.GetService<ILoggerFactory>()));
+        services.TryAddSingleton(sp => new CustomObjectInformers(
+            sp.GetService<IOptions<KubernetesOptions>>()?.Value.CacheClock ?? TimeProvider.System,
+            sp.GetService<ILoggerFactory>()));
         return services;
     }
 }

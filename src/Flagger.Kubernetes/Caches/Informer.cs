@@ -149,12 +149,20 @@ internal sealed partial class Informer<T>(
             seen.Add((key.Namespace, key.Name));
             if (!objects.TryGetValue((key.Namespace, key.Name), out var old) || keyOf(old).ResourceVersion != key.ResourceVersion)
             {
+                // A write of this process that landed after the list was served (Upsert) is newer than the listed
+                // copy: putting the older one back would hand a reader what it has already overwritten.
+                if (old is not null && IsStrictlyNewer(keyOf(old).ResourceVersion, key.ResourceVersion))
+                {
+                    continue;
+                }
+
                 objects[(key.Namespace, key.Name)] = item;
                 Changed?.Invoke(old is null ? WatchEventType.Added : WatchEventType.Modified, item);
             }
         }
 
-        foreach (var gone in objects.Keys.Where(k => !seen.Contains(k)).ToList())
+        // An object missing from the list is gone, unless this process created it after the list was served.
+        foreach (var gone in objects.Where(e => !seen.Contains(e.Key) && !IsStrictlyNewer(keyOf(e.Value).ResourceVersion, version)).Select(e => e.Key).ToList())
         {
             if (objects.TryRemove(gone, out var removed))
             {
@@ -248,6 +256,13 @@ internal sealed partial class Informer<T>(
 
     // resourceVersions are opaque to clients, but every real server (etcd) and the embedded one use increasing
     // integers; anything else is taken as newer.
+    // Only when both versions are numbers (as every API server's are, though clients are told not to rely on it);
+    // otherwise the listed copy is taken as current.
+    private static bool IsStrictlyNewer(string? candidate, string? current) =>
+        long.TryParse(candidate, NumberStyles.None, CultureInfo.InvariantCulture, out var a)
+        && long.TryParse(current, NumberStyles.None, CultureInfo.InvariantCulture, out var b)
+        && a > b;
+
     private static bool IsNewer(string? candidate, string? current) =>
         !long.TryParse(candidate, NumberStyles.None, CultureInfo.InvariantCulture, out var a)
         || !long.TryParse(current, NumberStyles.None, CultureInfo.InvariantCulture, out var b)

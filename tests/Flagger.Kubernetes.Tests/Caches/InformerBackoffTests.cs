@@ -64,6 +64,48 @@ public sealed class InformerBackoffTests
         }
     }
 
+    [Fact]
+    public async Task A_relist_keeps_a_write_of_this_process_newer_than_the_listed_copy()
+    {
+        var wallClock = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var listed = 0;
+        var informer = new Informer<V1ConfigMap>(
+            "configmaps",
+            _ =>
+            {
+                // "gone" is deleted between the first list and the relists.
+                IReadOnlyList<V1ConfigMap> items = Interlocked.Increment(ref listed) == 1 ? [Map("podinfo", "5"), Map("gone", "4")] : [Map("podinfo", "5")];
+                return Task.FromResult((items, "6"));
+            },
+            Gone,
+            c => ClusterCache.Key(c.Metadata),
+            NullLogger.Instance);
+        using var stop = new CancellationTokenSource();
+        var running = informer.RunAsync(wallClock, stop.Token);
+        await informer.Synced.WaitAsync(KubeCluster.Ct);
+
+        // Written after the list was served: an update (version 9) and a create (version 8).
+        informer.Upsert(Map("podinfo", "9"));
+        informer.Upsert(Map("created", "8"));
+        var before = Volatile.Read(ref listed);
+        for (var waited = 0; Volatile.Read(ref listed) < before + 2; waited += 5)
+        {
+            Assert.True(waited < 20_000, "the 410 never led to a relist");
+            wallClock.Advance(TimeSpan.FromMilliseconds(10));
+            await Task.Delay(5, KubeCluster.Ct);
+        }
+
+        await stop.CancelAsync();
+        await running;
+
+        Assert.Equal("9", informer.Get("test", "podinfo")?.Metadata.ResourceVersion);
+        Assert.Equal("8", informer.Get("test", "created")?.Metadata.ResourceVersion);
+        Assert.Null(informer.Get("test", "gone"));
+    }
+
+    private static V1ConfigMap Map(string name, string version) =>
+        new() { Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "test", ResourceVersion = version } };
+
     // As the client reports a watch's 410 ERROR event: to onError, then the stream ends.
     private static async IAsyncEnumerable<(WatchEventType, V1ConfigMap)> Gone(string version, Action<Exception> onError, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
