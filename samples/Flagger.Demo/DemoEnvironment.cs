@@ -166,7 +166,14 @@ internal sealed partial class DemoEnvironment : IAsyncDisposable
         services.AddSingleton(Timeline);
         var flagger = services
             .AddFlagger(o => o.MetricsServer = options.Prometheus?.ToString().TrimEnd('/') ?? "http://prometheus.istio-system:9090", h => h.Version = "demo")
-            .AddKubernetes(o => o.ClientConfiguration = Cluster.CreateClientConfiguration())
+            .AddKubernetes(o =>
+            {
+                o.ClientConfiguration = Cluster.CreateClientConfiguration();
+                foreach (var prefix in options.IncludeLabelPrefixes)
+                {
+                    o.IncludeLabelPrefixes.Add(prefix);
+                }
+            })
             .AddIstio()
             .AddGatewayApi()
             .AddNotifications()                                                         // slack, msteams, discord, rocket, gchat

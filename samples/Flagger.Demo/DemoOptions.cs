@@ -9,7 +9,7 @@ public sealed record DemoOptions
     public const string Usage = """
         usage: dotnet run --project samples/Flagger.Demo -- [--provider istio|gatewayapi:v1|gatewayapi:v1beta1] [--speed N] [--prometheus URL|off [--exporter-port P]] [--judge threshold|sequential]
                dotnet run --project samples/Flagger.Demo -- serve --kubeconfig PATH [--speed N] [--prometheus URL|off] [--cluster-only]
-                   [--image REF]... [--operator-namespace NS]
+                   [--image REF]... [--operator-namespace NS] [--include-label-prefix P]...
         """;
 
     /// <summary>True for <c>serve</c>: keep the cluster (and operator) running for kubectl.</summary>
@@ -45,6 +45,9 @@ public sealed record DemoOptions
     /// <summary><c>--operator-namespace</c>: where the operator's Deployment and logs appear (a Helm release's namespace).</summary>
     public string OperatorNamespace { get; init; } = "istio-system";
 
+    /// <summary><c>--include-label-prefix P</c> (repeatable): label and annotation prefixes the operator copies to primaries.</summary>
+    public IReadOnlyList<string> IncludeLabelPrefixes { get; init; } = [];
+
     /// <summary><c>--exporter-port</c>: port of the mesh's <c>/metrics</c> for that Prometheus (0: a free one).</summary>
     public int ExporterPort { get; init; }
 
@@ -68,6 +71,7 @@ public sealed record DemoOptions
         var clusterOnly = false;
         string? judge = null;
         var images = new List<string>();
+        var prefixes = new List<string>();
         string? operatorNamespace = null;
         for (var i = serve ? 1 : 0; i < args.Count; i++)
         {
@@ -95,6 +99,9 @@ public sealed record DemoOptions
                     break;
                 case "--image":
                     images.Add(Value() ?? string.Empty);
+                    break;
+                case "--include-label-prefix":
+                    prefixes.AddRange((Value() ?? string.Empty).Split(',', StringSplitOptions.TrimEntries));
                     break;
                 case "--operator-namespace":
                     operatorNamespace = Value() ?? string.Empty;
@@ -148,6 +155,11 @@ public sealed record DemoOptions
             errors.Add($"--operator-namespace: must be a namespace name such as flagger-system, got '{operatorNamespace}'");
         }
 
+        if (prefixes.Any(string.IsNullOrWhiteSpace))
+        {
+            errors.Add("--include-label-prefix: needs a prefix such as app.kubernetes.io (or * for all)");
+        }
+
         if (serve && string.IsNullOrEmpty(kubeconfig))
         {
             errors.Add("--kubeconfig: required by serve, the file to write the cluster's kubeconfig to");
@@ -155,6 +167,6 @@ public sealed record DemoOptions
 
         return errors.Count > 0
             ? (null, errors)
-            : (new DemoOptions { Serve = serve, Kubeconfig = kubeconfig, ClusterOnly = clusterOnly, Speed = parsedSpeed, Prometheus = prometheusUrl, PrometheusOff = off, ExporterPort = parsedPort, Images = images, OperatorNamespace = operatorNamespace ?? "istio-system", Judge = judge ?? "threshold", Provider = provider ?? "istio" }, errors);
+            : (new DemoOptions { Serve = serve, Kubeconfig = kubeconfig, ClusterOnly = clusterOnly, Speed = parsedSpeed, Prometheus = prometheusUrl, PrometheusOff = off, ExporterPort = parsedPort, Images = images, IncludeLabelPrefixes = prefixes, OperatorNamespace = operatorNamespace ?? "istio-system", Judge = judge ?? "threshold", Provider = provider ?? "istio" }, errors);
     }
 }

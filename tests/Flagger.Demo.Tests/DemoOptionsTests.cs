@@ -19,6 +19,20 @@ public sealed class DemoOptionsTests
     }
 
     [Fact]
+    public void Include_label_prefixes_repeat_or_separate_by_commas_and_an_empty_one_is_named()
+    {
+        var (options, errors) = DemoOptions.Parse(["serve", "--kubeconfig", "k", "--include-label-prefix", "app.kubernetes.io", "--include-label-prefix=team,owner"]);
+        var (defaults, _) = DemoOptions.Parse(["serve", "--kubeconfig", "k"]);
+        var (bad, badErrors) = DemoOptions.Parse(["serve", "--kubeconfig", "k", "--include-label-prefix", ""]);
+
+        Assert.Empty(errors);
+        Assert.Equal(["app.kubernetes.io", "team", "owner"], options!.IncludeLabelPrefixes);
+        Assert.Empty(defaults!.IncludeLabelPrefixes);
+        Assert.Null(bad);
+        Assert.Contains(badErrors, e => e.StartsWith("--include-label-prefix: needs a prefix", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_bad_operator_namespace_or_an_empty_image_is_named()
     {
         var (options, errors) = DemoOptions.Parse(["serve", "--kubeconfig", "k", "--operator-namespace", "Flagger_System", "--image", ""]);

@@ -19,6 +19,12 @@ internal sealed class KubernetesServiceRouter(IKubernetes client, ClusterCache c
 {
     private const string LastApplied = "kubectl.kubernetes.io/last-applied-configuration";
 
+    private static readonly Dictionary<string, string> GitOps = new(StringComparer.Ordinal)
+    {
+        ["kustomize.toolkit.fluxcd.io/reconcile"] = "disabled",
+        ["helm.toolkit.fluxcd.io/driftDetection"] = "disabled",
+    };
+
     // A Service found in sync with a canary and its target stays in sync until one of the three cached instances is
     // replaced (the watch cache replaces objects, never changes them): an idle tick then skips building the desired
     // Service and serialising both to compare them.
@@ -119,20 +125,35 @@ internal sealed class KubernetesServiceRouter(IKubernetes client, ClusterCache c
             return ports;
         }
 
+        // The main port's container port is already served: with a target port, the port it names (by number or
+        // by name), otherwise the container port equal to the Service port. Mesh proxies' ports are not the app's.
+        bool IsMain(V1ContainerPort port) => service.TargetPort switch
+        {
+            { IntValue: { } i and not 0 } => port.ContainerPort == i,
+            { StringValue: { Length: > 0 } s } when s != "0" => port.Name == s,
+            _ => port.ContainerPort == service.Port,
+        };
+
         foreach (var container in pod?.Containers ?? [])
         {
-            var index = 0;
+            if (container.Name is "istio-proxy" or "envoy")
+            {
+                continue;
+            }
+
+            var index = -1;
             foreach (var port in container.Ports ?? [])
             {
                 index++;
-                if (port.ContainerPort == service.Port || ports.Any(p => p.Port == port.ContainerPort))
+                var portName = string.IsNullOrEmpty(port.Name) ? $"tcp-{container.Name}-{index}" : port.Name;
+                if (IsMain(port) || ports.Any(p => p.Port == port.ContainerPort || p.Name == portName))
                 {
                     continue;
                 }
 
                 ports.Add(new V1ServicePort
                 {
-                    Name = string.IsNullOrEmpty(port.Name) ? $"tcp-{container.Name}-{index}" : port.Name,
+                    Name = portName,
                     Port = port.ContainerPort,
                     Protocol = port.Protocol ?? "TCP",
                     TargetPort = (KubeIntOrString)port.ContainerPort,
@@ -164,13 +185,17 @@ internal sealed class KubernetesServiceRouter(IKubernetes client, ClusterCache c
             desired.Metadata.Labels[k] = v;
         }
 
-        if (metadata?.Annotations is { Count: > 0 } annotations)
+        desired.Metadata.Annotations = new Dictionary<string, string>(desired.Metadata.Annotations ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        foreach (var (k, v) in metadata?.Annotations ?? new Dictionary<string, string>())
         {
-            desired.Metadata.Annotations = new Dictionary<string, string>(desired.Metadata.Annotations ?? new Dictionary<string, string>(), StringComparer.Ordinal);
-            foreach (var (k, v) in annotations)
-            {
-                desired.Metadata.Annotations[k] = v;
-            }
+            desired.Metadata.Annotations[k] = v;
+        }
+
+        // Flux must not revert what Flagger writes: kustomize-controller skips the Service, helm-controller's drift
+        // detection ignores it.
+        foreach (var (k, v) in GitOps)
+        {
+            desired.Metadata.Annotations[k] = v;
         }
 
         desired.Spec.Selector = new Dictionary<string, string> { [label] = selectorValue };

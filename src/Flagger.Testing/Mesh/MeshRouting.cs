@@ -94,20 +94,24 @@ internal sealed class MeshRouting(ObjectStore store)
             return null;
         }
 
-        var deployments = store.Registry.Find("apps", "v1", "deployments")!;
-        foreach (var deployment in store.List(deployments, ns, Selector.Everything, Selector.Everything).Items)
+        // A Deployment's ready pods are counted in readyReplicas, a DaemonSet's in numberReady.
+        foreach (var (resource, ready) in new[] { ("deployments", "readyReplicas"), ("daemonsets", "numberReady") })
         {
-            var template = deployment["spec"]?["template"] as JsonObject;
-            var labels = template?["metadata"]?["labels"] as JsonObject;
-            if (labels is null || !selector.All(s => Meta.Str(labels[s.Key]) == Meta.Str(s.Value)))
+            var kind = store.Registry.Find("apps", "v1", resource)!;
+            foreach (var workload in store.List(kind, ns, Selector.Everything, Selector.Everything).Items)
             {
-                continue;
-            }
+                var template = workload["spec"]?["template"] as JsonObject;
+                var labels = template?["metadata"]?["labels"] as JsonObject;
+                if (labels is null || !selector.All(s => Meta.Str(labels[s.Key]) == Meta.Str(s.Value)))
+                {
+                    continue;
+                }
 
-            // Requests to a Service without ready endpoints never reach a workload's sidecar.
-            return Meta.Int(deployment["status"]?["readyReplicas"], 0) > 0
-                ? new Destination(ns, Meta.Name(deployment), share, template)
-                : null;
+                // Requests to a Service without ready endpoints never reach a workload's sidecar.
+                return Meta.Int(workload["status"]?[ready], 0) > 0
+                    ? new Destination(ns, Meta.Name(workload), share, template)
+                    : null;
+            }
         }
 
         return null;

@@ -15,7 +15,7 @@ namespace Flagger.Testing.Prometheus;
 
 /// <summary>
 /// A real Prometheus (the <c>prometheus</c> executable) that scrapes a <see cref="SimulatedMesh"/>'s Istio series
-/// and answers any PromQL, served in the cluster as Service <c>prometheus</c> in <c>istio-system</c> so that
+/// and the application's <c>http_request_duration_seconds</c>, and answers any PromQL, served in the cluster as Service <c>prometheus</c> in <c>istio-system</c> so that
 /// <c>http://prometheus.istio-system:9090</c> reaches it through <see cref="Dns.ClusterDns"/>.
 /// </summary>
 /// <remarks>
@@ -185,7 +185,10 @@ public sealed class EmbeddedPrometheus : IAsyncDisposable
     {
         var stamp = " " + _clock.NowMilliseconds().ToString(CultureInfo.InvariantCulture);
         var text = new StringBuilder();
-        foreach (var line in IstioExposition.Write(_mesh.Counters()).Split('\n'))
+        // Istio's sidecar series and the application's own histogram (what the kubernetes and gatewayapi
+        // providers' builtin queries read), as Prometheus scraping both from each pod would have them.
+        var counters = _mesh.Counters();
+        foreach (var line in (IstioExposition.Write(counters) + ApplicationExposition.Write(counters)).Split('\n'))
         {
             if (line.Length == 0)
             {

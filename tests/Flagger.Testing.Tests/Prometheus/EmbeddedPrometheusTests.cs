@@ -79,6 +79,59 @@ public sealed class EmbeddedPrometheusTests
         Assert.NotNull(cluster.Dns.Find("istio-system", "prometheus"));
     }
 
+    [Fact]
+    public async Task The_kubernetes_providers_query_sees_a_daemonsets_requests_through_its_service()
+    {
+        Assert.True(EmbeddedPrometheus.FindBinary() is not null, "prometheus is not installed: apt-get install prometheus");
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 16, 14, 0, 0, TimeSpan.Zero));
+        await using var cluster = await TestCluster.StartAsync(time);
+        cluster.Apply("""
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: test}
+            ---
+            apiVersion: apps/v1
+            kind: DaemonSet
+            metadata: {name: podinfo-ds, namespace: test}
+            spec:
+              selector: {matchLabels: {app: podinfo-ds}}
+              template:
+                metadata: {labels: {app: podinfo-ds}}
+                spec:
+                  containers:
+                  - name: podinfod
+                    image: ghcr.io/stefanprodan/podinfo:6.0.1
+                    env:
+                    - {name: FLAGGER_SIM_ERROR_PERCENT, value: "40"}
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: podinfo-ds-canary, namespace: test}
+            spec: {selector: {app: podinfo-ds}, ports: [{port: 9898}]}
+            """);
+        time.Advance(TimeSpan.FromSeconds(2));
+        await cluster.WaitForControllersAsync(TestCluster.Ct);
+        using var mesh = SimulatedMesh.Start(cluster);
+        await using var prometheus = await EmbeddedPrometheus.StartAsync(cluster, mesh, new EmbeddedPrometheusOptions { ScrapeInterval = TimeSpan.FromMilliseconds(200) }, TestCluster.Ct);
+        using var http = new HttpClient(new ClusterDnsHandler(cluster.Dns, "istio-system") { InnerHandler = new SocketsHttpHandler() });
+
+        Assert.Null(mesh.Send(new Uri("http://podinfo-ds-canary.test:9898/"), 10, TimeSpan.FromMinutes(10), "test"));
+        for (var i = 0; i < 18; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(5));
+            await WaitForScrapeAsync(http, time.GetUtcNow());
+        }
+
+        // The builtin request-success-rate of the kubernetes provider, on the application's own histogram.
+        const string Pods = """kubernetes_namespace="test",kubernetes_pod_name=~"podinfo-ds-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)" """;
+        var successRate = await QueryAsync(http, $$"""
+            sum(rate(http_request_duration_seconds_count{{{Pods}},status!~"5.*"}[1m])) / sum(rate(http_request_duration_seconds_count{{{Pods}}}[1m])) * 100
+            """, TestCluster.Ct);
+
+        Assert.True(successRate.Found, "no http_request_duration_seconds series for the DaemonSet's pods");
+        Assert.Equal(60, successRate.Value, 1);
+    }
+
     private static async Task WaitForScrapeAsync(HttpClient http, DateTimeOffset now)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestCluster.Ct);
