@@ -19,12 +19,6 @@ internal sealed class KubernetesServiceRouter(IKubernetes client, ClusterCache c
 {
     private const string LastApplied = "kubectl.kubernetes.io/last-applied-configuration";
 
-    private static readonly Dictionary<string, string> GitOps = new(StringComparer.Ordinal)
-    {
-        ["kustomize.toolkit.fluxcd.io/reconcile"] = "disabled",
-        ["helm.toolkit.fluxcd.io/driftDetection"] = "disabled",
-    };
-
     // A Service found in sync with a canary and its target stays in sync until one of the three cached instances is
     // replaced (the watch cache replaces objects, never changes them): an idle tick then skips building the desired
     // Service and serialising both to compare them.
@@ -193,7 +187,7 @@ internal sealed class KubernetesServiceRouter(IKubernetes client, ClusterCache c
 
         // Flux must not revert what Flagger writes: kustomize-controller skips the Service, helm-controller's drift
         // detection ignores it.
-        foreach (var (k, v) in GitOps)
+        foreach (var (k, v) in CanaryOwnership.GitOpsAnnotations)
         {
             desired.Metadata.Annotations[k] = v;
         }
