@@ -25,7 +25,8 @@ namespace Flagger.Acceptance;
 /// deploy/artifacts applied with kubectl, load sent through the simulated Gateway (<c>hey -host www.example.com</c>),
 /// which splits it by the HTTPRoute the operator writes, and the canary judged by the real Prometheus scraping the
 /// application's <c>http_request_duration_seconds</c> series. A healthy revision is promoted; a revision answering
-/// 40% of requests with 5xx is rolled back.
+/// 40% of requests with 5xx is rolled back. The same, with session affinity, on Istio: load sent through the simulated
+/// mesh, split by the VirtualService, and judged on the sidecars' <c>istio_requests_total</c>.
 /// </summary>
 [Collection(SharedMetricsRegistry.Name)]
 public sealed class OperatorGatewayApiTests : IAsyncLifetime
@@ -57,7 +58,12 @@ public sealed class OperatorGatewayApiTests : IAsyncLifetime
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         exporter = builder.Build();
-        exporter.MapGet("/metrics", () => Results.Text(ApplicationExposition.Write(mesh.Counters()), ApplicationExposition.ContentType, Encoding.UTF8));
+        exporter.MapGet("/metrics", () =>
+        {
+            // The application's own histogram and, as a sidecar beside it would, Istio's request series.
+            var counters = mesh.Counters();
+            return Results.Text(ApplicationExposition.Write(counters) + IstioExposition.Write(counters), ApplicationExposition.ContentType, Encoding.UTF8);
+        });
         await exporter.StartAsync(Ct);
 
         Directory.CreateDirectory(prometheusDirectory);
@@ -170,6 +176,70 @@ public sealed class OperatorGatewayApiTests : IAsyncLifetime
         Assert.True(canaryTraffic.Failed > 0 && canaryTraffic.Failed < canaryTraffic.Total, $"{canaryTraffic.Failed} of {canaryTraffic.Total} canary requests failed");
         await app.StopAsync(Ct);
     }
+
+    [Fact]
+    public async Task On_Istio_session_affinity_keeps_the_cookies_holders_on_the_canary_then_expires_the_cookie_and_a_faulty_revision_is_rolled_back()
+    {
+        await KubectlAsync("apply", "-f", Path.Combine(Repository, "deploy/crds"));
+        foreach (var file in new[] { "namespaces/test.yaml", "canaries/deployment.yaml", "canaries/hpa.yaml" })
+        {
+            await KubectlAsync("apply", "-f", Path.Combine(Repository, "deploy/artifacts", file));
+        }
+
+        await cluster.WaitForControllersAsync(Ct);
+        await using var app = OperatorHost.Build(
+            ["-kubeconfig", kubeconfig, "-metrics-server", prometheusAddress.ToString(), "-mesh-provider=istio", "-event-webhook", $"{receiver.Address}/events", "-port", "0", "-log-level", "warning"],
+            services => services.Configure<EngineOptions>(o => o.MinimumInterval = TimeSpan.FromSeconds(1)));
+        await OperatorHost.StartAsync(app, Ct);
+        var store = app.Services.GetRequiredService<ICanaryStore>();
+
+        await Kubectl.RunAsync(kubeconfig, ["apply", "-f", "-"], Ct, IstioCanary(receiver.Address));
+        await OperatorApp.WaitForPhaseAsync(store, "podinfo", CanaryPhase.Initialized);
+
+        // The apex Service exists once the operator initialised the canary: the load goes through it from then on.
+        Assert.Null(mesh.Send(new Uri("http://podinfo.test:9898/"), 50, TimeSpan.FromMinutes(10), "test"));
+        await KubectlAsync("-n", "test", "set", "image", "deployment/podinfo", "podinfod=stefanprodan/podinfo:1.4.1");
+
+        // While the canary takes traffic its responses set the cookie, and a first route sends the cookie's holders to it.
+        await OperatorApp.WaitForStatusAsync(store, "podinfo", s => s.CanaryWeight > 0, "a canary weight");
+        var routes = await KubectlAsync("-n", "test", "get", "virtualservice", "podinfo", "-o", "jsonpath={range .spec.http[*]}{.match[0].headers.Cookie.regex} {.route[*].weight} {.route[1].headers.response.add.Set-Cookie};{end}");
+        var affinity = System.Text.RegularExpressions.Regex.Match(routes, @"^\.\*flagger-cookie\.\*([a-zA-Z]{10})\.\* 0 100 ; \d+ \d+ flagger-cookie=([a-zA-Z]{10}); Max-Age=21600;$");
+        Assert.True(affinity.Success, routes);
+        Assert.Equal(affinity.Groups[1].Value, affinity.Groups[2].Value);
+
+        // Promoted: the cookie's holders are answered by the primary, which expires the cookie.
+        await OperatorApp.WaitForPhaseAsync(store, "podinfo", CanaryPhase.Succeeded);
+        var expiry = await KubectlAsync("-n", "test", "get", "virtualservice", "podinfo", "-o", "jsonpath={.spec.http[0].route[*].weight} {.spec.http[0].headers.response.add.Set-Cookie}");
+        Assert.Equal($"100 0 flagger-cookie={affinity.Groups[1].Value}; Max-Age=-1", expiry);
+
+        // The next revision answers 40% of requests with 5xx.
+        await KubectlAsync("-n", "test", "set", "image", "deployment/podinfo", "podinfod=stefanprodan/podinfo:1.4.2");
+        await KubectlAsync("-n", "test", "set", "env", "deployment/podinfo", "FLAGGER_SIM_ERROR_PERCENT=40");
+        await OperatorApp.WaitForPhaseAsync(store, "podinfo", CanaryPhase.Failed);
+
+        using var client = cluster.CreateClient();
+        var primary = await client.AppsV1.ReadNamespacedDeploymentAsync("podinfo-primary", "test", cancellationToken: Ct);
+        Assert.Equal("stefanprodan/podinfo:1.4.1", primary.Spec.Template.Spec.Containers[0].Image);
+        var rolledBack = await KubectlAsync("-n", "test", "get", "virtualservice", "podinfo", "-o", "jsonpath={.spec.http[-1:].route[*].weight}");
+        Assert.Equal("100 0", rolledBack);
+        var events = receiver.At("/events").Select(p => p.Json().GetProperty("metadata").GetProperty("eventMessage").GetString() ?? string.Empty).ToList();
+        Assert.Contains("Promotion completed! Scaling down podinfo.test", events);
+        Assert.Contains(events, e => e.StartsWith("Halt podinfo.test advancement success rate ", StringComparison.Ordinal) && e.EndsWith("% < 99%", StringComparison.Ordinal));
+        Assert.Contains("Rolling back podinfo.test failed checks threshold reached 10", events);
+        var canaryTraffic = mesh.Counters().Single(c => c.Workload == "podinfo");
+        Assert.True(canaryTraffic.Failed > 0 && canaryTraffic.Failed < canaryTraffic.Total, $"{canaryTraffic.Failed} of {canaryTraffic.Total} canary requests failed");
+        await app.StopAsync(Ct);
+    }
+
+    /// <summary>The walkthrough's canary (deploy/artifacts/canaries/canary.yaml) with session affinity and the timings above.</summary>
+    private static string IstioCanary(string receiver) =>
+        File.ReadAllText(Path.Combine(Repository, "deploy/artifacts/canaries/canary.yaml"))
+            .Replace("  canaryAnalysis:\n", "  canaryAnalysis:\n    sessionAffinity:\n      cookieName: flagger-cookie\n      maxAge: 21600\n", StringComparison.Ordinal)
+            .Replace("interval: 1m\n    # max number", "interval: 1s\n    # max number", StringComparison.Ordinal)
+            .Replace("threshold: 5\n", "threshold: 10\n", StringComparison.Ordinal)
+            .Replace("threshold: 99\n      interval: 1m", "threshold: 99\n      interval: 10s", StringComparison.Ordinal)
+            .Replace("interval: 30s", "interval: 10s", StringComparison.Ordinal)
+            .Replace("http://flagger-loadtester.test/", $"{receiver}/load-test", StringComparison.Ordinal);
 
     /// <summary>
     /// deploy/artifacts/gatewayapi/canary.yaml with a 1s interval and 10s metric windows; the first ticks of each run

@@ -63,7 +63,20 @@ public sealed class RevertOnDeletionTests : IAsyncLifetime
         var pods = await KubectlAsync(["-n", "test", "get", "pods", "-l", "app=podinfo", "-o", "jsonpath={.items[*].metadata.name}"]);
         Assert.Equal(2, pods.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
         Assert.Equal(Spec(userRoute), Spec(await JsonAsync("virtualservice", "podinfo")));
-        var events = await KubectlAsync(["-n", "test", "get", "events", "--field-selector", "involvedObject.kind=Canary,involvedObject.name=podinfo", "-o", "jsonpath={range .items[*]}{.message}{\"\\n\"}{end}"]);
+        // The last event follows the finalizer's removal, so kubectl delete can return before it is recorded.
+        var events = string.Empty;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            events = await KubectlAsync(["-n", "test", "get", "events", "--field-selector", "involvedObject.kind=Canary,involvedObject.name=podinfo", "-o", "jsonpath={range .items[*]}{.message}{\"\\n\"}{end}"]);
+            if (events.Contains("Terminated canary", StringComparison.Ordinal) || waited.Elapsed > TimeSpan.FromSeconds(15))
+            {
+                break;
+            }
+
+            await Task.Delay(200, Ct);
+        }
+
         Assert.Contains("Terminating canary podinfo.test", events, StringComparison.Ordinal);
         Assert.Contains("Reverting podinfo.test: deployment podinfo.test scaled back up", events, StringComparison.Ordinal);
         Assert.Contains("Reverting podinfo.test: Service podinfo.test selects the target's pods", events, StringComparison.Ordinal);
