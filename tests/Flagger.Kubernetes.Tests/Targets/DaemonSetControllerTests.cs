@@ -6,29 +6,32 @@ namespace Flagger.Kubernetes.Targets;
 
 public sealed class DaemonSetControllerTests
 {
+    // The DaemonSet both tests start from.
+    private const string Agent = """
+        apiVersion: apps/v1
+        kind: DaemonSet
+        metadata:
+          name: agent
+          namespace: test
+        spec:
+          selector:
+            matchLabels:
+              name: agent
+          template:
+            metadata:
+              labels:
+                name: agent
+            spec:
+              containers:
+              - name: agent
+                image: example/agent:1.0
+        """;
+
     [Fact]
     public async Task Creates_the_primary_and_parks_the_target_with_a_node_selector_left_out_of_the_revision()
     {
         await using var kube = await KubeCluster.StartAsync();
-        await kube.ApplyAsync("""
-            apiVersion: apps/v1
-            kind: DaemonSet
-            metadata:
-              name: agent
-              namespace: test
-            spec:
-              selector:
-                matchLabels:
-                  name: agent
-              template:
-                metadata:
-                  labels:
-                    name: agent
-                spec:
-                  containers:
-                  - name: agent
-                    image: example/agent:1.0
-            """);
+        await kube.ApplyAsync(Agent);
         await kube.ApplyAsync("""
             apiVersion: flagger.app/v1beta1
             kind: Canary
@@ -80,27 +83,7 @@ public sealed class DaemonSetControllerTests
     public async Task Promotion_copies_the_targets_included_labels_and_annotations_to_the_primary()
     {
         await using var kube = await KubeCluster.StartAsync(o => o.IncludeLabelPrefixes.Add("team"));
-        await kube.ApplyAsync("""
-            apiVersion: apps/v1
-            kind: DaemonSet
-            metadata:
-              name: agent
-              namespace: test
-              labels:
-                team: edge
-            spec:
-              selector:
-                matchLabels:
-                  name: agent
-              template:
-                metadata:
-                  labels:
-                    name: agent
-                spec:
-                  containers:
-                  - name: agent
-                    image: example/agent:1.0
-            """);
+        await kube.ApplyAsync(Agent.Replace("  namespace: test\n", "  namespace: test\n  labels:\n    team: edge\n", StringComparison.Ordinal));
         await kube.ApplyAsync("""
             apiVersion: flagger.app/v1beta1
             kind: Canary
