@@ -182,7 +182,7 @@ internal sealed class KubeCluster : IAsyncDisposable
             && daemonSets.Items.All(d => Cache.DaemonSets.Get("test", d.Metadata.Name)?.Metadata.ResourceVersion == d.Metadata.ResourceVersion)
             && deployments.Items.All(d => Cache.Deployments.Get("test", d.Metadata.Name)?.Metadata.ResourceVersion == d.Metadata.ResourceVersion)
             && services.Items.All(s => Cache.Services.Get("test", s.Metadata.Name)?.Metadata.ResourceVersion == s.Metadata.ResourceVersion)
-            && maps.Items.All(m => Cache.ConfigMaps.Get("test", m.Metadata.Name)?.Metadata.ResourceVersion == m.Metadata.ResourceVersion)
+            && maps.Items.All(m => Cache.ConfigMaps.Get("test", m.Metadata.Name)?.ResourceVersion == m.Metadata.ResourceVersion)
             && canaries.GetProperty("items").EnumerateArray().All(c =>
                 Cache.Canaries.Get("test", c.GetProperty("metadata").GetProperty("name").GetString()!)?.Metadata.ResourceVersion == c.GetProperty("metadata").GetProperty("resourceVersion").GetString());
     }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Flagger.Model;
 using k8s;
+using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -12,6 +13,7 @@ namespace Flagger.Kubernetes.Caches;
 /// The watch-fed caches every adapter reads from: Canary, MetricTemplate, AlertProvider, Deployment, DaemonSet,
 /// Service, ConfigMap, Secret and HorizontalPodAutoscaler, in the watched namespace or all of them. Started on
 /// first use; a read waits for the first list of every resource, after which a miss means "does not exist".
+/// ConfigMaps and Secrets are cached as metadata only.
 /// </summary>
 internal sealed partial class ClusterCache : IAsyncDisposable
 {
@@ -25,10 +27,25 @@ internal sealed partial class ClusterCache : IAsyncDisposable
     internal const int PageSize = 500;
 
     /// <summary>
-    /// Secrets per list request: fewer, as each may carry up to 1 MiB of data that is read only to be checksummed
-    /// and dropped; 100 keeps a page's transient data near 100 MB even then, and is ~10 MB for 100 KB Secrets.
+    /// Secrets per list request: fewer, for a server that ignores the metadata-only form and sends whole Secrets of
+    /// up to 1 MiB each (the request offers plain JSON as a fallback, as client-go's metadata client does): 100 keeps
+    /// a page's transient data near 100 MB even then.
     /// </summary>
     internal const int SecretPageSize = 100;
+
+    // The metadata-only forms kube-apiserver serves (client-go's metadata informers ask the same), each with plain
+    // JSON as the fallback a server without them answers: the projection below keeps only the metadata either way.
+    private static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> ListAccept = new Dictionary<string, IReadOnlyList<string>>
+    {
+        ["Accept"] = ["application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1, application/json"],
+    };
+
+    private static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> WatchAccept = new Dictionary<string, IReadOnlyList<string>>
+    {
+        ["Accept"] = ["application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1, application/json"],
+    };
+
+    private const string LastApplied = "kubectl.kubernetes.io/last-applied-configuration";
 
     private readonly CancellationTokenSource stop = new();
     private readonly Lock gate = new();
@@ -71,25 +88,28 @@ internal sealed partial class ClusterCache : IAsyncDisposable
                 ? client.CoreV1.WatchListServiceForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct)
                 : client.CoreV1.WatchListNamespacedServiceAsync(ns, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct),
             logger);
-        ConfigMaps = Typed<V1ConfigMap>(
+        // ConfigMaps and Secrets are listed and watched as metadata only (PartialObjectMetadata): no value of any
+        // of them crosses the wire for the cache. Config tracking reads the few a target references, by name, when
+        // their resourceVersion changes (ConfigContents).
+        ConfigMaps = MetadataOnly<V1ConfigMap, V1ConfigMapList>(
             "configmaps",
-            Pages<V1ConfigMap, V1ConfigMapList>((next, ct) => ns is null ? client.CoreV1.ListConfigMapForAllNamespacesAsync(continueParameter: next, limit: PageSize, cancellationToken: ct) : client.CoreV1.ListNamespacedConfigMapAsync(ns, continueParameter: next, limit: PageSize, cancellationToken: ct)),
-            (rv, onError, ct) => ns is null
-                ? client.CoreV1.WatchListConfigMapForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct)
-                : client.CoreV1.WatchListNamespacedConfigMapAsync(ns, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct),
+            PageSize,
+            (next, limit, ct) => ns is null
+                ? client.CoreV1.ListConfigMapForAllNamespacesWithHttpMessagesAsync(continueParameter: next, limit: limit, customHeaders: ListAccept, cancellationToken: ct)
+                : client.CoreV1.ListNamespacedConfigMapWithHttpMessagesAsync(ns, continueParameter: next, limit: limit, customHeaders: ListAccept, cancellationToken: ct),
+            (rv, ct) => ns is null
+                ? client.CoreV1.ListConfigMapForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, watch: true, customHeaders: WatchAccept, cancellationToken: ct)
+                : client.CoreV1.ListNamespacedConfigMapWithHttpMessagesAsync(ns, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, watch: true, customHeaders: WatchAccept, cancellationToken: ct),
             logger);
-        // Secrets are kept without their data (SecretDigest): a checksum, metadata and type. Each page is stripped
-        // before the next is read, so a relist holds the data of one page at most, not of every Secret in scope.
-        Secrets = Typed<V1Secret>(
+        Secrets = MetadataOnly<V1Secret, V1SecretList>(
             "secrets",
-            Pages<V1Secret, V1SecretList>(
-                (next, ct) => ns is null
-                    ? client.CoreV1.ListSecretForAllNamespacesAsync(continueParameter: next, limit: SecretPageSize, cancellationToken: ct)
-                    : client.CoreV1.ListNamespacedSecretAsync(ns, continueParameter: next, limit: SecretPageSize, cancellationToken: ct),
-                SecretDigest.Strip),
-            (rv, onError, ct) => Stripped(ns is null
-                ? client.CoreV1.WatchListSecretForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct)
-                : client.CoreV1.WatchListNamespacedSecretAsync(ns, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct)),
+            SecretPageSize,
+            (next, limit, ct) => ns is null
+                ? client.CoreV1.ListSecretForAllNamespacesWithHttpMessagesAsync(continueParameter: next, limit: limit, customHeaders: ListAccept, cancellationToken: ct)
+                : client.CoreV1.ListNamespacedSecretWithHttpMessagesAsync(ns, continueParameter: next, limit: limit, customHeaders: ListAccept, cancellationToken: ct),
+            (rv, ct) => ns is null
+                ? client.CoreV1.ListSecretForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, watch: true, customHeaders: WatchAccept, cancellationToken: ct)
+                : client.CoreV1.ListNamespacedSecretWithHttpMessagesAsync(ns, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, watch: true, customHeaders: WatchAccept, cancellationToken: ct),
             logger);
         all = [Wrap(Canaries), Wrap(MetricTemplates), Wrap(AlertProviders), Wrap(Hpas), Wrap(Deployments), Wrap(DaemonSets), Wrap(Services), Wrap(ConfigMaps), Wrap(Secrets)];
     }
@@ -109,9 +129,11 @@ internal sealed partial class ClusterCache : IAsyncDisposable
 
     public Informer<V1Service> Services { get; }
 
-    public Informer<V1ConfigMap> ConfigMaps { get; }
+    /// <summary>The metadata of every ConfigMap in scope (no data: see <see cref="Configs.ConfigContents"/>).</summary>
+    public Informer<V1ObjectMeta> ConfigMaps { get; }
 
-    public Informer<V1Secret> Secrets { get; }
+    /// <summary>The metadata of every Secret in scope (no data: see <see cref="Configs.ConfigContents"/>).</summary>
+    public Informer<V1ObjectMeta> Secrets { get; }
 
     /// <summary>
     /// Starts the watches (once) and waits until each resource has been listed; fails fast, naming the resource,
@@ -167,13 +189,16 @@ internal sealed partial class ClusterCache : IAsyncDisposable
         o["metadata"]?["resourceVersion"]?.GetValue<string>());
 
     /// <summary>
-    /// A list read in pages (client-go's pager; <paramref name="page"/> asks for one with its limit), each page reduced by
-    /// <paramref name="keep"/> before the next is read. A continue token that expires mid-list (410) ends the list
+    /// A list read in pages (client-go's pager; the page function asks for one with its limit), each page reduced to
+    /// what the cache keeps before the next is read. A continue token that expires mid-list (410) ends the list
     /// with that error: the informer backs off and lists again from the start, rather than asking for everything
     /// in one response as client-go's fallback does.
     /// </summary>
-    private static Func<CancellationToken, Task<(IReadOnlyList<T>, string)>> Pages<T, TList>(Func<string?, CancellationToken, Task<TList>> page, Func<T, T>? keep = null)
-        where TList : IItems<T>, IMetadata<V1ListMeta> => async ct =>
+    private static Func<CancellationToken, Task<(IReadOnlyList<T>, string)>> Pages<T, TList>(Func<string?, CancellationToken, Task<TList>> page)
+        where TList : IItems<T>, IMetadata<V1ListMeta> => Pages<T, TList, T>(page, item => item);
+
+    private static Func<CancellationToken, Task<(IReadOnlyList<T>, string)>> Pages<T, TList, TItem>(Func<string?, CancellationToken, Task<TList>> page, Func<TItem, T> keep)
+        where TList : IItems<TItem>, IMetadata<V1ListMeta> => async ct =>
         {
             var items = new List<T>();
             string? next = null;
@@ -181,7 +206,7 @@ internal sealed partial class ClusterCache : IAsyncDisposable
             do
             {
                 var list = await page(next, ct).ConfigureAwait(false);
-                items.AddRange(keep is null ? list.Items ?? [] : (list.Items ?? []).Select(keep));
+                items.AddRange((list.Items ?? []).Select(keep));
                 version = list.Metadata?.ResourceVersion ?? string.Empty;
                 next = list.Metadata?.ContinueProperty is { Length: > 0 } token ? token : null;
             }
@@ -190,12 +215,52 @@ internal sealed partial class ClusterCache : IAsyncDisposable
             return (items, version);
         };
 
-    private static async IAsyncEnumerable<(WatchEventType, V1Secret)> Stripped(IAsyncEnumerable<(WatchEventType, V1Secret)> events)
+    /// <summary>
+    /// An informer of the metadata of <paramref name="resource"/>: lists in pages of <paramref name="pageSize"/> and
+    /// watches with the metadata-only Accept headers, and keeps each object's metadata without the bulky parts
+    /// (<see cref="Slim"/>). The wire objects are read as the typed kind with no data, which is also what a
+    /// server that ignored the header sends, data and all, and is dropped here.
+    /// </summary>
+    private static Informer<V1ObjectMeta> MetadataOnly<TObject, TList>(
+        string resource,
+        int pageSize,
+        Func<string?, int, CancellationToken, Task<HttpOperationResponse<TList>>> list,
+        Func<string, CancellationToken, Task<HttpOperationResponse<TList>>> watch,
+        ILogger logger)
+        where TObject : class, IKubernetesObject<V1ObjectMeta>
+        where TList : IItems<TObject>, IMetadata<V1ListMeta>
     {
-        await foreach (var (type, secret) in events.ConfigureAwait(false))
+        var pages = Pages<V1ObjectMeta, TList, TObject>(async (next, ct) => (await list(next, pageSize, ct).ConfigureAwait(false)).Body, o => Slim(o.Metadata) ?? new V1ObjectMeta());
+
+        async IAsyncEnumerable<(WatchEventType, V1ObjectMeta)> WatchAsync(string rv, Action<Exception> onError, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
         {
-            yield return (type, SecretDigest.Strip(secret));
+            // The generated WatchListXAsync methods take no headers: this is the same call with them (the extension is
+            // marked obsolete in favour of those methods, which cannot ask for the metadata-only form).
+#pragma warning disable CS0618
+            var events = watch(rv, ct).WatchAsync<TObject, TList>(onError, ct);
+#pragma warning restore CS0618
+            await foreach (var (type, item) in events.ConfigureAwait(false))
+            {
+                yield return (type, Slim(item.Metadata) ?? new V1ObjectMeta());
+            }
         }
+
+        return new Informer<V1ObjectMeta>(resource, pages, WatchAsync, Key, logger);
+    }
+
+    /// <summary>
+    /// Metadata without kubectl's last-applied annotation (which holds a whole applied ConfigMap or Secret, data
+    /// included) and without managedFields (often larger than the rest, and read by nothing here).
+    /// </summary>
+    internal static V1ObjectMeta? Slim(V1ObjectMeta? metadata)
+    {
+        if (metadata is null || (metadata.ManagedFields is null && metadata.Annotations?.ContainsKey(LastApplied) != true))
+        {
+            return metadata;
+        }
+
+        var annotations = metadata.Annotations?.Where(a => a.Key != LastApplied).ToDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal);
+        return metadata with { ManagedFields = null, Annotations = annotations is { Count: > 0 } ? annotations : null };
     }
 
     private static Informer<T> Typed<T>(

@@ -54,7 +54,7 @@ internal sealed partial class Informer<T>(
     public T Upsert(T item)
     {
         var key = keyOf(item);
-        return objects.AddOrUpdate((key.Namespace, key.Name), item, (_, old) => IsNewer(key.ResourceVersion, keyOf(old).ResourceVersion) ? item : old);
+        return objects.AddOrUpdate((key.Namespace, key.Name), item, (_, old) => ResourceVersions.IsNewer(key.ResourceVersion, keyOf(old).ResourceVersion) ? item : old);
     }
 
     public void Remove(string @namespace, string name) => objects.TryRemove((@namespace, name), out _);
@@ -151,7 +151,7 @@ internal sealed partial class Informer<T>(
             {
                 // A write of this process that landed after the list was served (Upsert) is newer than the listed
                 // copy: putting the older one back would hand a reader what it has already overwritten.
-                if (old is not null && IsStrictlyNewer(keyOf(old).ResourceVersion, key.ResourceVersion))
+                if (old is not null && ResourceVersions.IsStrictlyNewer(keyOf(old).ResourceVersion, key.ResourceVersion))
                 {
                     continue;
                 }
@@ -162,7 +162,7 @@ internal sealed partial class Informer<T>(
         }
 
         // An object missing from the list is gone, unless this process created it after the list was served.
-        foreach (var gone in objects.Where(e => !seen.Contains(e.Key) && !IsStrictlyNewer(keyOf(e.Value).ResourceVersion, version)).Select(e => e.Key).ToList())
+        foreach (var gone in objects.Where(e => !seen.Contains(e.Key) && !ResourceVersions.IsStrictlyNewer(keyOf(e.Value).ResourceVersion, version)).Select(e => e.Key).ToList())
         {
             if (objects.TryRemove(gone, out var removed))
             {
@@ -254,20 +254,6 @@ internal sealed partial class Informer<T>(
         _ => false,
     };
 
-    // resourceVersions are opaque to clients, but every real server (etcd) and the embedded one use increasing
-    // integers; anything else is taken as newer.
-    // Only when both versions are numbers (as every API server's are, though clients are told not to rely on it);
-    // otherwise the listed copy is taken as current.
-    private static bool IsStrictlyNewer(string? candidate, string? current) =>
-        long.TryParse(candidate, NumberStyles.None, CultureInfo.InvariantCulture, out var a)
-        && long.TryParse(current, NumberStyles.None, CultureInfo.InvariantCulture, out var b)
-        && a > b;
-
-    private static bool IsNewer(string? candidate, string? current) =>
-        !long.TryParse(candidate, NumberStyles.None, CultureInfo.InvariantCulture, out var a)
-        || !long.TryParse(current, NumberStyles.None, CultureInfo.InvariantCulture, out var b)
-        || a > b;
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Watch of {Resource} still open {Seconds}s after the server should have ended it: taken as hung and resumed")]
     private partial void LogWatchHung(string resource, double seconds);
 
@@ -280,3 +266,22 @@ internal sealed partial class Informer<T>(
 
 /// <summary>Namespace, name and resourceVersion of a cached object.</summary>
 internal readonly record struct ObjectKey(string Namespace, string Name, string? ResourceVersion);
+
+/// <summary>
+/// Comparisons of resourceVersions. They are opaque to clients, but every real server (etcd) and the embedded one use
+/// increasing integers; the comparisons hold only when both are numbers, and say so otherwise.
+/// </summary>
+internal static class ResourceVersions
+{
+    /// <summary>True when both are numbers and <paramref name="candidate"/> is the later.</summary>
+    public static bool IsStrictlyNewer(string? candidate, string? current) =>
+        long.TryParse(candidate, NumberStyles.None, CultureInfo.InvariantCulture, out var a)
+        && long.TryParse(current, NumberStyles.None, CultureInfo.InvariantCulture, out var b)
+        && a > b;
+
+    /// <summary>True unless both are numbers and <paramref name="candidate"/> is not the later (anything else is taken as newer).</summary>
+    public static bool IsNewer(string? candidate, string? current) =>
+        !long.TryParse(candidate, NumberStyles.None, CultureInfo.InvariantCulture, out var a)
+        || !long.TryParse(current, NumberStyles.None, CultureInfo.InvariantCulture, out var b)
+        || a > b;
+}

@@ -10,10 +10,13 @@ namespace Flagger.Kubernetes.Configs;
 
 /// <summary>
 /// Config tracking (Flagger's ConfigTracker): the ConfigMaps and Secrets a pod spec references, their checksums,
-/// their <c>-primary</c> copies, and the primary pod spec rewritten to use the copies.
+/// their <c>-primary</c> copies, and the primary pod spec rewritten to use the copies. Which exist, and their
+/// annotations, come from the cache's metadata; their contents from <see cref="ConfigContents"/>.
 /// </summary>
 internal sealed class ConfigTracker(IKubernetes client, ClusterCache cache, IOptions<KubernetesOptions> options, OwnershipConflicts? conflicts = null, ICanaryStore? store = null, TimeProvider? time = null)
 {
+    private readonly ConfigContents contents = new(client, cache);
+
     internal const string OptOutAnnotation = "flagger.app/config-tracking";
 
     // Docker registry credentials and service account tokens are not application configuration.
@@ -23,10 +26,10 @@ internal sealed class ConfigTracker(IKubernetes client, ClusterCache cache, IOpt
     };
 
     /// <summary>Checksums by <c>configmap/name</c> / <c>secret/name</c> of the tracked configs the pod spec references.</summary>
-    public IReadOnlyDictionary<string, string> GetTrackedConfigs(string @namespace, V1PodSpec? spec)
+    public async Task<IReadOnlyDictionary<string, string>> GetTrackedConfigsAsync(string @namespace, V1PodSpec? spec, CancellationToken cancellationToken)
     {
         var tracked = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        foreach (var config in Resolve(@namespace, spec))
+        foreach (var config in await ResolveAsync(@namespace, spec, cancellationToken).ConfigureAwait(false))
         {
             tracked[config.Key] = config.Checksum;
         }
@@ -37,7 +40,7 @@ internal sealed class ConfigTracker(IKubernetes client, ClusterCache cache, IOpt
     /// <summary>Creates or updates the <c>-primary</c> copies and returns the tracked references to rewrite.</summary>
     public async Task<IReadOnlyCollection<TrackedConfig>> CopyToPrimaryAsync(Canary canary, V1PodSpec? spec, CancellationToken cancellationToken)
     {
-        var configs = Resolve(canary.Namespace, spec);
+        var configs = await ResolveAsync(canary.Namespace, spec, cancellationToken).ConfigureAwait(false);
         foreach (var config in configs)
         {
             if (config.ConfigMap is { } map)
@@ -46,7 +49,7 @@ internal sealed class ConfigTracker(IKubernetes client, ClusterCache cache, IOpt
             }
             else if (config.Secret is { } secret)
             {
-                await UpsertSecretAsync(canary, secret, config.Checksum, cancellationToken).ConfigureAwait(false);
+                await UpsertSecretAsync(canary, secret, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -116,7 +119,10 @@ internal sealed class ConfigTracker(IKubernetes client, ClusterCache cache, IOpt
         }
     }
 
-    private List<TrackedConfig> Resolve(string @namespace, V1PodSpec? spec)
+    /// <summary>Test hook: how many referenced ConfigMaps and Secrets have been read and are held.</summary>
+    internal int ContentsHeld => contents.Count;
+
+    private async Task<List<TrackedConfig>> ResolveAsync(string @namespace, V1PodSpec? spec, CancellationToken cancellationToken)
     {
         var result = new List<TrackedConfig>();
         if (!options.Value.EnableConfigTracking || spec is null)
@@ -126,32 +132,35 @@ internal sealed class ConfigTracker(IKubernetes client, ClusterCache cache, IOpt
 
         foreach (var (kind, name, optional) in References(spec).Distinct())
         {
+            var metadata = kind == "configmap" ? cache.ConfigMaps.Get(@namespace, name) : cache.Secrets.Get(@namespace, name);
+            if (metadata is not null && OptedOut(metadata))
+            {
+                continue;
+            }
+
             if (kind == "configmap")
             {
-                var map = cache.ConfigMaps.Get(@namespace, name);
+                var map = metadata is null ? null : await contents.ConfigMapAsync(metadata, cancellationToken).ConfigureAwait(false);
                 if (map is null)
                 {
                     ThrowUnlessOptional(optional, kind, @namespace, name);
                     continue;
                 }
 
-                if (!OptedOut(map.Metadata))
-                {
-                    result.Add(new TrackedConfig(name, SpecHash.ComputeConfigChecksum(map.Data?.ToDictionary(kv => kv.Key, kv => kv.Value)), map, null));
-                }
+                result.Add(new TrackedConfig(name, SpecHash.ComputeConfigChecksum(map.Data?.ToDictionary(kv => kv.Key, kv => kv.Value)), map, null));
             }
             else
             {
-                var secret = cache.Secrets.Get(@namespace, name);
+                var secret = metadata is null ? null : await contents.SecretAsync(metadata, cancellationToken).ConfigureAwait(false);
                 if (secret is null)
                 {
                     ThrowUnlessOptional(optional, kind, @namespace, name);
                     continue;
                 }
 
-                if (!OptedOut(secret.Metadata) && TrackedSecretTypes.Contains(string.IsNullOrEmpty(secret.Type) ? "Opaque" : secret.Type))
+                if (TrackedSecretTypes.Contains(secret.Type))
                 {
-                    result.Add(new TrackedConfig(name, SecretDigest.ChecksumOf(secret), null, secret));
+                    result.Add(new TrackedConfig(name, secret.Checksum, null, secret));
                 }
             }
         }
@@ -233,14 +242,17 @@ internal sealed class ConfigTracker(IKubernetes client, ClusterCache cache, IOpt
     {
         var name = source.Metadata.Name + "-primary";
         var existing = cache.ConfigMaps.Get(canary.Namespace, name);
-        await GuardAsync(canary, "ConfigMap", name, existing?.Metadata, ct).ConfigureAwait(false);
+        await GuardAsync(canary, "ConfigMap", name, existing, ct).ConfigureAwait(false);
         var desired = new V1ConfigMap
         {
-            Metadata = PrimaryMeta(canary, source.Metadata, name, existing?.Metadata),
+            Metadata = PrimaryMeta(canary, source.Metadata, name, existing),
             Data = source.Data,
             BinaryData = source.BinaryData,
         };
-        if (existing is not null && Same(existing.Data, desired.Data) && Same(existing.Metadata.Labels, desired.Metadata.Labels))
+        if (existing is not null
+            && Same(existing.Labels, desired.Metadata.Labels)
+            && await contents.ConfigMapAsync(existing, ct).ConfigureAwait(false) is { } copy
+            && Same(copy.Data, desired.Data))
         {
             return;
         }
@@ -260,24 +272,25 @@ internal sealed class ConfigTracker(IKubernetes client, ClusterCache cache, IOpt
             stored = await client.CoreV1.ReplaceNamespacedConfigMapAsync(desired, name, canary.Namespace, cancellationToken: ct).ConfigureAwait(false);
         }
 
-        cache.ConfigMaps.Upsert(stored);
+        cache.ConfigMaps.Upsert(ClusterCache.Slim(stored.Metadata)!);
+        contents.Remember(stored);
     }
 
-    private async Task UpsertSecretAsync(Canary canary, V1Secret source, string checksum, CancellationToken ct)
+    private async Task UpsertSecretAsync(Canary canary, SecretSummary source, CancellationToken ct)
     {
         var name = source.Metadata.Name + "-primary";
         var existing = cache.Secrets.Get(canary.Namespace, name);
-        await GuardAsync(canary, "Secret", name, existing?.Metadata, ct).ConfigureAwait(false);
-        if (existing is not null && SecretDigest.ChecksumOf(existing) == checksum)
+        await GuardAsync(canary, "Secret", name, existing, ct).ConfigureAwait(false);
+        if (existing is not null && (await contents.SecretAsync(existing, ct).ConfigureAwait(false))?.Checksum == source.Checksum)
         {
             return;
         }
 
-        // The cache keeps no Secret data (SecretDigest): the values are read for the copy, and only then.
+        // Nothing here keeps Secret data: the values are read for the copy, and only then.
         var full = await client.CoreV1.ReadNamespacedSecretAsync(source.Metadata.Name, canary.Namespace, cancellationToken: ct).ConfigureAwait(false);
         var desired = new V1Secret
         {
-            Metadata = PrimaryMeta(canary, source.Metadata, name, existing?.Metadata),
+            Metadata = PrimaryMeta(canary, full.Metadata, name, existing),
             Data = full.Data,
             Type = full.Type,
         };
@@ -297,7 +310,8 @@ internal sealed class ConfigTracker(IKubernetes client, ClusterCache cache, IOpt
             stored = await client.CoreV1.ReplaceNamespacedSecretAsync(desired, name, canary.Namespace, cancellationToken: ct).ConfigureAwait(false);
         }
 
-        cache.Secrets.Upsert(SecretDigest.Strip(stored));
+        cache.Secrets.Upsert(ClusterCache.Slim(stored.Metadata)!);
+        contents.Remember(stored);
     }
 
     private Task GuardAsync(Canary canary, string kind, string name, V1ObjectMeta? existing, CancellationToken ct) =>
@@ -324,7 +338,7 @@ internal sealed class ConfigTracker(IKubernetes client, ClusterCache cache, IOpt
 }
 
 /// <summary>A tracked ConfigMap or Secret, its status key and checksum.</summary>
-internal sealed record TrackedConfig(string Name, string Checksum, V1ConfigMap? ConfigMap, V1Secret? Secret)
+internal sealed record TrackedConfig(string Name, string Checksum, V1ConfigMap? ConfigMap, SecretSummary? Secret)
 {
     public string Key => ConfigMap is not null ? $"configmap/{Name}" : $"secret/{Name}";
 }

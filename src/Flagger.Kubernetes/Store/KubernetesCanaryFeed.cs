@@ -99,8 +99,8 @@ internal sealed class KubernetesCanaryFeed(ClusterCache cache) : ICanaryFeed
 
         void OnDeployment(WatchEventType t, V1Deployment d) => OnWorkload(t, "Deployment", d.Metadata);
         void OnDaemonSet(WatchEventType t, V1DaemonSet d) => OnWorkload(t, "DaemonSet", d.Metadata);
-        void OnConfigMap(WatchEventType t, V1ConfigMap c) => OnConfig("configmap", c.Metadata);
-        void OnSecret(WatchEventType t, V1Secret s) => OnConfig("secret", s.Metadata);
+        void OnConfigMap(WatchEventType t, V1ObjectMeta c) => OnConfig("configmap", c);
+        void OnSecret(WatchEventType t, V1ObjectMeta s) => OnConfig("secret", s);
 
         cache.Canaries.Changed += OnCanary;
         cache.Deployments.Changed += OnDeployment;

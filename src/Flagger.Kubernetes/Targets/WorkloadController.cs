@@ -69,7 +69,7 @@ internal sealed class WorkloadController<TWorkload, TKind>(IKubernetes client, C
         var hash = template is not null ? TemplateHashes.GetValue(template, HashTemplate) : HashTemplate(null);
 
         // Parking (where the kind parks by its template) names no config.
-        return new TargetRevision(hash, configs.GetTrackedConfigs(canary.Namespace, template?.Spec));
+        return new TargetRevision(hash, await configs.GetTrackedConfigsAsync(canary.Namespace, template?.Spec, cancellationToken).ConfigureAwait(false));
     }
 
     public async Task PromoteAsync(Canary canary, CancellationToken cancellationToken)

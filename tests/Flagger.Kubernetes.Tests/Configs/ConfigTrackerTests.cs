@@ -130,4 +130,99 @@ public sealed class ConfigTrackerTests
         kube.Options.Value.EnableConfigTracking = false;
         Assert.Empty((await controller.GetRevisionAsync(canary, KubeCluster.Ct)).TrackedConfigs);
     }
+
+    [Fact]
+    public async Task Only_referenced_configs_are_read_once_each_and_again_only_after_they_change()
+    {
+        await using var kube = await StartAsync(References);
+        for (var i = 0; i < 20; i++)
+        {
+            await kube.Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = $"unrelated-{i}" }, Data = new Dictionary<string, byte[]> { ["v"] = [(byte)i] } }, "test", cancellationToken: KubeCluster.Ct);
+        }
+
+        await kube.SettleAsync();
+        var reads = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        kube.Cluster.Faults.AddLatency(TimeSpan.Zero, r =>
+        {
+            // A latency rule that never applies: the hook that sees every request.
+            if (r is { Verb: "get", Resource: "secrets" or "configmaps" })
+            {
+                reads.Enqueue($"{r.Resource}/{r.Name}");
+            }
+
+            return false;
+        });
+        var canary = await kube.CanaryAsync();
+        var controller = new DeploymentController(kube.Client, kube.Cache, kube.Configs, kube.Options, kube.Clock);
+
+        var first = await controller.GetRevisionAsync(canary, KubeCluster.Ct);
+        Assert.Equal(["configmaps/app-env", "secrets/app-token", "secrets/registry"], reads.Order());
+
+        // An idle canary: nothing changed, nothing is read.
+        var again = await controller.GetRevisionAsync(canary, KubeCluster.Ct);
+        Assert.Equal(3, reads.Count);
+        Assert.Equal(first.TrackedConfigs, again.TrackedConfigs);
+
+        var token = await kube.Client.CoreV1.PatchNamespacedSecretAsync(new V1Patch("""{"data":{"token":"bmV3"}}""", V1Patch.PatchType.MergePatch), "app-token", "test", cancellationToken: KubeCluster.Ct);
+        var unrelated = await kube.Client.CoreV1.PatchNamespacedSecretAsync(new V1Patch("""{"data":{"v":"AQ=="}}""", V1Patch.PatchType.MergePatch), "unrelated-3", "test", cancellationToken: KubeCluster.Ct);
+        await WaitForAsync(() => kube.Cache.Secrets.Get("test", "app-token")?.ResourceVersion == token.Metadata.ResourceVersion
+            && kube.Cache.Secrets.Get("test", "unrelated-3")?.ResourceVersion == unrelated.Metadata.ResourceVersion);
+        var changed = await controller.GetRevisionAsync(canary, KubeCluster.Ct);
+
+        Assert.Equal(["configmaps/app-env", "secrets/app-token", "secrets/app-token", "secrets/registry"], reads.Order());
+        Assert.NotEqual(first.TrackedConfigs["secret/app-token"], changed.TrackedConfigs["secret/app-token"]);
+        Assert.Equal(first.TrackedConfigs["configmap/app-env"], changed.TrackedConfigs["configmap/app-env"]);
+        Assert.DoesNotContain(reads, r => r.Contains("unrelated", StringComparison.Ordinal));
+        Assert.Equal(3, kube.Configs.ContentsHeld);
+    }
+
+    [Fact]
+    public async Task A_config_deleted_after_it_was_read_is_forgotten_and_reported_missing()
+    {
+        await using var kube = await StartAsync(References);
+        var canary = await kube.CanaryAsync();
+        var controller = new DeploymentController(kube.Client, kube.Cache, kube.Configs, kube.Options, kube.Clock);
+        await controller.GetRevisionAsync(canary, KubeCluster.Ct);
+        Assert.Equal(3, kube.Configs.ContentsHeld);
+
+        await kube.Client.CoreV1.DeleteNamespacedConfigMapAsync("app-env", "test", cancellationToken: KubeCluster.Ct);
+        await WaitForAsync(() => kube.Cache.ConfigMaps.Get("test", "app-env") is null);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => controller.GetRevisionAsync(canary, KubeCluster.Ct));
+        Assert.Equal("configmap test/app-env not found", error.Message);
+        Assert.Equal(2, kube.Configs.ContentsHeld);
+    }
+
+    [Fact]
+    public async Task A_second_promotion_of_the_same_configs_reads_and_writes_nothing()
+    {
+        await using var kube = await StartAsync(References);
+        var canary = await kube.CanaryAsync();
+        var controller = new DeploymentController(kube.Client, kube.Cache, kube.Configs, kube.Options, kube.Clock);
+        await controller.InitializeAsync(canary, false, KubeCluster.Ct);
+        await kube.SettleAsync();
+        var requests = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        kube.Cluster.Faults.AddLatency(TimeSpan.Zero, r =>
+        {
+            if (r.Resource is "secrets" or "configmaps")
+            {
+                requests.Enqueue($"{r.Verb} {r.Resource}/{r.Name}");
+            }
+
+            return false;
+        });
+
+        await kube.Configs.CopyToPrimaryAsync(canary, (await kube.DeploymentAsync("podinfo")).Spec.Template.Spec, KubeCluster.Ct);
+
+        Assert.Empty(requests);
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        for (var waited = 0; !condition(); waited += 20)
+        {
+            Assert.True(waited < 10_000, "the cache never saw the change");
+            await Task.Delay(20, KubeCluster.Ct);
+        }
+    }
 }
