@@ -130,7 +130,7 @@ internal sealed class KubernetesCanaryStore(IKubernetes client, ClusterCache cac
 
     public async Task<IReadOnlyDictionary<string, string>?> GetSecretDataAsync(string @namespace, string name, CancellationToken cancellationToken)
     {
-        // Read from the API server each time: the cache keeps no Secret data (SecretDigest), and these are credentials
+        // Read from the API server each time: the cache keeps only Secrets' metadata, and these are credentials
         // for one query or one alert, not something to hold on to.
         V1Secret secret;
         try
