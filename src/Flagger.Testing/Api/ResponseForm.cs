@@ -26,7 +26,7 @@ internal enum ResponseShape
 /// <c>meta.k8s.io/v1</c> or <c>v1beta1</c>. When no range can be served the answer is 406 NotAcceptable.
 /// </summary>
 /// <remarks>
-/// Every body is JSON. A <c>application/vnd.kubernetes.protobuf</c> range is served as if it were JSON, as this
+/// Every body is JSON. An <c>application/vnd.kubernetes.protobuf</c> range is served as if it were JSON, as this
 /// server did before it negotiated: kubectl's typed commands and client-go read a response by its
 /// <c>Content-Type</c>, and the metadata client lists a protobuf range first with a JSON range after it, so its
 /// form is the same either way. A Table is never served for a protobuf range (kube-apiserver serves Tables in
