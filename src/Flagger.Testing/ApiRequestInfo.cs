@@ -15,4 +15,11 @@ public sealed record ApiRequestInfo(string Verb, string Group, string Version, s
     /// on the same cluster, e.g. to partition one operator replica (<c>KubernetesClientConfiguration.UserAgent</c>).
     /// </summary>
     public string? UserAgent { get; init; }
+
+    /// <summary>
+    /// The client's <c>Accept</c> header, if any: which form it asked for, e.g.
+    /// <c>application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1</c> from a metadata-only informer, or
+    /// <c>as=Table</c> from <c>kubectl get</c>. Several header lines are joined with commas.
+    /// </summary>
+    public string? Accept { get; init; }
 }

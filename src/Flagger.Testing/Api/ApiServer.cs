@@ -81,6 +81,7 @@ internal sealed class ApiServer : IAsyncDisposable
             : new ApiRequestInfo(Verb(context, path), path.Group, path.Version, path.Resource, path.Namespace, path.Name, path.Subresource)
             {
                 UserAgent = context.Request.Headers.UserAgent.ToString() is { Length: > 0 } agent ? agent : null,
+                Accept = context.Request.Headers.Accept.ToString() is { Length: > 0 } accept ? accept : null,
             };
         try
         {

@@ -29,15 +29,18 @@ internal sealed class ResourceEndpoint(ObjectStore store)
             throw ApiException.NotFoundPath();
         }
 
+        // Negotiated before anything is read or written, as kube-apiserver does: an Accept no range of which can be
+        // served is a 406 whatever the object.
+        var form = ResponseForm.Negotiate(context.Request.Headers.Accept);
         var ns = path.Namespace;
         var name = path.Name;
-        JsonNode result;
+        JsonObject result;
         var status = 200;
         switch (verb)
         {
             case "get":
                 var obj = store.Get(type, ns, name!);
-                result = sub == "scale" ? Scale.From(obj) : Present(context, type, [obj], single: true);
+                result = sub == "scale" ? Scale.From(obj) : Versioned(type, obj);
                 break;
             case "list":
                 result = List(context, type, ns);
@@ -74,10 +77,45 @@ internal sealed class ResourceEndpoint(ObjectStore store)
                 throw ApiException.MethodNotAllowed($"verb {verb} is not supported");
         }
 
-        await HttpJson.WriteAsync(context, status, result, ct).ConfigureAwait(false);
+        var list = verb is "list" or "deletecollection";
+        await HttpJson.WriteAsync(context, status, Shape(form, type, result, list, sub, context.Request.Query), ct).ConfigureAwait(false);
     }
 
-    private async Task<JsonNode> PatchAsync(HttpContext context, ResourceType type, string? ns, string name, string? sub, bool dryRun, CancellationToken ct)
+    /// <summary>Turns a response into the negotiated form, as kube-apiserver's transformResponseObject does for every verb.</summary>
+    private JsonObject Shape(ResponseForm form, ResourceType type, JsonObject result, bool list, string? sub, IQueryCollection query)
+    {
+        if (Meta.Str(result["kind"]) == "Status")
+        {
+            return result;
+        }
+
+        var includeObject = query["includeObject"] == "Object";
+        switch (form.Shape)
+        {
+            case ResponseShape.Table when sub == "scale":
+                return result;
+            case ResponseShape.Table when list:
+                var metadata = result["metadata"];
+                return TableConverter.Convert(type, (result["items"] as JsonArray ?? []).OfType<JsonObject>(), Meta.Str(metadata?["resourceVersion"]),
+                    includeObject, store.Time.GetUtcNow(), Meta.Str(metadata?["continue"]), form.ApiVersion);
+            case ResponseShape.Table:
+                return TableConverter.Convert(type, [result], null, includeObject, store.Time.GetUtcNow(), apiVersion: form.ApiVersion);
+            case ResponseShape.PartialObjectMetadata when list:
+                throw NotAcceptable($"you requested PartialObjectMetadata, but the requested object is a list ({type.Kind}List)");
+            case ResponseShape.PartialObjectMetadata:
+                return PartialObjectMetadata.Of(result, form.ApiVersion);
+            case ResponseShape.PartialObjectMetadataList when !list:
+                throw NotAcceptable($"you requested PartialObjectMetadataList, but the requested object is not a list ({type.Kind})");
+            case ResponseShape.PartialObjectMetadataList:
+                return PartialObjectMetadata.ListOf(result, form.ApiVersion);
+            default:
+                return result;
+        }
+    }
+
+    private static ApiException NotAcceptable(string message) => new(406, "NotAcceptable", message);
+
+    private async Task<JsonObject> PatchAsync(HttpContext context, ResourceType type, string? ns, string name, string? sub, bool dryRun, CancellationToken ct)
     {
         var contentType = (context.Request.ContentType ?? "").Split(';')[0].Trim();
         var patch = await HttpJson.ReadAsync(context, ct).ConfigureAwait(false)
@@ -143,29 +181,13 @@ internal sealed class ResourceEndpoint(ObjectStore store)
             (items, rv) = store.List(type, ns, labels, fields);
         }
 
-        var rvText = rv.ToString(CultureInfo.InvariantCulture);
-        if (TableConverter.Wanted(context.Request.Headers.Accept))
-        {
-            return TableConverter.Convert(type, items, rvText, query["includeObject"] == "Object", store.Time.GetUtcNow(), next);
-        }
-
-        var list = ListOf(type, items, rvText, next);
+        var list = ListOf(type, items, rv.ToString(CultureInfo.InvariantCulture), next);
         if (remaining is { } count)
         {
             list["metadata"]!["remainingItemCount"] = count;
         }
 
         return list;
-    }
-
-    private JsonObject Present(HttpContext context, ResourceType type, List<JsonObject> objects, bool single)
-    {
-        if (TableConverter.Wanted(context.Request.Headers.Accept))
-        {
-            return TableConverter.Convert(type, objects.Select(o => Versioned(type, o)), null, context.Request.Query["includeObject"] == "Object", store.Time.GetUtcNow());
-        }
-
-        return single ? Versioned(type, objects[0]) : ListOf(type, objects, null, null);
     }
 
     private static JsonObject ListOf(ResourceType type, List<JsonObject> items, string? rv, string? next)

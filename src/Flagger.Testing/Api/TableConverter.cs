@@ -6,12 +6,11 @@ namespace Flagger.Testing.Api;
 /// <summary>
 /// Builds <c>meta.k8s.io/v1 Table</c> responses (what <c>kubectl get</c> asks for) from a type's printer columns;
 /// for custom resources those are the CRD's additionalPrinterColumns, so the columns match the real server.
+/// Whether a Table is wanted is <see cref="ResponseForm"/>'s to decide from the <c>Accept</c> header.
 /// </summary>
 internal static class TableConverter
 {
-    public static bool Wanted(string? accept) => accept is not null && accept.Contains("as=Table", StringComparison.Ordinal);
-
-    public static JsonObject Convert(ResourceType type, IEnumerable<JsonObject> objects, string? resourceVersion, bool includeObject, DateTimeOffset now, string? next = null)
+    public static JsonObject Convert(ResourceType type, IEnumerable<JsonObject> objects, string? resourceVersion, bool includeObject, DateTimeOffset now, string? next = null, string apiVersion = "meta.k8s.io/v1")
     {
         var definitions = new JsonArray
         {
@@ -41,7 +40,7 @@ internal static class TableConverter
                 cells.Add(c.Cell(obj, now));
             }
 
-            rows.Add(new JsonObject { ["cells"] = cells, ["object"] = includeObject ? obj.DeepClone() : PartialMetadata(obj) });
+            rows.Add(new JsonObject { ["cells"] = cells, ["object"] = includeObject ? obj.DeepClone() : PartialObjectMetadata.Of(obj, apiVersion) });
         }
 
         var metadata = new JsonObject();
@@ -59,17 +58,10 @@ internal static class TableConverter
         return new JsonObject
         {
             ["kind"] = "Table",
-            ["apiVersion"] = "meta.k8s.io/v1",
+            ["apiVersion"] = apiVersion,
             ["metadata"] = metadata,
             ["columnDefinitions"] = definitions,
             ["rows"] = rows,
         };
     }
-
-    private static JsonObject PartialMetadata(JsonObject obj) => new()
-    {
-        ["kind"] = "PartialObjectMetadata",
-        ["apiVersion"] = "meta.k8s.io/v1",
-        ["metadata"] = obj["metadata"]?.DeepClone(),
-    };
 }

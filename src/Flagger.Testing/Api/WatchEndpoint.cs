@@ -17,6 +17,13 @@ namespace Flagger.Testing.Api;
 /// that resumes after the timeout starts from a recent resourceVersion. A bookmark is queued behind the
 /// watcher's pending events and carries the store's resourceVersion at that moment, so resuming from it never
 /// skips an event.
+/// <para>
+/// The <c>Accept</c> header is negotiated as for a list (<see cref="ResponseForm"/>). With <c>as=Table</c> each
+/// object is a one-row Table; with <c>as=PartialObjectMetadata</c> each object, bookmarks included, is its
+/// metadata only; ERROR events keep their Status. <c>as=PartialObjectMetadataList</c> is accepted and the objects
+/// go out whole: kube-apiserver's watch encoder cannot turn one object into a list, logs that, and sends it as
+/// it is.
+/// </para>
 /// </remarks>
 internal sealed class WatchEndpoint(ObjectStore store, TimeSpan bookmarkInterval)
 {
@@ -33,7 +40,7 @@ internal sealed class WatchEndpoint(ObjectStore store, TimeSpan bookmarkInterval
             fields = string.IsNullOrEmpty(fields) ? $"metadata.name={path.Name}" : $"{fields},metadata.name={path.Name}";
         }
 
-        var table = TableConverter.Wanted(context.Request.Headers.Accept);
+        var form = ResponseForm.Negotiate(context.Request.Headers.Accept);
         var bookmarks = QueryFlags.Get(query, "allowWatchBookmarks");
         var initialEventsEnd = QueryFlags.Get(query, "sendInitialEvents");
         var clock = TimeProvider.System; // watch timeouts and bookmarks run on the wall clock, as the client's do
@@ -79,7 +86,7 @@ internal sealed class WatchEndpoint(ObjectStore store, TimeSpan bookmarkInterval
                 await context.Response.Body.FlushAsync(timeout.Token).ConfigureAwait(false);
                 if (initialEventsEnd)
                 {
-                    await DrainInitialAsync(context, type, watcher, table, timeout.Token).ConfigureAwait(false);
+                    await DrainInitialAsync(context, type, watcher, form, timeout.Token).ConfigureAwait(false);
                 }
 
                 if (bookmarks)
@@ -89,7 +96,7 @@ internal sealed class WatchEndpoint(ObjectStore store, TimeSpan bookmarkInterval
 
                 await foreach (var e in watcher.Events.ReadAllAsync(timeout.Token).ConfigureAwait(false))
                 {
-                    await SendAsync(context, type, e, table, timeout.Token, garble).ConfigureAwait(false);
+                    await SendAsync(context, type, e, form, timeout.Token, garble).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException)
@@ -111,16 +118,16 @@ internal sealed class WatchEndpoint(ObjectStore store, TimeSpan bookmarkInterval
         }
     }
 
-    private async Task DrainInitialAsync(HttpContext context, ResourceType type, ObjectStore.Watcher watcher, bool table, CancellationToken ct)
+    private async Task DrainInitialAsync(HttpContext context, ResourceType type, ObjectStore.Watcher watcher, ResponseForm form, CancellationToken ct)
     {
         while (watcher.Events.TryRead(out var e))
         {
-            await SendAsync(context, type, e, table, ct).ConfigureAwait(false);
+            await SendAsync(context, type, e, form, ct).ConfigureAwait(false);
         }
 
         var bookmark = Bookmark(type, store.CurrentResourceVersion);
         ((JsonObject)bookmark["metadata"]!)["annotations"] = new JsonObject { ["k8s.io/initial-events-end"] = "true" };
-        await WriteEventAsync(context, "BOOKMARK", bookmark, ct).ConfigureAwait(false);
+        await WriteEventAsync(context, "BOOKMARK", BookmarkIn(form, bookmark), ct).ConfigureAwait(false);
     }
 
     /// <summary>Queues a bookmark every interval, and one just before the deadline; ends with the watch.</summary>
@@ -149,19 +156,28 @@ internal sealed class WatchEndpoint(ObjectStore store, TimeSpan bookmarkInterval
         }
     }
 
-    private async Task SendAsync(HttpContext context, ResourceType type, WatchEvent e, bool table, CancellationToken ct, bool garble = false)
+    private async Task SendAsync(HttpContext context, ResourceType type, WatchEvent e, ResponseForm form, CancellationToken ct, bool garble = false)
     {
-        if (e.Type == "BOOKMARK")
+        if (e.Type is "BOOKMARK" or "ERROR")
         {
-            await WriteEventAsync(context, e.Type, e.Object, ct).ConfigureAwait(false);
+            await WriteEventAsync(context, e.Type, e.Type == "BOOKMARK" ? BookmarkIn(form, e.Object) : e.Object, ct).ConfigureAwait(false);
             return;
         }
 
         var obj = ResourceEndpoint.Versioned(type, (JsonObject)e.Object.DeepClone());
         JsonNode payload = garble ? JsonValue.Create("garbled") // FaultInjector.GarbleWatchEvents: an object no client can read
-            : table ? TableConverter.Convert(type, [obj], null, includeObject: false, store.Time.GetUtcNow()) : obj;
+            : form.Shape switch
+            {
+                ResponseShape.Table => TableConverter.Convert(type, [obj], null, includeObject: false, store.Time.GetUtcNow(), apiVersion: form.ApiVersion),
+                ResponseShape.PartialObjectMetadata => PartialObjectMetadata.Of(obj, form.ApiVersion),
+                _ => obj,
+            };
         await WriteEventAsync(context, e.Type, payload, ct).ConfigureAwait(false);
     }
+
+    /// <summary>A bookmark as a metadata-only watch sees it: a PartialObjectMetadata carrying the resourceVersion.</summary>
+    private static JsonObject BookmarkIn(ResponseForm form, JsonObject bookmark) =>
+        form.Shape == ResponseShape.PartialObjectMetadata ? PartialObjectMetadata.Of(bookmark, form.ApiVersion) : bookmark;
 
     private static JsonObject Bookmark(ResourceType type, long resourceVersion) => new()
     {
