@@ -27,6 +27,57 @@ public sealed class ClusterCachePagingTests
     }
 
     [Fact]
+    public async Task ConfigMaps_and_Secrets_are_listed_and_watched_as_metadata_so_their_data_never_crosses_the_wire()
+    {
+        await using var cluster = await Flagger.Testing.EmbeddedCluster.StartAsync(KubeCluster.Ct);
+        var payload = Convert.ToBase64String(new byte[20_000]);
+        using (var setup = cluster.CreateClient())
+        {
+            await setup.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "many" } }, cancellationToken: KubeCluster.Ct);
+            for (var i = 0; i < 30; i++)
+            {
+                await setup.CoreV1.CreateNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = $"big-{i}" }, StringData = new Dictionary<string, string> { ["blob"] = payload } }, "many", cancellationToken: KubeCluster.Ct);
+                await setup.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = $"big-{i}" }, Data = new Dictionary<string, string> { ["blob"] = payload } }, "many", cancellationToken: KubeCluster.Ct);
+            }
+        }
+
+        var accepts = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        cluster.Faults.AddLatency(TimeSpan.Zero, r =>
+        {
+            // A latency rule that never applies: the hook that sees every request.
+            if (r is { Resource: "secrets" or "configmaps", Verb: "list" or "watch" })
+            {
+                accepts.Enqueue($"{r.Verb} {r.Accept}");
+            }
+
+            return false;
+        });
+        var counter = new ResponseBytes();
+        using var client = new k8s.Kubernetes(cluster.CreateClientConfiguration(), counter);
+        await using var cache = new ClusterCache(client, null, TimeProvider.System, NullLogger.Instance);
+
+        await cache.SyncAsync(KubeCluster.Ct);
+        using (var writer = cluster.CreateClient())
+        {
+            await writer.CoreV1.PatchNamespacedSecretAsync(new V1Patch("""{"metadata":{"labels":{"seen":"yes"}}}""", V1Patch.PatchType.MergePatch), "big-7", "many", cancellationToken: KubeCluster.Ct);
+        }
+
+        for (var waited = 0; cache.Secrets.Get("many", "big-7")?.Labels?.ContainsKey("seen") != true; waited += 20)
+        {
+            Assert.True(waited < 10_000, "the watch never brought the change");
+            await Task.Delay(20, KubeCluster.Ct);
+        }
+
+        Assert.Equal(30, cache.Secrets.List().Count(s => s.NamespaceProperty == "many"));
+        Assert.Equal(30, cache.ConfigMaps.List().Count(c => c.NamespaceProperty == "many"));
+
+        // 60 objects of 27 KB of data each: a whole list would be 1.6 MB, their metadata is a few hundred bytes each.
+        Assert.InRange(counter.Listed("secrets") + counter.Listed("configmaps"), 1, 60 * 1_000);
+        Assert.Contains(accepts, a => a.StartsWith("watch ", StringComparison.Ordinal));
+        Assert.All(accepts, a => Assert.Contains(a.StartsWith("list ", StringComparison.Ordinal) ? "as=PartialObjectMetadataList;g=meta.k8s.io;v=v1" : "as=PartialObjectMetadata;g=meta.k8s.io;v=v1", a, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_continue_token_that_expires_mid_list_starts_the_list_over_after_a_backoff()
     {
         await using var cluster = await Flagger.Testing.EmbeddedCluster.StartAsync(KubeCluster.Ct);
@@ -126,4 +177,27 @@ public sealed class ClusterCachePagingTests
                 "many",
                 "canaries",
                 cancellationToken: ct));
+
+    /// <summary>Counts the bytes of list responses (watch streams pass through untouched), by resource.</summary>
+    private sealed class ResponseBytes : DelegatingHandler
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> bytes = new();
+
+        public long Listed(string resource) => bytes.GetValueOrDefault(resource);
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            var path = request.RequestUri!.AbsolutePath;
+            if (request.RequestUri.Query.Contains("watch=true", StringComparison.Ordinal))
+            {
+                return response;
+            }
+
+            await response.Content.LoadIntoBufferAsync(cancellationToken);
+            var resource = path[(path.LastIndexOf('/') + 1)..];
+            bytes.AddOrUpdate(resource, response.Content.Headers.ContentLength ?? 0, (_, n) => n + (response.Content.Headers.ContentLength ?? 0));
+            return response;
+        }
+    }
 }
