@@ -59,19 +59,24 @@ public sealed class HostMetricsRegistryTests
     }
 
     [Fact]
-    public async Task A_hosts_page_keeps_the_process_and_runtime_series_next_to_flaggers()
+    public async Task A_hosts_page_keeps_the_process_and_runtime_series_next_to_flaggers_and_names_no_peer_address()
     {
         await using var host = await OperatorAsync();
         host.Record("podinfo", CanaryPhase.Progressing);
+        await host.ScrapeAsync();
 
+        // The scrapes so far were HTTP client traffic to 127.0.0.1 and requests served by the host.
         var page = await host.ScrapeAsync();
 
         Assert.Contains("flagger_info{version=", page, StringComparison.Ordinal);
         Assert.Contains("flagger_canary_status{name=\"podinfo\",namespace=\"test\"} 0", page, StringComparison.Ordinal);
-        foreach (var family in new[] { "process_cpu_seconds_total", "process_working_set_bytes", "dotnet_total_memory_bytes", "dotnet_collection_count_total" })
+        foreach (var family in new[] { "process_cpu_seconds_total", "process_working_set_bytes", "dotnet_total_memory_bytes", "dotnet_collection_count_total", "system_runtime_dotnet_gc_collections", "system_runtime_dotnet_thread_pool_thread_count", "prometheus_net_meteradapter_instruments_connected" })
         {
             Assert.Contains($"\n# TYPE {family} ", page, StringComparison.Ordinal);
         }
+
+        Assert.DoesNotContain("server_address", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("127.0.0.1", page, StringComparison.Ordinal);
     }
 
     [Fact]
