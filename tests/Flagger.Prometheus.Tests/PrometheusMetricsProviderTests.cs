@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Flagger.Metrics;
 using Flagger.Prometheus.Tests.Fixtures;
+using Flagger.Providers;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Flagger.Prometheus.Tests;
