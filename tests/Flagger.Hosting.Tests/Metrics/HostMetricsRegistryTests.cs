@@ -45,7 +45,7 @@ public sealed class HostMetricsRegistryTests
     }
 
     [Fact]
-    public async Task A_host_that_stops_leading_clears_its_own_series_only()
+    public async Task A_stopping_host_clears_its_own_canary_series_only()
     {
         await using var leader = await OperatorAsync();
         await using var other = await OperatorAsync();
