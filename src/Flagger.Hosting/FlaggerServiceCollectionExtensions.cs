@@ -7,6 +7,7 @@ using Flagger.Webhooks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Prometheus;
 
 namespace Flagger.Hosting;
 
@@ -17,6 +18,11 @@ public static class FlaggerServiceCollectionExtensions
     /// Adds the operator host on top of the engine. Chain provider packages on the result:
     /// <c>services.AddFlagger(...).AddKubernetes().AddIstio().AddPrometheus()</c>.
     /// </summary>
+    /// <remarks>
+    /// Flagger's series go to the <see cref="CollectorRegistry"/> of the service collection, which <c>/metrics</c>
+    /// serves. Unless one is registered, the host gets its own, with the process and runtime series; register a
+    /// <see cref="CollectorRegistry"/> singleton (before or after this call) to have them in yours instead.
+    /// </remarks>
     public static FlaggerEngineBuilder AddFlagger(this IServiceCollection services, Action<EngineOptions>? engine = null, Action<FlaggerHostOptions>? host = null)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -31,7 +37,12 @@ public static class FlaggerServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FlaggerHostOptions>, FlaggerHostOptionsValidator>());
         services.TryAddSingleton<Scheduling.TickBudgets>();
         services.TryAddSingleton<IWebhookClient, HttpWebhookClient>();
-        services.TryAddSingleton(_ => new CanaryMetrics(Prometheus.Metrics.DefaultRegistry));
+        // The host's own registry, not prometheus-net's process-wide default one: another host in the process (a
+        // second engine, a test, the demo) must neither see nor remove this host's canary series. An embedder's own
+        // CollectorRegistry, registered before or after this call, replaces it.
+        services.TryAddSingleton<HostMetricsRegistry>();
+        services.TryAddSingleton(sp => sp.GetRequiredService<HostMetricsRegistry>().Registry);
+        services.TryAddSingleton(sp => new CanaryMetrics(sp.GetRequiredService<CollectorRegistry>()));
         services.TryAddSingleton<ILeaderGate>(AlwaysLeader.Instance);
         services.TryAddSingleton<FlaggerOperator>();
         services.AddHostedService(sp => sp.GetRequiredService<FlaggerOperator>());

@@ -3,8 +3,10 @@ using Flagger.Metrics;
 using Flagger.Providers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Options;
 using Prometheus;
+using Prometheus.HttpClientMetrics;
 
 namespace Flagger.Prometheus;
 
@@ -16,7 +18,7 @@ public static class FlaggerEngineBuilderPrometheusExtensions
 
     /// <summary>
     /// Registers the metrics provider type <c>prometheus</c> (the <c>--metrics-server</c> and MetricTemplates with
-    /// <c>provider.type: prometheus</c>), the builtin queries of the <c>istio</c> and <c>kubernetes</c> mesh providers, and makes it the provider of the builtin and inline queries (at <see cref="DefaultMetricsServer"/> unless <c>--metrics-server</c> says otherwise), with HttpClient metrics from prometheus-net.
+    /// <c>provider.type: prometheus</c>), the builtin queries of the <c>istio</c> and <c>kubernetes</c> mesh providers, and makes it the provider of the builtin and inline queries (at <see cref="DefaultMetricsServer"/> unless <c>--metrics-server</c> says otherwise), with prometheus-net's HttpClient metrics in the registered <see cref="CollectorRegistry"/>, if there is one.
     /// Calling it twice is harmless; the last <paramref name="configure"/> calls all apply.
     /// </summary>
     /// <param name="builder">The engine builder.</param>
@@ -39,7 +41,7 @@ public static class FlaggerEngineBuilderPrometheusExtensions
             services.AddSingleton<PrometheusMarker>();
             // No request logging: the factory's trace records carry the Authorization header's value in their state
             // (only the formatted text is redacted), and a structured log sink would write it out.
-            services.AddHttpClient(PrometheusMetricsProviderFactory.ClientName).RemoveAllLoggers().UseHttpClientMetrics();
+            services.AddHttpClient(PrometheusMetricsProviderFactory.ClientName).RemoveAllLoggers();
             services.AddHttpClient(PrometheusMetricsProviderFactory.InsecureClientName)
                 .RemoveAllLoggers()
                 .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
@@ -50,8 +52,11 @@ public static class FlaggerEngineBuilderPrometheusExtensions
                         RemoteCertificateValidationCallback = (_, _, _, _) => true,
 #pragma warning restore CA5359
                     },
-                })
-                .UseHttpClientMetrics();
+                });
+            foreach (var client in new[] { PrometheusMetricsProviderFactory.ClientName, PrometheusMetricsProviderFactory.InsecureClientName })
+            {
+                services.Configure<HttpClientFactoryOptions>(client, o => o.HttpMessageHandlerBuilderActions.Add(CountRequests));
+            }
         }
 
         // The builtin queries are PromQL, so they live here, under the mesh provider names they serve. An observer
@@ -61,6 +66,26 @@ public static class FlaggerEngineBuilderPrometheusExtensions
             .AddMetricObserver<KubernetesMetricObserver>(KubernetesMetricObserver.ProviderName)
             .AddMetricsProvider<PrometheusMetricsProviderFactory>(PrometheusMetricsProviderFactory.Type)
             .UseBuiltinMetricsProvider(PrometheusMetricsProviderFactory.Type, DefaultMetricsServer);
+    }
+
+    /// <summary>
+    /// prometheus-net's HttpClient metrics, in the <see cref="CollectorRegistry"/> of the services (the operator host
+    /// registers its own, which its <c>/metrics</c> serves), not in prometheus-net's process-wide default registry,
+    /// where every host in the process would export them. Without a registry nobody exports them: none are kept.
+    /// </summary>
+    private static void CountRequests(HttpMessageHandlerBuilder handlers)
+    {
+        if (handlers.Services.GetService<CollectorRegistry>() is not { } registry)
+        {
+            return;
+        }
+
+        var options = new HttpClientExporterOptions();
+        options.InProgress.Registry = registry;
+        options.RequestCount.Registry = registry;
+        options.RequestDuration.Registry = registry;
+        options.ResponseDuration.Registry = registry;
+        handlers.UseHttpClientMetrics(options);
     }
 
     /// <summary>Marks the one-time registrations as done.</summary>

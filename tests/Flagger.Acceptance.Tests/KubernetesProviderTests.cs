@@ -17,7 +17,6 @@ namespace Flagger.Acceptance;
 /// the analysis, and the promotion is the primary taking the canary's template. Hooks are answered by a real HTTP
 /// listener; a rollout hook answering 500 is a failed check.
 /// </summary>
-[Collection(SharedMetricsRegistry.Name)]
 public sealed class KubernetesProviderTests : IAsyncLifetime
 {
     private readonly string kubeconfig = Path.Combine(Path.GetTempPath(), $"flagger-kubernetes-{Guid.NewGuid():N}.yaml");

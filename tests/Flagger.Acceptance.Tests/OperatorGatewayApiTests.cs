@@ -28,7 +28,6 @@ namespace Flagger.Acceptance;
 /// 40% of requests with 5xx is rolled back. The same, with session affinity, on Istio: load sent through the simulated
 /// mesh, split by the VirtualService, and judged on the sidecars' <c>istio_requests_total</c>.
 /// </summary>
-[Collection(SharedMetricsRegistry.Name)]
 public sealed class OperatorGatewayApiTests : IAsyncLifetime
 {
     private static readonly string Repository = FindRepository();

@@ -18,7 +18,6 @@ namespace Flagger.Acceptance;
 /// with the walkthrough's manifests, judging the canary by the real Prometheus. A healthy revision is promoted;
 /// a revision whose pods answer 503s is rolled back.
 /// </summary>
-[Collection(SharedMetricsRegistry.Name)]
 public sealed class OperatorWalkthroughTests(PrometheusServer prometheus) : IAsyncLifetime
 {
     private static readonly string Repository = FindRepository();

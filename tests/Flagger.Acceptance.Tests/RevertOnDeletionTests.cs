@@ -15,7 +15,6 @@ namespace Flagger.Acceptance;
 /// given back as it was: the target scaled up again, the apex Service selecting the target's pods, the
 /// VirtualService as the user applied it.
 /// </summary>
-[Collection(SharedMetricsRegistry.Name)]
 public sealed class RevertOnDeletionTests : IAsyncLifetime
 {
     private readonly string kubeconfig = Path.Combine(Path.GetTempPath(), $"flagger-revert-{Guid.NewGuid():N}.yaml");

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Flagger.Metrics;
 using Flagger.Prometheus.Tests.Fixtures;
+using Flagger.Providers;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Flagger.Prometheus.Tests;
@@ -205,16 +206,25 @@ public sealed class PrometheusMetricsProviderTests(PrometheusServer prometheus)
     }
 
     [Fact]
-    public async Task Queries_are_counted_in_prometheus_net_HttpClient_metrics()
+    public async Task Queries_are_counted_in_prometheus_net_HttpClient_metrics_of_the_registered_registry_only()
     {
-        using var services = Prometheus.Services();
+        var registry = global::Prometheus.Metrics.NewCustomRegistry();
+        var collection = new ServiceCollection();
+        collection.AddSingleton(registry);
+        collection.AddFlaggerEngine().AddPrometheus();
+        using var services = collection.BuildServiceProvider();
         await services.Provider(prometheus.Address).RunQueryAsync("vector(1)", Ct);
 
-        using var exposition = new MemoryStream();
-        await global::Prometheus.Metrics.DefaultRegistry.CollectAndExportAsTextAsync(exposition, Ct);
+        Assert.Contains((await ExportAsync(registry)).Split('\n'), l => l.StartsWith("httpclient_requests_sent_total{", StringComparison.Ordinal) && l.Contains("client=\"flagger-prometheus\"", StringComparison.Ordinal));
+        // Not in prometheus-net's process-wide registry, where every operator host of the process would export it.
+        Assert.DoesNotContain("client=\"flagger-prometheus\"", await ExportAsync(global::Prometheus.Metrics.DefaultRegistry), StringComparison.Ordinal);
+    }
 
-        var text = System.Text.Encoding.UTF8.GetString(exposition.ToArray());
-        Assert.Contains(text.Split('\n'), l => l.StartsWith("httpclient_requests_sent_total{", StringComparison.Ordinal) && l.Contains("client=\"flagger-prometheus\"", StringComparison.Ordinal));
+    private static async Task<string> ExportAsync(global::Prometheus.CollectorRegistry registry)
+    {
+        using var exposition = new MemoryStream();
+        await registry.CollectAndExportAsTextAsync(exposition, Ct);
+        return System.Text.Encoding.UTF8.GetString(exposition.ToArray());
     }
 
     private static WorkloadTraffic Traffic(string target) => target == "podinfo" ? PrometheusServer.Canary : PrometheusServer.Primary;
