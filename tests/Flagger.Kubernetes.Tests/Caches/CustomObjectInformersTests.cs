@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Flagger.Kubernetes.Caches;
 
@@ -38,5 +39,125 @@ public sealed class CustomObjectInformersTests
         informer.Remember((JsonElement)await client.CustomObjects.GetNamespacedCustomObjectAsync("networking.istio.io", "v1beta1", "apps", "virtualservices", "web", KubeCluster.Ct));
         Assert.True(informer.TryGet("apps", "web", out var again));
         Assert.NotNull(again);
+    }
+
+    [Fact]
+    public async Task An_answer_read_before_a_deletion_and_remembered_after_the_watch_saw_it_does_not_bring_the_object_back()
+    {
+        await using var cluster = await Flagger.Testing.EmbeddedCluster.StartAsync(KubeCluster.Ct);
+        using var client = cluster.CreateClient();
+        await CreateNamespaceAsync(client, "apps");
+        await CreateVirtualServiceAsync(client, "apps", "web");
+        await using var informers = new CustomObjectInformers(TimeProvider.System);
+        var informer = informers.Get(client, Group, Version, Plural, null);
+        await WaitAsync(() => informer.TryGet("apps", "web", out var listed) && listed is not null, "the informer never listed web");
+
+        // A live read (or a write) answered while the object still existed; its answer is handled only after the
+        // watch has delivered the deletion, as two connections allow.
+        var answered = (JsonElement)await client.CustomObjects.GetNamespacedCustomObjectAsync(Group, Version, "apps", Plural, "web", KubeCluster.Ct);
+        await client.CustomObjects.DeleteNamespacedCustomObjectAsync(Group, Version, "apps", Plural, "web", cancellationToken: KubeCluster.Ct);
+        await WaitAsync(() => informer.TryGet("apps", "web", out var gone) && gone is null, "the watch never delivered the deletion");
+        informer.Remember(answered);
+
+        // No later event would ever take it out again: the cache must not answer with the deleted object.
+        Assert.True(informer.TryGet("apps", "web", out var after));
+        Assert.Null(after);
+
+        // Created again, it is newer than the deletion: remembered at once, before its own watch event.
+        var created = (JsonElement)await CreateVirtualServiceAsync(client, "apps", "web");
+        informer.Remember(created);
+        Assert.True(informer.TryGet("apps", "web", out var again));
+        Assert.Equal(
+            created.GetProperty("metadata").GetProperty("uid").GetString(),
+            again!.Value.GetProperty("metadata").GetProperty("uid").GetString());
+    }
+
+    [Fact]
+    public async Task An_answer_remembered_while_the_watch_removes_the_object_goes_with_it()
+    {
+        await using var cluster = await Flagger.Testing.EmbeddedCluster.StartAsync(KubeCluster.Ct);
+        using var client = cluster.CreateClient();
+        await CreateNamespaceAsync(client, "apps");
+        await CreateVirtualServiceAsync(client, "apps", "web");
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(KubeCluster.Ct);
+        var watch = ClusterCache.Custom(client, null, Group, Version, Plural, e => new CachedObject(e.Clone()), o => CustomObjectInformers.Key(o.Element), NullLogger.Instance);
+        CustomObjectInformer? informer = null;
+        JsonElement? answered = null;
+
+        // Subscribed before the CustomObjectInformer, so it runs once the watch has removed the object and before the
+        // CustomObjectInformer hears of the deletion: the narrowest interleaving of a late answer and the watch.
+        watch.Changed += (type, _) =>
+        {
+            if (type == WatchEventType.Deleted && answered is { } late)
+            {
+                informer!.Remember(late);
+            }
+        };
+        informer = new CustomObjectInformer(watch, null, TimeProvider.System, stop.Token);
+        var handled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        watch.Changed += (type, _) =>
+        {
+            if (type == WatchEventType.Deleted)
+            {
+                handled.TrySetResult();
+            }
+        };
+        try
+        {
+            await WaitAsync(() => informer.TryGet("apps", "web", out var listed) && listed is not null, "the informer never listed web");
+            answered = (JsonElement)await client.CustomObjects.GetNamespacedCustomObjectAsync(Group, Version, "apps", Plural, "web", KubeCluster.Ct);
+            await client.CustomObjects.DeleteNamespacedCustomObjectAsync(Group, Version, "apps", Plural, "web", cancellationToken: KubeCluster.Ct);
+            await handled.Task.WaitAsync(TimeSpan.FromSeconds(10), KubeCluster.Ct);
+
+            Assert.True(informer.TryGet("apps", "web", out var after));
+            Assert.Null(after);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await informer.Stopped;
+        }
+    }
+
+    [Fact]
+    public async Task An_informer_of_one_namespace_does_not_answer_for_another()
+    {
+        await using var cluster = await Flagger.Testing.EmbeddedCluster.StartAsync(KubeCluster.Ct);
+        using var client = cluster.CreateClient();
+        await CreateNamespaceAsync(client, "apps");
+        await CreateNamespaceAsync(client, "other");
+        var elsewhere = (JsonElement)await CreateVirtualServiceAsync(client, "other", "web");
+        await using var informers = new CustomObjectInformers(TimeProvider.System);
+        var informer = informers.Get(client, Group, Version, Plural, "apps");
+        await WaitAsync(() => informer.TryGet("apps", "web", out _), "the informer never listed");
+
+        // It never lists or watches "other": saying web does not exist there would be a guess, and a copy of it
+        // remembered from a live read would never be updated.
+        Assert.False(informer.TryGet("other", "web", out _));
+        informer.Remember(elsewhere);
+        Assert.False(informer.TryGet("other", "web", out _));
+    }
+
+    private const string Group = "networking.istio.io";
+    private const string Version = "v1beta1";
+    private const string Plural = "virtualservices";
+
+    private static Task<V1Namespace> CreateNamespaceAsync(IKubernetes client, string name) =>
+        client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = name } }, cancellationToken: KubeCluster.Ct);
+
+    private static Task<object> CreateVirtualServiceAsync(IKubernetes client, string @namespace, string name)
+    {
+        var body = JsonNode.Parse($$$"""{"apiVersion":"networking.istio.io/v1beta1","kind":"VirtualService","metadata":{"name":"{{{name}}}","namespace":"{{{@namespace}}}"},"spec":{"hosts":["{{{name}}}"]}}""")!;
+        return client.CustomObjects.CreateNamespacedCustomObjectAsync(body, Group, Version, @namespace, Plural, cancellationToken: KubeCluster.Ct);
+    }
+
+    // The informer runs on its own tasks against a real server: wait (in real time, briefly) for it to catch up.
+    private static async Task WaitAsync(Func<bool> condition, string what)
+    {
+        for (var waited = 0; !condition(); waited += 50)
+        {
+            Assert.True(waited < 10_000, what);
+            await Task.Delay(50, KubeCluster.Ct);
+        }
     }
 }
