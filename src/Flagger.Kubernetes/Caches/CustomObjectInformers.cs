@@ -154,13 +154,20 @@ public sealed class CustomObjectInformer
     /// <param name="item">The object as the server returned it.</param>
     public void Remember(JsonElement item)
     {
-        // The first list replaces what it finds, so a write it overtakes would be read back older: until it has been
-        // applied, what is remembered is also read live once more.
         var listed = informer.Synced.IsCompleted;
         var (ns, name, version) = CustomObjectInformers.Key(item);
         if (!Watches(ns))
         {
             // No watch event would ever update or remove it: TryGet never answers for it either.
+            return;
+        }
+
+        if (!listed)
+        {
+            // The first list may have been served before this answer and would be read back older: once it has been
+            // applied, the object is read live once more. Nothing is kept meanwhile, since nothing answers from it
+            // (an informer that may not list never does, and its copies would pile up, deleted objects among them).
+            stale[(ns, name)] = true;
             return;
         }
 
@@ -175,15 +182,7 @@ public sealed class CustomObjectInformer
             }
         }
 
-        var key = (ns, name);
-        if (listed)
-        {
-            stale.TryRemove(key, out _);
-        }
-        else
-        {
-            stale[key] = true;
-        }
+        stale.TryRemove((ns, name), out _);
     }
 
     /// <summary>Distrusts the copy of one object until it is read live again (after a 409 Conflict or a 404 on write).</summary>

@@ -120,6 +120,75 @@ public sealed class CustomObjectInformersTests
     }
 
     [Fact]
+    public async Task An_informer_that_cannot_list_keeps_no_copy_of_what_it_is_told_to_remember()
+    {
+        // A Role that may read and write VirtualServices but not list them: the informer never lists, so it never
+        // answers, and every write's answer it kept would stay for the life of the process, deleted objects too.
+        await using var cluster = await Flagger.Testing.EmbeddedCluster.StartAsync(KubeCluster.Ct);
+        cluster.Faults.FailRequests(1.0, 403, r => r.Resource == Plural && r.Verb is "list" or "watch");
+        using var client = cluster.CreateClient();
+        await CreateNamespaceAsync(client, "apps");
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(KubeCluster.Ct);
+        var watch = ClusterCache.Custom(client, null, Group, Version, Plural, e => new CachedObject(e.Clone()), o => CustomObjectInformers.Key(o.Element), NullLogger.Instance);
+        var informer = new CustomObjectInformer(watch, null, TimeProvider.System, stop.Token);
+        try
+        {
+            Assert.False(informer.TryGet("apps", "web-0", out _));
+            for (var i = 0; i < 20; i++)
+            {
+                informer.Remember((JsonElement)await CreateVirtualServiceAsync(client, "apps", $"web-{i}"));
+                await client.CustomObjects.DeleteNamespacedCustomObjectAsync(Group, Version, "apps", Plural, $"web-{i}", cancellationToken: KubeCluster.Ct);
+            }
+
+            Assert.False(watch.Synced.IsCompleted);
+            Assert.False(informer.TryGet("apps", "web-0", out _));
+            Assert.Equal(0, watch.Count);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await informer.Stopped;
+        }
+    }
+
+    [Fact]
+    public async Task An_answer_remembered_before_the_first_list_is_read_live_once_more_after_it()
+    {
+        await using var cluster = await Flagger.Testing.EmbeddedCluster.StartAsync(KubeCluster.Ct);
+        using var client = cluster.CreateClient();
+        await CreateNamespaceAsync(client, "apps");
+        await CreateVirtualServiceAsync(client, "apps", "web");
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(KubeCluster.Ct);
+        var watch = ClusterCache.Custom(client, null, Group, Version, Plural, e => new CachedObject(e.Clone()), o => CustomObjectInformers.Key(o.Element), NullLogger.Instance);
+        var informer = new CustomObjectInformer(watch, null, TimeProvider.System, stop.Token);
+        try
+        {
+            // A write answered before the informer has listed (it starts on its first read): the list may have been
+            // served before the write, so after it the object is read live once more, and the others are answered.
+            var current = (JsonElement)await client.CustomObjects.GetNamespacedCustomObjectAsync(Group, Version, "apps", Plural, "web", KubeCluster.Ct);
+            var changed = JsonNode.Parse(current.GetRawText())!;
+            changed["spec"]!["hosts"] = new JsonArray("web", "web.apps");
+            var written = (JsonElement)await client.CustomObjects.ReplaceNamespacedCustomObjectAsync(changed, Group, Version, "apps", Plural, "web", cancellationToken: KubeCluster.Ct);
+            informer.Remember(written);
+
+            Assert.False(informer.TryGet("apps", "web", out _));
+            await watch.Synced.WaitAsync(TimeSpan.FromSeconds(10), KubeCluster.Ct);
+            Assert.False(informer.TryGet("apps", "web", out _));
+            Assert.True(informer.TryGet("apps", "missing", out var missing));
+            Assert.Null(missing);
+
+            informer.Remember((JsonElement)await client.CustomObjects.GetNamespacedCustomObjectAsync(Group, Version, "apps", Plural, "web", KubeCluster.Ct));
+            Assert.True(informer.TryGet("apps", "web", out var read));
+            Assert.Equal(2, read!.Value.GetProperty("spec").GetProperty("hosts").GetArrayLength());
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await informer.Stopped;
+        }
+    }
+
+    [Fact]
     public async Task An_informer_of_one_namespace_does_not_answer_for_another()
     {
         await using var cluster = await Flagger.Testing.EmbeddedCluster.StartAsync(KubeCluster.Ct);
