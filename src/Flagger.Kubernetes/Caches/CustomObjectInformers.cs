@@ -107,6 +107,7 @@ public sealed class CustomObjectInformer
     // the resourceVersion each was seen at, and when.
     private readonly Lock writes = new();
     private readonly Dictionary<(string Namespace, string Name), (long Version, long Seen)> deletions = [];
+    private long pruned;
     private Task? running;
 
     internal CustomObjectInformer(Informer<CachedObject> informer, string? scope, TimeProvider wallClock, CancellationToken stopping)
@@ -122,6 +123,18 @@ public sealed class CustomObjectInformer
     public string Resource => informer.Resource;
 
     internal Task Stopped => running ?? Task.CompletedTask;
+
+    /// <summary>How many deletions are remembered now (those of the last <see cref="DeletionMemory"/>, give or take a minute).</summary>
+    internal int RememberedDeletions
+    {
+        get
+        {
+            lock (writes)
+            {
+                return deletions.Count;
+            }
+        }
+    }
 
     /// <summary>
     /// True when the cache can answer: <paramref name="item"/> is the object (a standalone copy that no one
@@ -213,10 +226,16 @@ public sealed class CustomObjectInformer
 
         lock (writes)
         {
+            // Expired deletions are dropped once a minute at most, so a namespace of thousands deleted at once costs
+            // one pass over them per minute, not one per deletion.
             var now = wallClock.GetTimestamp();
-            foreach (var old in deletions.Where(d => wallClock.GetElapsedTime(d.Value.Seen, now) > DeletionMemory).Select(d => d.Key).ToList())
+            if (wallClock.GetElapsedTime(pruned, now) > TimeSpan.FromMinutes(1))
             {
-                deletions.Remove(old);
+                pruned = now;
+                foreach (var old in deletions.Where(d => wallClock.GetElapsedTime(d.Value.Seen, now) > DeletionMemory).Select(d => d.Key).ToList())
+                {
+                    deletions.Remove(old);
+                }
             }
 
             deletions[(ns, name)] = (at, now);

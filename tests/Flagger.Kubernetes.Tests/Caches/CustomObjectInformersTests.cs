@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Flagger.Kubernetes.Caches;
 
@@ -186,6 +187,32 @@ public sealed class CustomObjectInformersTests
             await stop.CancelAsync();
             await informer.Stopped;
         }
+    }
+
+    [Fact]
+    public async Task Deletions_are_remembered_for_ten_minutes_not_for_ever()
+    {
+        await using var cluster = await Flagger.Testing.EmbeddedCluster.StartAsync(KubeCluster.Ct);
+        using var client = cluster.CreateClient();
+        await CreateNamespaceAsync(client, "apps");
+        for (var i = 0; i < 3; i++)
+        {
+            await CreateVirtualServiceAsync(client, "apps", $"web-{i}");
+        }
+
+        var wallClock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var informers = new CustomObjectInformers(wallClock);
+        var informer = informers.Get(client, Group, Version, Plural, null);
+        await WaitAsync(() => informer.TryGet("apps", "web-2", out var listed) && listed is not null, "the informer never listed");
+
+        await client.CustomObjects.DeleteNamespacedCustomObjectAsync(Group, Version, "apps", Plural, "web-0", cancellationToken: KubeCluster.Ct);
+        await client.CustomObjects.DeleteNamespacedCustomObjectAsync(Group, Version, "apps", Plural, "web-1", cancellationToken: KubeCluster.Ct);
+        await WaitAsync(() => informer.RememberedDeletions == 2, "two deletions remembered");
+
+        // Past any request that could still be answering: the next deletion drops them.
+        wallClock.Advance(CustomObjectInformer.DeletionMemory + TimeSpan.FromMinutes(1));
+        await client.CustomObjects.DeleteNamespacedCustomObjectAsync(Group, Version, "apps", Plural, "web-2", cancellationToken: KubeCluster.Ct);
+        await WaitAsync(() => informer.TryGet("apps", "web-2", out var gone) && gone is null && informer.RememberedDeletions == 1, "only the last deletion remembered");
     }
 
     [Fact]
