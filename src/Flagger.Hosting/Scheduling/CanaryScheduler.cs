@@ -185,10 +185,11 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
             }
             catch (Exception e)
             {
-                // A bug in one canary's tick must not end its schedule, nor anyone else's.
+                // A bug in one canary's tick must not end its schedule, nor anyone else's. A tick that throws rather
+                // than reporting its failure (the finalizer's writes while a deleted canary is reverted: a 500, a
+                // timeout) is retried as one that reported it, not a whole interval later.
                 LogTickFailed(schedule.Namespace, schedule.Name, e);
-                schedule.FailedTicks = 0;
-                due = await schedule.WaitAsync(time, null, () => Interlocked.Increment(ref waits), token).ConfigureAwait(false);
+                due = await schedule.WaitAsync(time, RetryWait(schedule), () => Interlocked.Increment(ref waits), token).ConfigureAwait(false);
             }
         }
     }
@@ -198,9 +199,10 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
     /// <summary>
     /// How long to wait for the next tick, when it is sooner than one interval (null: one interval).
     /// <list type="bullet">
-    /// <item>A tick that failed on an API call (a 500, a 429, a timeout) is retried after an eighth of the interval,
-    /// doubling with each failure in a row up to the interval, as a controller requeues an item that failed: the
-    /// analysis does not advance on a retry, since a step is due only an interval after the last one recorded.</item>
+    /// <item>A tick that failed on an API call (a 500, a 429, a timeout), or threw, is retried after an eighth of the
+    /// interval, doubling with each failure in a row up to the interval (<see cref="RetryWait"/>), as a controller
+    /// requeues an item that failed: the analysis does not advance on a retry, since a step is due only an interval
+    /// after the last one recorded.</item>
     /// <item>A tick that changed nothing because the step was not due yet (a restarted operator's or a new leader's
     /// first tick, shortly after its predecessor's step) is followed by one at the step's due time, a tenth of the
     /// interval after it, rather than a whole interval from now: the status time is the start of the tick that
@@ -209,15 +211,13 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
     /// </summary>
     private TimeSpan? NextWait(Schedule schedule, TickReport report, DateTimeOffset startedAt)
     {
-        var interval = Bounded(schedule.Interval);
         if (report.Failure is not null)
         {
-            schedule.FailedTicks++;
-            var retry = interval / 8 * Math.Pow(2, Math.Min(schedule.FailedTicks - 1, 3));
-            return retry < interval ? retry : null;
+            return RetryWait(schedule);
         }
 
         schedule.FailedTicks = 0;
+        var interval = Bounded(schedule.Interval);
         if (report.Canary?.Status?.LastTransitionTime is not { } last || last >= startedAt)
         {
             // This tick changed the status (or nothing records when): one interval from now, as always.
@@ -226,6 +226,16 @@ internal sealed partial class CanaryScheduler : IAsyncDisposable
 
         var due = last + interval + (interval / 10) - time.GetUtcNow();
         return due > TimeSpan.Zero && due < interval ? due : null;
+    }
+
+    // An eighth of the interval after the first failure in a row, a quarter after the second, a half after the third,
+    // then the interval (null). The count stops there, so it never wraps however long the failures last.
+    private static TimeSpan? RetryWait(Schedule schedule)
+    {
+        schedule.FailedTicks = Math.Min(schedule.FailedTicks + 1, 4);
+        var interval = Bounded(schedule.Interval);
+        var retry = interval / 8 * Math.Pow(2, schedule.FailedTicks - 1);
+        return retry < interval ? retry : null;
     }
 
     // Waits for the tick, or gives its slot back once it has held it for slotHold; the tick itself goes on.

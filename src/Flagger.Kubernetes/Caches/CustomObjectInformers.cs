@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Text.Json;
 using k8s;
 using Microsoft.Extensions.DependencyInjection;
@@ -50,6 +51,7 @@ public sealed class CustomObjectInformers : IDisposable, IAsyncDisposable
             (client, group, version, plural, ns ?? string.Empty),
             _ => new CustomObjectInformer(
                 ClusterCache.Custom(client, ns, group, version, plural, e => new CachedObject(e.Clone()), o => Key(o.Element), logger),
+                ns,
                 wallClock,
                 stop.Token));
     }
@@ -71,7 +73,7 @@ public sealed class CustomObjectInformers : IDisposable, IAsyncDisposable
         await Task.WhenAll(informers.Values.Select(i => i.Stopped)).ConfigureAwait(false);
     }
 
-    private static ObjectKey Key(JsonElement item)
+    internal static ObjectKey Key(JsonElement item)
     {
         var metadata = item.TryGetProperty("metadata", out var m) && m.ValueKind == JsonValueKind.Object ? m : default;
         return new ObjectKey(Field(metadata, "namespace") ?? string.Empty, Field(metadata, "name") ?? string.Empty, Field(metadata, "resourceVersion"));
@@ -82,29 +84,57 @@ public sealed class CustomObjectInformers : IDisposable, IAsyncDisposable
 }
 
 /// <summary>
-/// The watch-fed copies of one custom resource. A read answers only once the first list has arrived, and not for an
-/// object whose write lost a conflict until it is read live again: then the caller reads from the server.
+/// The watch-fed copies of one custom resource. A read answers only once the first list has arrived, only for the
+/// namespace it watches, and not for an object whose write lost a conflict until it is read live again: then the
+/// caller reads from the server.
 /// </summary>
 public sealed class CustomObjectInformer
 {
+    /// <summary>
+    /// How long a deletion the watch delivered is remembered, to refuse answers read before it: far longer than any
+    /// request may take (the client gives each 100 s unless configured otherwise).
+    /// </summary>
+    internal static readonly TimeSpan DeletionMemory = TimeSpan.FromMinutes(10);
+
     private readonly Informer<CachedObject> informer;
+    private readonly string? scope;
     private readonly TimeProvider wallClock;
     private readonly CancellationToken stopping;
     private readonly ConcurrentDictionary<(string Namespace, string Name), bool> stale = new();
     private readonly Lock gate = new();
+
+    // Guards the write-through (Remember) against the watch's deletions (OnChanged), and the deletions themselves:
+    // the resourceVersion each was seen at, and when.
+    private readonly Lock writes = new();
+    private readonly Dictionary<(string Namespace, string Name), (long Version, long Seen)> deletions = [];
+    private long pruned;
     private Task? running;
 
-    internal CustomObjectInformer(Informer<CachedObject> informer, TimeProvider wallClock, CancellationToken stopping)
+    internal CustomObjectInformer(Informer<CachedObject> informer, string? scope, TimeProvider wallClock, CancellationToken stopping)
     {
         this.informer = informer;
+        this.scope = scope;
         this.wallClock = wallClock;
         this.stopping = stopping;
+        informer.Changed += OnChanged;
     }
 
     /// <summary>The resource, as <c>plural.group</c>.</summary>
     public string Resource => informer.Resource;
 
     internal Task Stopped => running ?? Task.CompletedTask;
+
+    /// <summary>How many deletions are remembered now (those of the last <see cref="DeletionMemory"/>, give or take a minute).</summary>
+    internal int RememberedDeletions
+    {
+        get
+        {
+            lock (writes)
+            {
+                return deletions.Count;
+            }
+        }
+    }
 
     /// <summary>
     /// True when the cache can answer: <paramref name="item"/> is the object (a standalone copy that no one
@@ -113,12 +143,15 @@ public sealed class CustomObjectInformer
     /// <param name="namespace">The object's namespace.</param>
     /// <param name="name">The object's name.</param>
     /// <param name="item">The object, or null when it does not exist.</param>
-    /// <returns>False before the first list and for an object forgotten after a conflict: read it live.</returns>
+    /// <returns>
+    /// False before the first list, for an object forgotten after a conflict and for a namespace this informer does
+    /// not watch: read it live.
+    /// </returns>
     public bool TryGet(string @namespace, string name, out JsonElement? item)
     {
         EnsureStarted();
         item = null;
-        if (!informer.Synced.IsCompleted || stale.ContainsKey((@namespace, name)))
+        if (!informer.Synced.IsCompleted || !Watches(@namespace) || stale.ContainsKey((@namespace, name)))
         {
             return false;
         }
@@ -127,30 +160,91 @@ public sealed class CustomObjectInformer
         return true;
     }
 
-    /// <summary>Keeps what the server answered to a live read or a write, unless the cache already holds something newer.</summary>
+    /// <summary>
+    /// Keeps what the server answered to a live read or a write, unless the cache already holds something newer or the
+    /// watch has since delivered the object's deletion.
+    /// </summary>
     /// <param name="item">The object as the server returned it.</param>
     public void Remember(JsonElement item)
     {
-        // The first list replaces what it finds, so a write it overtakes would be read back older: until it has been
-        // applied, what is remembered is also read live once more.
         var listed = informer.Synced.IsCompleted;
-        var stored = informer.Upsert(new CachedObject(item.Clone()));
-        var metadata = stored.Element.TryGetProperty("metadata", out var m) ? m : default;
-        var key = (CustomObjectInformers.Field(metadata, "namespace") ?? string.Empty, CustomObjectInformers.Field(metadata, "name") ?? string.Empty);
-        if (listed)
+        var (ns, name, version) = CustomObjectInformers.Key(item);
+        if (!Watches(ns))
         {
-            stale.TryRemove(key, out _);
+            // No watch event would ever update or remove it: TryGet never answers for it either.
+            return;
         }
-        else
+
+        if (!listed)
         {
-            stale[key] = true;
+            // The first list may have been served before this answer and would be read back older: once it has been
+            // applied, the object is read live once more. Nothing is kept meanwhile, since nothing answers from it
+            // (an informer that may not list never does, and its copies would pile up, deleted objects among them).
+            stale[(ns, name)] = true;
+            return;
         }
+
+        var copy = new CachedObject(item.Clone());
+        lock (writes)
+        {
+            // An answer read before a deletion the watch has delivered since (the read and the watch are two
+            // connections) must not bring the object back: no later event would take it out again.
+            if (!(deletions.TryGetValue((ns, name), out var deleted) && Numeric(version) is { } read && read <= deleted.Version))
+            {
+                informer.Upsert(copy);
+            }
+        }
+
+        stale.TryRemove((ns, name), out _);
     }
 
     /// <summary>Distrusts the copy of one object until it is read live again (after a 409 Conflict or a 404 on write).</summary>
     /// <param name="namespace">The object's namespace.</param>
     /// <param name="name">The object's name.</param>
     public void Forget(string @namespace, string name) => stale[(@namespace, name)] = true;
+
+    // resourceVersions are compared only when both are numbers, as the informer compares them.
+    private static long? Numeric(string? version) =>
+        long.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var number) ? number : null;
+
+    private bool Watches(string @namespace) => scope is null || string.Equals(scope, @namespace, StringComparison.Ordinal);
+
+    // Runs on the informer's loop, after it removed the object. A Remember that slipped in between put back a copy
+    // older than the deletion: that copy goes too, and later ones are refused (Remember).
+    private void OnChanged(WatchEventType type, CachedObject changed)
+    {
+        if (type != WatchEventType.Deleted)
+        {
+            return;
+        }
+
+        var (ns, name, version) = CustomObjectInformers.Key(changed.Element);
+        if (Numeric(version) is not { } at)
+        {
+            return;
+        }
+
+        lock (writes)
+        {
+            // Expired deletions are dropped once a minute at most, so a namespace of thousands deleted at once costs
+            // one pass over them per minute, not one per deletion.
+            var now = wallClock.GetTimestamp();
+            if (wallClock.GetElapsedTime(pruned, now) > TimeSpan.FromMinutes(1))
+            {
+                pruned = now;
+                foreach (var old in deletions.Where(d => wallClock.GetElapsedTime(d.Value.Seen, now) > DeletionMemory).Select(d => d.Key).ToList())
+                {
+                    deletions.Remove(old);
+                }
+            }
+
+            deletions[(ns, name)] = (at, now);
+            if (informer.Get(ns, name) is { } put && Numeric(CustomObjectInformers.Key(put.Element).ResourceVersion) is { } back && back <= at)
+            {
+                informer.Remove(ns, name);
+            }
+        }
+    }
 
     private void EnsureStarted()
     {

@@ -329,6 +329,35 @@ public sealed class CanarySchedulerTests
     }
 
     [Fact]
+    public async Task A_tick_that_threw_is_retried_after_an_eighth_of_the_interval_like_one_that_reported_its_failure()
+    {
+        // The finalizer's writes throw rather than report: a 500 while a deleted canary with revertOnDeletion is
+        // reverted must not put the revert off by a whole interval. Two ticks throw, then they succeed.
+        await using var scheduler = Scheduler((_, _) => Ticks("podinfo") <= 2 ? throw new HttpRequestException("500 Internal Server Error") : Task.CompletedTask);
+        scheduler.Upsert(Canary("podinfo"));
+        await EventuallyAsync(() => Ticks("podinfo") == 1, "first tick at once");
+        await IdleAsync(scheduler, 1);
+
+        clock.Advance(Minute / 8);
+        await EventuallyAsync(() => Ticks("podinfo") == 2, "the tick that threw retried after 7.5s, not a minute");
+        await IdleAsync(scheduler, 2);
+
+        clock.Advance(Minute / 8);
+        await Task.Delay(50, TestContext.Current.CancellationToken);
+        Assert.Equal(2, Ticks("podinfo"));
+        clock.Advance(Minute / 8);
+        await EventuallyAsync(() => Ticks("podinfo") == 3, "the second in a row waits twice as long");
+        await IdleAsync(scheduler, 3);
+
+        // The third succeeded: one per interval again.
+        clock.Advance(Minute - TimeSpan.FromSeconds(1));
+        await Task.Delay(50, TestContext.Current.CancellationToken);
+        Assert.Equal(3, Ticks("podinfo"));
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await EventuallyAsync(() => Ticks("podinfo") == 4, "a minute after the tick that succeeded");
+    }
+
+    [Fact]
     public async Task A_first_tick_whose_step_was_not_due_is_followed_by_one_at_the_due_time_not_a_whole_interval_later()
     {
         // A restarted operator: its predecessor stepped 50 s ago (the status time), so this first tick changes
