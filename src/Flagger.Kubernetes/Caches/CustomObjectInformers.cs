@@ -90,24 +90,12 @@ public sealed class CustomObjectInformers : IDisposable, IAsyncDisposable
 /// </summary>
 public sealed class CustomObjectInformer
 {
-    /// <summary>
-    /// How long a deletion the watch delivered is remembered, to refuse answers read before it: far longer than any
-    /// request may take (the client gives each 100 s unless configured otherwise).
-    /// </summary>
-    internal static readonly TimeSpan DeletionMemory = TimeSpan.FromMinutes(10);
-
     private readonly Informer<CachedObject> informer;
     private readonly string? scope;
     private readonly TimeProvider wallClock;
     private readonly CancellationToken stopping;
     private readonly ConcurrentDictionary<(string Namespace, string Name), bool> stale = new();
     private readonly Lock gate = new();
-
-    // Guards the write-through (Remember) against the watch's deletions (OnChanged), and the deletions themselves:
-    // the resourceVersion each was seen at, and when.
-    private readonly Lock writes = new();
-    private readonly Dictionary<(string Namespace, string Name), (long Version, long Seen)> deletions = [];
-    private long pruned;
     private Task? running;
 
     internal CustomObjectInformer(Informer<CachedObject> informer, string? scope, TimeProvider wallClock, CancellationToken stopping)
@@ -116,7 +104,6 @@ public sealed class CustomObjectInformer
         this.scope = scope;
         this.wallClock = wallClock;
         this.stopping = stopping;
-        informer.Changed += OnChanged;
     }
 
     /// <summary>The resource, as <c>plural.group</c>.</summary>
@@ -124,17 +111,8 @@ public sealed class CustomObjectInformer
 
     internal Task Stopped => running ?? Task.CompletedTask;
 
-    /// <summary>How many deletions are remembered now (those of the last <see cref="DeletionMemory"/>, give or take a minute).</summary>
-    internal int RememberedDeletions
-    {
-        get
-        {
-            lock (writes)
-            {
-                return deletions.Count;
-            }
-        }
-    }
+    /// <summary>How many deletions the informer remembers now (see <see cref="Informer{T}.DeletionMemory"/>).</summary>
+    internal int RememberedDeletions => informer.RememberedDeletions;
 
     /// <summary>
     /// True when the cache can answer: <paramref name="item"/> is the object (a standalone copy that no one
@@ -168,7 +146,7 @@ public sealed class CustomObjectInformer
     public void Remember(JsonElement item)
     {
         var listed = informer.Synced.IsCompleted;
-        var (ns, name, version) = CustomObjectInformers.Key(item);
+        var (ns, name, _) = CustomObjectInformers.Key(item);
         if (!Watches(ns))
         {
             // No watch event would ever update or remove it: TryGet never answers for it either.
@@ -184,17 +162,8 @@ public sealed class CustomObjectInformer
             return;
         }
 
-        var copy = new CachedObject(item.Clone());
-        lock (writes)
-        {
-            // An answer read before a deletion the watch has delivered since (the read and the watch are two
-            // connections) must not bring the object back: no later event would take it out again.
-            if (!(deletions.TryGetValue((ns, name), out var deleted) && Numeric(version) is { } read && read <= deleted.Version))
-            {
-                informer.Upsert(copy);
-            }
-        }
-
+        // The informer refuses an answer read before a deletion its watch has delivered since.
+        informer.Upsert(new CachedObject(item.Clone()));
         stale.TryRemove((ns, name), out _);
     }
 
@@ -203,48 +172,7 @@ public sealed class CustomObjectInformer
     /// <param name="name">The object's name.</param>
     public void Forget(string @namespace, string name) => stale[(@namespace, name)] = true;
 
-    // resourceVersions are compared only when both are numbers, as the informer compares them.
-    private static long? Numeric(string? version) =>
-        long.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var number) ? number : null;
-
     private bool Watches(string @namespace) => scope is null || string.Equals(scope, @namespace, StringComparison.Ordinal);
-
-    // Runs on the informer's loop, after it removed the object. A Remember that slipped in between put back a copy
-    // older than the deletion: that copy goes too, and later ones are refused (Remember).
-    private void OnChanged(WatchEventType type, CachedObject changed)
-    {
-        if (type != WatchEventType.Deleted)
-        {
-            return;
-        }
-
-        var (ns, name, version) = CustomObjectInformers.Key(changed.Element);
-        if (Numeric(version) is not { } at)
-        {
-            return;
-        }
-
-        lock (writes)
-        {
-            // Expired deletions are dropped once a minute at most, so a namespace of thousands deleted at once costs
-            // one pass over them per minute, not one per deletion.
-            var now = wallClock.GetTimestamp();
-            if (wallClock.GetElapsedTime(pruned, now) > TimeSpan.FromMinutes(1))
-            {
-                pruned = now;
-                foreach (var old in deletions.Where(d => wallClock.GetElapsedTime(d.Value.Seen, now) > DeletionMemory).Select(d => d.Key).ToList())
-                {
-                    deletions.Remove(old);
-                }
-            }
-
-            deletions[(ns, name)] = (at, now);
-            if (informer.Get(ns, name) is { } put && Numeric(CustomObjectInformers.Key(put.Element).ResourceVersion) is { } back && back <= at)
-            {
-                informer.Remove(ns, name);
-            }
-        }
-    }
 
     private void EnsureStarted()
     {

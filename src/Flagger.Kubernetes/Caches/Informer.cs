@@ -28,8 +28,21 @@ internal sealed partial class Informer<T>(
     /// </summary>
     internal static readonly TimeSpan WatchDeadline = TimeSpan.FromSeconds(ClusterCache.WatchTimeoutSeconds + 30);
 
+    /// <summary>
+    /// How long a deletion the watch delivered is remembered, to refuse writes of this process read or made before it:
+    /// far longer than any request may take (the client gives each 100 s unless configured otherwise).
+    /// </summary>
+    internal static readonly TimeSpan DeletionMemory = TimeSpan.FromMinutes(10);
+
     private readonly ConcurrentDictionary<(string Namespace, string Name), T> objects = new();
     private readonly TaskCompletionSource synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Serialises this process's write-through (Upsert) with the watch's deletions, and keeps those deletions: the
+    // resourceVersion each was seen at, and when (on the wall clock RunAsync is given).
+    private readonly Lock writes = new();
+    private readonly Dictionary<(string Namespace, string Name), (string? Version, long Seen)> deletions = [];
+    private TimeProvider clock = TimeProvider.System;
+    private long pruned;
 
     /// <summary>Raised for every change seen on the watch (not for this process's own write-through).</summary>
     public event Action<WatchEventType, T>? Changed;
@@ -43,24 +56,47 @@ internal sealed partial class Informer<T>(
 
     public int Count => objects.Count;
 
+    /// <summary>How many deletions are remembered now (those of the last <see cref="DeletionMemory"/>, give or take a minute).</summary>
+    internal int RememberedDeletions
+    {
+        get
+        {
+            lock (writes)
+            {
+                return deletions.Count;
+            }
+        }
+    }
+
     public T? Get(string @namespace, string name) => objects.GetValueOrDefault((@namespace, name));
 
     public IEnumerable<T> List() => objects.Values;
 
     /// <summary>
-    /// Puts an object this process wrote, unless the cache already holds it or a newer one; returns the cached
-    /// instance, so callers hand out the same object the next read returns.
+    /// Puts an object this process wrote or read, unless the cache already holds it or a newer one, or the watch has
+    /// since delivered its deletion (the write and the watch are two connections: an answer can arrive after the
+    /// deletion that followed it, and no later event would take it out again). Returns the cached instance, so callers
+    /// hand out the same object the next read returns.
     /// </summary>
     public T Upsert(T item)
     {
         var key = keyOf(item);
-        return objects.AddOrUpdate((key.Namespace, key.Name), item, (_, old) => ResourceVersions.IsNewer(key.ResourceVersion, keyOf(old).ResourceVersion) ? item : old);
+        lock (writes)
+        {
+            if (deletions.TryGetValue((key.Namespace, key.Name), out var deleted) && !ResourceVersions.IsStrictlyNewer(key.ResourceVersion, deleted.Version))
+            {
+                return item;
+            }
+
+            return objects.AddOrUpdate((key.Namespace, key.Name), item, (_, old) => ResourceVersions.IsNewer(key.ResourceVersion, keyOf(old).ResourceVersion) ? item : old);
+        }
     }
 
     public void Remove(string @namespace, string name) => objects.TryRemove((@namespace, name), out _);
 
     public async Task RunAsync(TimeProvider wallClock, CancellationToken cancellationToken)
     {
+        clock = wallClock;
         var failures = 0;
         string? version = null;
         while (!cancellationToken.IsCancellationRequested)
@@ -205,7 +241,12 @@ internal sealed partial class Informer<T>(
                     case WatchEventType.Bookmark:
                         continue;
                     case WatchEventType.Deleted:
-                        objects.TryRemove((key.Namespace, key.Name), out _);
+                        if (!Delete(key))
+                        {
+                            // This process has already written the object again, after this deletion.
+                            continue;
+                        }
+
                         break;
                     case WatchEventType.Error:
                         continue;
@@ -245,6 +286,35 @@ internal sealed partial class Informer<T>(
         return version;
 
         bool Hung() => deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested;
+    }
+
+    // Removes the object the watch says was deleted, unless what is cached is newer (this process re-created it, and
+    // the watch's ADDED for that comes next), and remembers the deletion for Upsert.
+    private bool Delete(ObjectKey key)
+    {
+        lock (writes)
+        {
+            // Expired deletions are dropped once a minute at most, so a namespace of thousands deleted at once costs
+            // one pass over them per minute, not one per deletion.
+            var now = clock.GetTimestamp();
+            if (clock.GetElapsedTime(pruned, now) > TimeSpan.FromMinutes(1))
+            {
+                pruned = now;
+                foreach (var old in deletions.Where(d => clock.GetElapsedTime(d.Value.Seen, now) > DeletionMemory).Select(d => d.Key).ToList())
+                {
+                    deletions.Remove(old);
+                }
+            }
+
+            deletions[(key.Namespace, key.Name)] = (key.ResourceVersion, now);
+            if (objects.TryGetValue((key.Namespace, key.Name), out var cached) && ResourceVersions.IsStrictlyNewer(keyOf(cached).ResourceVersion, key.ResourceVersion))
+            {
+                return false;
+            }
+
+            objects.TryRemove((key.Namespace, key.Name), out _);
+            return true;
+        }
     }
 
     private static bool IsGone(Exception e) => e switch

@@ -28,7 +28,7 @@ internal sealed class KubernetesCanaryFeed(ClusterCache cache) : ICanaryFeed
         var changes = Channel.CreateUnbounded<CanaryChange>(new UnboundedChannelOptions { SingleReader = true });
         var generations = new ConcurrentDictionary<(string Kind, string Namespace, string Name), long>();
         Volatile.Write(ref watched, generations);
-        var canaries = new ConcurrentDictionary<(string Namespace, string Name), (long Generation, bool Deleting)>();
+        var canaries = new ConcurrentDictionary<(string Namespace, string Name), (string? Uid, long Generation, bool Deleting)>();
         var listed = false;
         void OnCanary(WatchEventType type, Canary canary)
         {
@@ -41,8 +41,10 @@ internal sealed class KubernetesCanaryFeed(ClusterCache cache) : ICanaryFeed
             }
 
             // Only a new spec (or the start of a deletion) is a change: the ticks' own status writes come back
-            // through this watch too, and treating them as changes would tick every canary twice per interval.
-            var seen = (canary.Metadata.Generation ?? 0, canary.Metadata.DeletionTimestamp is not null);
+            // through this watch too, and treating them as changes would tick every canary twice per interval. A new
+            // uid is a new Canary of the same name (deleted and created again while a relist caught up), whatever
+            // its generation.
+            var seen = (canary.Metadata.Uid, canary.Metadata.Generation ?? 0, canary.Metadata.DeletionTimestamp is not null);
             if (canaries.TryGetValue(key, out var known) && known == seen)
             {
                 return;
@@ -124,7 +126,7 @@ internal sealed class KubernetesCanaryFeed(ClusterCache cache) : ICanaryFeed
             Volatile.Write(ref listed, true);
             foreach (var canary in cache.Canaries.List())
             {
-                canaries[(canary.Namespace, canary.Name)] = (canary.Metadata.Generation ?? 0, canary.Metadata.DeletionTimestamp is not null);
+                canaries[(canary.Namespace, canary.Name)] = (canary.Metadata.Uid, canary.Metadata.Generation ?? 0, canary.Metadata.DeletionTimestamp is not null);
                 yield return new CanaryChange(CanaryChangeType.Upserted, canary.Namespace, canary.Name, canary);
             }
 

@@ -210,7 +210,7 @@ public sealed class CustomObjectInformersTests
         await WaitAsync(() => informer.RememberedDeletions == 2, "two deletions remembered");
 
         // Past any request that could still be answering: the next deletion drops them.
-        wallClock.Advance(CustomObjectInformer.DeletionMemory + TimeSpan.FromMinutes(1));
+        wallClock.Advance(Informer<CachedObject>.DeletionMemory + TimeSpan.FromMinutes(1));
         await client.CustomObjects.DeleteNamespacedCustomObjectAsync(Group, Version, "apps", Plural, "web-2", cancellationToken: KubeCluster.Ct);
         await WaitAsync(() => informer.TryGet("apps", "web-2", out var gone) && gone is null && informer.RememberedDeletions == 1, "only the last deletion remembered");
     }

@@ -49,6 +49,47 @@ public sealed class KubernetesCanaryFeedTests
     }
 
     [Fact]
+    public async Task A_canary_deleted_and_created_again_while_the_watch_was_down_is_a_change_even_at_the_same_generation()
+    {
+        await using var kube = await KubeCluster.StartAsync();
+        await kube.ApplyWalkthroughAsync(hpa: false);
+        await kube.SettleAsync();
+        var feed = new KubernetesCanaryFeed(kube.Cache);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(KubeCluster.Ct);
+        stop.CancelAfter(TimeSpan.FromSeconds(30));
+        await using var changes = feed.WatchAsync(stop.Token).GetAsyncEnumerator(stop.Token);
+        while (await changes.MoveNextAsync() && changes.Current.Type != CanaryChangeType.Listed)
+        {
+        }
+
+        var first = kube.Cache.Canaries.Get("test", "podinfo")!;
+
+        // The Canary watch is down while the Canary is deleted and created again (generation 1 both times); it comes
+        // back with 410 Gone, so the informer relists and sees only a new object under the old name.
+        var watchesRefused = 0;
+        kube.Cluster.Faults.FailRequests(1.0, 503, r => r is { Verb: "watch", Resource: "canaries" } && Interlocked.Increment(ref watchesRefused) > 0);
+        kube.Cluster.Faults.DropWatches();
+        for (var waited = 0; Volatile.Read(ref watchesRefused) == 0; waited += 20)
+        {
+            Assert.True(waited < 10_000, "the Canary watch was never resumed");
+            await Task.Delay(20, KubeCluster.Ct);
+        }
+
+        await kube.Client.CustomObjects.DeleteNamespacedCustomObjectAsync("flagger.app", "v1beta1", "test", "canaries", "podinfo", cancellationToken: KubeCluster.Ct);
+        var canary = KubeCluster.YamlToJson(await KubeCluster.ArtifactAsync("canaries/canary.yaml"));
+        canary["spec"]!.AsObject().Remove("autoscalerRef");
+        await kube.ApplyAsync(canary);
+        kube.Cluster.Faults.Reset();
+        var gone = 0;
+        kube.Cluster.Faults.FailRequests(1.0, 410, r => r is { Verb: "watch", Resource: "canaries" } && Interlocked.Increment(ref gone) == 1);
+
+        Assert.True(await changes.MoveNextAsync());
+        Assert.Equal((CanaryChangeType.Upserted, "podinfo"), (changes.Current.Type, changes.Current.Name));
+        Assert.NotEqual(first.Metadata.Uid, changes.Current.Canary!.Metadata.Uid);
+        Assert.Equal(first.Metadata.Generation, changes.Current.Canary.Metadata.Generation);
+    }
+
+    [Fact]
     public async Task Deleted_workloads_are_forgotten()
     {
         await using var kube = await KubeCluster.StartAsync();
