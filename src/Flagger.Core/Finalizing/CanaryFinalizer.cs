@@ -79,7 +79,7 @@ public sealed class CanaryFinalizer
         }
 
         var recorded = new List<CanaryEvent>();
-        var (done, current) = await RevertAsync(canary, recorded, cancellationToken).ConfigureAwait(false);
+        var (done, current, failure) = await RevertAsync(canary, recorded, cancellationToken).ConfigureAwait(false);
         if (done)
         {
             await finalizers.RemoveFinalizerAsync(current, Name, cancellationToken).ConfigureAwait(false);
@@ -90,14 +90,15 @@ public sealed class CanaryFinalizer
             await RecordAsync(current, recorded, EventSeverity.Info, $"Terminated canary {canary.Id}", last.Token).ConfigureAwait(false);
         }
 
-        return new TickReport { Canary = current, Events = recorded, StatusWritten = !ReferenceEquals(current, canary) };
+        return new TickReport { Canary = current, Events = recorded, StatusWritten = !ReferenceEquals(current, canary), Failure = failure };
     }
 
     private static bool HasFinalizer(Canary canary) => canary.Metadata.Finalizers?.Contains(Name, StringComparer.Ordinal) == true;
 
     // Flagger's order: target back up, wait until it is ready, then the apex Service, then the mesh. True when every
-    // step is done and the finalizer may go.
-    private async Task<(bool Done, Canary Current)> RevertAsync(Canary canary, List<CanaryEvent> recorded, CancellationToken ct)
+    // step is done and the finalizer may go; a failure when a step's call failed (the host retries it soon, as any
+    // failed tick, rather than an interval later).
+    private async Task<(bool Done, Canary Current, string? Failure)> RevertAsync(Canary canary, List<CanaryEvent> recorded, CancellationToken ct)
     {
         var id = canary.Id;
         var current = canary;
@@ -137,7 +138,7 @@ public sealed class CanaryFinalizer
                 {
                     // The target is gone: there is nothing to scale up, and nothing for the apex Service to select.
                     await RecordAsync(current, recorded, EventSeverity.Warning, $"Reverting {id}: target {kind.ToLowerInvariant()} {canary.GetTargetName()}.{canary.Namespace} not found; nothing to restore", ct).ConfigureAwait(false);
-                    return (true, current);
+                    return (true, current, null);
                 }
 
                 await RecordAsync(current, recorded, EventSeverity.Info, $"Reverting {id}: {kind.ToLowerInvariant()} {canary.GetTargetName()}.{canary.Namespace} scaled back up", ct).ConfigureAwait(false);
@@ -146,7 +147,7 @@ public sealed class CanaryFinalizer
                 {
                     // Traffic goes back to the target only once it can serve it; the next tick looks again.
                     await RecordAsync(current, recorded, EventSeverity.Info, $"Reverting {id}: waiting for the target to be ready: {ready.Reason}", ct).ConfigureAwait(false);
-                    return (false, current);
+                    return (false, current, null);
                 }
 
                 if (ready.State == ReadinessState.GiveUp)
@@ -175,13 +176,13 @@ public sealed class CanaryFinalizer
                 await RecordAsync(current, recorded, EventSeverity.Info, $"Reverting {id}: {provider} routing restored", ct).ConfigureAwait(false);
             }
 
-            return (true, current);
+            return (true, current, null);
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
             // The finalizer stays, so the Canary stays: the next tick tries this step again.
             await RecordAsync(current, recorded, EventSeverity.Warning, $"Reverting {id} failed at the {step}: {e.Message}; retrying", ct).ConfigureAwait(false);
-            return (false, current);
+            return (false, current, $"Reverting {id} failed at the {step}: {e.Message}");
         }
     }
 

@@ -49,6 +49,9 @@ public sealed class CanaryHarness : IDisposable
 
     public Canary Canary { get; }
 
+    /// <summary>The engine's container, for the services a test drives directly (the finalizer).</summary>
+    public IServiceProvider Provider => services;
+
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero));
 
     public InMemoryCanaryStore Store { get; } = new();

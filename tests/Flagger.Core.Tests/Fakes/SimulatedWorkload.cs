@@ -125,9 +125,12 @@ public sealed class SimulatedWorkload : ITargetController
         return Task.CompletedTask;
     }
 
+    /// <summary>When set, <see cref="FinalizeAsync"/> throws it (an API call of the revert that fails).</summary>
+    public Exception? FinalizeFailure { get; set; }
+
     public Task FinalizeAsync(Canary canary, CancellationToken cancellationToken)
     {
         Calls.Add("finalize");
-        return Task.CompletedTask;
+        return FinalizeFailure is { } failure ? Task.FromException(failure) : Task.CompletedTask;
     }
 }
