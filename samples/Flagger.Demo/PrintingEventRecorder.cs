@@ -44,10 +44,12 @@ internal sealed class PrintingEventRecorder(IEventRecorder inner, DemoConsole co
     {
         ArgumentNullException.ThrowIfNull(canary);
         ArgumentNullException.ThrowIfNull(canaryEvent);
-        await inner.RecordAsync(canary, canaryEvent, cancellationToken).ConfigureAwait(false);
+        // Printed first: the line is what the engine decided, and the Event write after it is best-effort, bounded
+        // on the demo's fast clock (at --speed 100 the ten-second bound is 100 ms), so a loaded machine can drop it.
         var entry = new TimelineEntry(console.Elapsed, $"{canary.Name}.{canary.Namespace}", canaryEvent.KubernetesType, canaryEvent.Message);
         timeline.Add(entry);
         console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {(int)entry.Elapsed.TotalMinutes,3}m{entry.Elapsed.Seconds:00}s  {entry.Type,-8} {entry.Message}"));
+        await inner.RecordAsync(canary, canaryEvent, cancellationToken).ConfigureAwait(false);
     }
 }
 
