@@ -141,17 +141,7 @@ public sealed class ConfigTrackerTests
         }
 
         await kube.SettleAsync();
-        var reads = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        kube.Cluster.Faults.AddLatency(TimeSpan.Zero, r =>
-        {
-            // A latency rule that never applies: the hook that sees every request.
-            if (r is { Verb: "get", Resource: "secrets" or "configmaps" })
-            {
-                reads.Enqueue($"{r.Resource}/{r.Name}");
-            }
-
-            return false;
-        });
+        var reads = Requests(kube, r => r is { Verb: "get", Resource: "secrets" or "configmaps" } ? $"{r.Resource}/{r.Name}" : null);
         var canary = await kube.CanaryAsync();
         var controller = new DeploymentController(kube.Client, kube.Cache, kube.Configs, kube.Options, kube.Clock);
 
@@ -201,20 +191,27 @@ public sealed class ConfigTrackerTests
         var controller = new DeploymentController(kube.Client, kube.Cache, kube.Configs, kube.Options, kube.Clock);
         await controller.InitializeAsync(canary, false, KubeCluster.Ct);
         await kube.SettleAsync();
-        var requests = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        kube.Cluster.Faults.AddLatency(TimeSpan.Zero, r =>
-        {
-            if (r.Resource is "secrets" or "configmaps")
-            {
-                requests.Enqueue($"{r.Verb} {r.Resource}/{r.Name}");
-            }
-
-            return false;
-        });
+        var requests = Requests(kube, r => r.Resource is "secrets" or "configmaps" ? $"{r.Verb} {r.Resource}/{r.Name}" : null);
 
         await kube.Configs.CopyToPrimaryAsync(canary, (await kube.DeploymentAsync("podinfo")).Spec.Template.Spec, KubeCluster.Ct);
 
         Assert.Empty(requests);
+    }
+
+    /// <summary>The requests <paramref name="describe"/> names (null: not recorded), from a latency rule that never applies.</summary>
+    private static System.Collections.Concurrent.ConcurrentQueue<string> Requests(KubeCluster kube, Func<Flagger.Testing.ApiRequestInfo, string?> describe)
+    {
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        kube.Cluster.Faults.AddLatency(TimeSpan.Zero, r =>
+        {
+            if (describe(r) is { } request)
+            {
+                seen.Enqueue(request);
+            }
+
+            return false;
+        });
+        return seen;
     }
 
     private static async Task WaitForAsync(Func<bool> condition)
