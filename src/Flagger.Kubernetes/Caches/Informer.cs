@@ -252,8 +252,13 @@ internal sealed partial class Informer<T>(
                         continue;
                     default:
                         // The same resourceVersion means this process wrote it and cached it already: keep that
-                        // instance (atomically, a write-through may race this event), so readers see no change.
-                        var stored = objects.AddOrUpdate((key.Namespace, key.Name), item, (_, old) => keyOf(old).ResourceVersion == key.ResourceVersion ? old : item);
+                        // instance (atomically, a write-through may race this event), so readers see no change. An
+                        // older one is an event the watch delivers after this process's later write (two
+                        // connections): it must not take the cache back; the write's own event follows it.
+                        var stored = objects.AddOrUpdate(
+                            (key.Namespace, key.Name),
+                            item,
+                            (_, old) => keyOf(old).ResourceVersion == key.ResourceVersion || ResourceVersions.IsStrictlyNewer(keyOf(old).ResourceVersion, key.ResourceVersion) ? old : item);
                         if (!ReferenceEquals(stored, item))
                         {
                             continue;

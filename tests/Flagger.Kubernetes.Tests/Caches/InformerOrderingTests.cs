@@ -10,7 +10,7 @@ namespace Flagger.Kubernetes.Caches;
 /// The watch and this process's writes are two connections, so a write's answer and a deletion can arrive in either
 /// order: the cache must end up as the server is.
 /// </summary>
-public sealed class InformerDeletionTests
+public sealed class InformerOrderingTests
 {
     [Fact]
     public async Task A_write_answered_before_a_deletion_the_watch_delivered_first_does_not_bring_the_object_back()
@@ -60,6 +60,23 @@ public sealed class InformerDeletionTests
             // No Deleted for an object that exists: a listener (the canary feed) would drop it and never hear of it again.
             Assert.Equal([(WatchEventType.Added, "11"), (WatchEventType.Added, "15")], changes);
         }
+    }
+
+    [Fact]
+    public async Task A_watch_event_older_than_a_write_of_this_process_does_not_take_the_cache_back()
+    {
+        await using var watched = await WatchedAsync();
+        watched.Events.Writer.TryWrite((WatchEventType.Added, Map("sentinel", "10")));
+        await WaitAsync(() => watched.Informer.Get("apps", "sentinel") is not null);
+
+        // Created (11) and updated (12) by this process before the watch delivers the creation.
+        watched.Informer.Upsert(Map("route", "11"));
+        var written = watched.Informer.Upsert(Map("route", "12"));
+        watched.Events.Writer.TryWrite((WatchEventType.Added, Map("route", "11")));
+        watched.Events.Writer.TryWrite((WatchEventType.Modified, Map("sentinel", "13")));
+        await WaitAsync(() => watched.Informer.Get("apps", "sentinel")?.Metadata.ResourceVersion == "13");
+
+        Assert.Same(written, watched.Informer.Get("apps", "route"));
     }
 
     [Fact]
