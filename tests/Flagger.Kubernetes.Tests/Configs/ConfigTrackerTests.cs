@@ -184,6 +184,23 @@ public sealed class ConfigTrackerTests
     }
 
     [Fact]
+    public async Task A_config_read_the_API_server_refuses_fails_the_revision_and_nothing_of_it_is_kept()
+    {
+        await using var kube = await StartAsync(References);
+        var canary = await kube.CanaryAsync();
+        var controller = new DeploymentController(kube.Client, kube.Cache, kube.Configs, kube.Options, kube.Clock);
+        kube.Cluster.Faults.FailRequests(1.0, 500, r => r is { Verb: "get", Resource: "secrets", Name: "app-token" });
+
+        var error = await Assert.ThrowsAsync<k8s.Autorest.HttpOperationException>(() => controller.GetRevisionAsync(canary, KubeCluster.Ct));
+        Assert.Equal(System.Net.HttpStatusCode.InternalServerError, error.Response.StatusCode);
+        Assert.Equal(0, kube.Configs.ContentsHeld); // the Secret is the spec's first reference: nothing was kept of it
+
+        kube.Cluster.Faults.Reset();
+        var revision = await controller.GetRevisionAsync(canary, KubeCluster.Ct);
+        Assert.Equal(["configmap/app-env", "secret/app-token"], revision.TrackedConfigs.Keys.Order());
+    }
+
+    [Fact]
     public async Task A_second_promotion_of_the_same_configs_reads_and_writes_nothing()
     {
         await using var kube = await StartAsync(References);
