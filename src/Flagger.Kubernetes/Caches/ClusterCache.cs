@@ -94,22 +94,16 @@ internal sealed partial class ClusterCache : IAsyncDisposable
         ConfigMaps = MetadataOnly<V1ConfigMap, V1ConfigMapList>(
             "configmaps",
             PageSize,
-            (next, limit, ct) => ns is null
-                ? client.CoreV1.ListConfigMapForAllNamespacesWithHttpMessagesAsync(continueParameter: next, limit: limit, customHeaders: ListAccept, cancellationToken: ct)
-                : client.CoreV1.ListNamespacedConfigMapWithHttpMessagesAsync(ns, continueParameter: next, limit: limit, customHeaders: ListAccept, cancellationToken: ct),
-            (rv, ct) => ns is null
-                ? client.CoreV1.ListConfigMapForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, watch: true, customHeaders: WatchAccept, cancellationToken: ct)
-                : client.CoreV1.ListNamespacedConfigMapWithHttpMessagesAsync(ns, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, watch: true, customHeaders: WatchAccept, cancellationToken: ct),
+            (q, ct) => ns is null
+                ? client.CoreV1.ListConfigMapForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: q.Watch, continueParameter: q.Continue, limit: q.Limit, resourceVersion: q.ResourceVersion, timeoutSeconds: q.TimeoutSeconds, watch: q.Watch, customHeaders: q.Accept, cancellationToken: ct)
+                : client.CoreV1.ListNamespacedConfigMapWithHttpMessagesAsync(ns, allowWatchBookmarks: q.Watch, continueParameter: q.Continue, limit: q.Limit, resourceVersion: q.ResourceVersion, timeoutSeconds: q.TimeoutSeconds, watch: q.Watch, customHeaders: q.Accept, cancellationToken: ct),
             logger);
         Secrets = MetadataOnly<V1Secret, V1SecretList>(
             "secrets",
             SecretPageSize,
-            (next, limit, ct) => ns is null
-                ? client.CoreV1.ListSecretForAllNamespacesWithHttpMessagesAsync(continueParameter: next, limit: limit, customHeaders: ListAccept, cancellationToken: ct)
-                : client.CoreV1.ListNamespacedSecretWithHttpMessagesAsync(ns, continueParameter: next, limit: limit, customHeaders: ListAccept, cancellationToken: ct),
-            (rv, ct) => ns is null
-                ? client.CoreV1.ListSecretForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, watch: true, customHeaders: WatchAccept, cancellationToken: ct)
-                : client.CoreV1.ListNamespacedSecretWithHttpMessagesAsync(ns, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, watch: true, customHeaders: WatchAccept, cancellationToken: ct),
+            (q, ct) => ns is null
+                ? client.CoreV1.ListSecretForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: q.Watch, continueParameter: q.Continue, limit: q.Limit, resourceVersion: q.ResourceVersion, timeoutSeconds: q.TimeoutSeconds, watch: q.Watch, customHeaders: q.Accept, cancellationToken: ct)
+                : client.CoreV1.ListNamespacedSecretWithHttpMessagesAsync(ns, allowWatchBookmarks: q.Watch, continueParameter: q.Continue, limit: q.Limit, resourceVersion: q.ResourceVersion, timeoutSeconds: q.TimeoutSeconds, watch: q.Watch, customHeaders: q.Accept, cancellationToken: ct),
             logger);
         all = [Wrap(Canaries), Wrap(MetricTemplates), Wrap(AlertProviders), Wrap(Hpas), Wrap(Deployments), Wrap(DaemonSets), Wrap(Services), Wrap(ConfigMaps), Wrap(Secrets)];
     }
@@ -217,27 +211,28 @@ internal sealed partial class ClusterCache : IAsyncDisposable
 
     /// <summary>
     /// An informer of the metadata of <paramref name="resource"/>: lists in pages of <paramref name="pageSize"/> and
-    /// watches with the metadata-only Accept headers, and keeps each object's metadata without the bulky parts
+    /// watches, both through the one list call of the resource (<paramref name="call"/>), with the metadata-only Accept headers, and keeps each object's metadata without the bulky parts
     /// (<see cref="Slim"/>). The wire objects are read as the typed kind with no data, which is also what a
     /// server that ignored the header sends, data and all, and is dropped here.
     /// </summary>
     private static Informer<V1ObjectMeta> MetadataOnly<TObject, TList>(
         string resource,
         int pageSize,
-        Func<string?, int, CancellationToken, Task<HttpOperationResponse<TList>>> list,
-        Func<string, CancellationToken, Task<HttpOperationResponse<TList>>> watch,
+        Func<MetadataQuery, CancellationToken, Task<HttpOperationResponse<TList>>> call,
         ILogger logger)
         where TObject : class, IKubernetesObject<V1ObjectMeta>
         where TList : IItems<TObject>, IMetadata<V1ListMeta>
     {
-        var pages = Pages<V1ObjectMeta, TList, TObject>(async (next, ct) => (await list(next, pageSize, ct).ConfigureAwait(false)).Body, o => Slim(o.Metadata) ?? new V1ObjectMeta());
+        var pages = Pages<V1ObjectMeta, TList, TObject>(
+            async (next, ct) => (await call(new MetadataQuery(ListAccept, Continue: next, Limit: pageSize), ct).ConfigureAwait(false)).Body,
+            o => Slim(o.Metadata) ?? new V1ObjectMeta());
 
         async IAsyncEnumerable<(WatchEventType, V1ObjectMeta)> WatchAsync(string rv, Action<Exception> onError, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
         {
             // The generated WatchListXAsync methods take no headers: this is the same call with them (the extension is
             // marked obsolete in favour of those methods, which cannot ask for the metadata-only form).
 #pragma warning disable CS0618
-            var events = watch(rv, ct).WatchAsync<TObject, TList>(onError, ct);
+            var events = call(new MetadataQuery(WatchAccept, ResourceVersion: rv, Watch: true, TimeoutSeconds: WatchTimeoutSeconds), ct).WatchAsync<TObject, TList>(onError, ct);
 #pragma warning restore CS0618
             await foreach (var (type, item) in events.ConfigureAwait(false))
             {
@@ -332,6 +327,15 @@ internal sealed partial class ClusterCache : IAsyncDisposable
 
         return new Informer<T>($"{plural}.{group}", ListAsync, WatchAsync, key, logger);
     }
+
+    /// <summary>The arguments of a resource's list call, as a page of the list or as its watch.</summary>
+    private readonly record struct MetadataQuery(
+        IReadOnlyDictionary<string, IReadOnlyList<string>> Accept,
+        string? Continue = null,
+        int? Limit = null,
+        string? ResourceVersion = null,
+        bool? Watch = null,
+        int? TimeoutSeconds = null);
 
     private static InformerHandle Wrap<T>(Informer<T> informer)
         where T : class => new(informer.RunAsync, () => informer.Synced, () => informer.NotServed);
